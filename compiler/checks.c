@@ -1,0 +1,158 @@
+/*
+ * checks.c - policy checks (expired, require owner/note/expect) and the
+ * expectations; the rule-set analysis lives in analysis.c.
+ */
+#include "checks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int rc_location_equal(const char *a, const char *b)
+{
+	size_t i = 0, j = 0;
+	while (a[i] && b[j]) {
+		char ca = a[i], cb = b[j];
+		if (ca == '%' && cb == '%' && a[i + 1] && a[i + 2] && b[j + 1] && b[j + 2]) {
+			for (int k = 1; k <= 2; k++) {
+				char x = a[i + k], y = b[j + k];
+				if (x >= 'a' && x <= 'f')
+					x = (char)(x - 32);
+				if (y >= 'a' && y <= 'f')
+					y = (char)(y - 32);
+				if (x != y)
+					return 0;
+			}
+			i += 3;
+			j += 3;
+			continue;
+		}
+		if (ca != cb)
+			return 0;
+		i++;
+		j++;
+	}
+	return a[i] == b[j];
+}
+
+static char *describe(const rc_answer *ans)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	if (!ans->matched)
+		rc_buf_adds(&b, ans->invalid ? "pass (the path has an invalid %-escape)" : "pass");
+	else if (ans->status == 410)
+		rc_buf_adds(&b, "410");
+	else
+		rc_buf_printf(&b, "%d %s", ans->status, ans->location);
+	return b.data;
+}
+
+int rc_expect_holds(const rc_ir *ir, const rc_expect *e, char **actual)
+{
+	rc_answer ans;
+	rc_ir_answer(ir, e->host, e->path, strlen(e->path), e->query, e->query_len, &ans);
+	int ok = 0;
+	switch (e->kind) {
+	case RC_EXPECT_PASS:
+		ok = !ans.matched;
+		break;
+	case RC_EXPECT_GONE:
+		ok = ans.matched && ans.status == 410;
+		break;
+	case RC_EXPECT_REDIRECT:
+		ok = ans.matched && ans.status == e->status && ans.location &&
+		     rc_location_equal(ans.location, e->target);
+		break;
+	default:
+		ok = 0;
+	}
+	if (actual)
+		*actual = describe(&ans);
+	rc_answer_fini(&ans);
+	return ok;
+}
+
+static void check_expired(rc_ir *ir, int today)
+{
+	for (size_t i = 0; i < ir->rules.len; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->expires && today > 0 && r->expires < today)
+			rc_diag_add(ir->diags, RC_SEV_WARNING, "expired", r->loc,
+			            "rule '%s' expired on %04d-%02d-%02d; delete it or move the date",
+			            r->source_text, r->expires / 10000, r->expires / 100 % 100,
+			            r->expires % 100);
+	}
+}
+
+static void check_required(rc_ir *ir)
+{
+	unsigned req = ir->settings.require;
+	for (size_t i = 0; i < ir->rules.len; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if ((req & RC_REQUIRE_OWNER) && !r->owner)
+			rc_diag_add(ir->diags, RC_SEV_ERROR, "missing-owner", r->loc,
+			            "rule '%s' has no owner, expected 'owner NAME' (set require owner)",
+			            r->source_text);
+		if ((req & RC_REQUIRE_NOTE) && !r->note)
+			rc_diag_add(ir->diags, RC_SEV_ERROR, "missing-note", r->loc,
+			            "rule '%s' has no note, expected 'note \"…\"' (set require note)",
+			            r->source_text);
+	}
+	if (!(req & RC_REQUIRE_EXPECT))
+		return;
+	char *reached = calloc(ir->rules.len + 1, 1);
+	for (size_t i = 0; i < ir->expects.len; i++) {
+		const rc_expect *e = RC_VEC_AT(&ir->expects, rc_expect, i);
+		rc_answer ans;
+		rc_ir_answer(ir, e->host, e->path, strlen(e->path), e->query, e->query_len, &ans);
+		if (ans.matched)
+			reached[ans.rule->index] = 1;
+		rc_answer_fini(&ans);
+	}
+	for (size_t i = 0; i < ir->rules.len; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!reached[i])
+			rc_diag_add(ir->diags, RC_SEV_ERROR, "untested", r->loc,
+			            "no expect line reaches rule '%s' as its first match (set require expect)",
+			            r->source_text);
+	}
+	free(reached);
+}
+
+static void check_expects(rc_ir *ir)
+{
+	for (size_t i = 0; i < ir->expects.len; i++) {
+		const rc_expect *e = RC_VEC_AT(&ir->expects, rc_expect, i);
+		char *actual = NULL;
+		if (!rc_expect_holds(ir, e, &actual)) {
+			rc_buf want;
+			rc_buf_init(&want);
+			if (e->kind == RC_EXPECT_PASS)
+				rc_buf_adds(&want, "pass");
+			else if (e->kind == RC_EXPECT_GONE)
+				rc_buf_adds(&want, "410");
+			else
+				rc_buf_printf(&want, "%d %s", e->status, e->target);
+			rc_diag_add(ir->diags, RC_SEV_ERROR, "expect", e->loc,
+			            "expectation failed for '%s': expected %s, got %s",
+			            e->url_text, want.data, actual);
+			rc_answer ans;
+			rc_ir_answer(ir, e->host, e->path, strlen(e->path), e->query, e->query_len, &ans);
+			if (ans.matched)
+				rc_diag_note(ir->diags, ans.rule->loc, "the request matches rule '%s' first",
+				             ans.rule->source_text);
+			rc_answer_fini(&ans);
+			rc_buf_fini(&want);
+		}
+		free(actual);
+	}
+}
+
+void rc_check_all(rc_ir *ir, const rc_check_opts *opts)
+{
+	rc_check_analysis(ir);
+	check_expired(ir, opts->today);
+	check_required(ir);
+	if (opts->run_expects)
+		check_expects(ir);
+}

@@ -1,0 +1,343 @@
+/*
+ * diag.c - queue, filter and print diagnostics (GCC layout and JSON).
+ */
+#include "diag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const KNOWN_NAMES[] = {
+	"syntax", "duplicate", "shadowed", "loop", "unbounded", "chain",
+	"unbound", "open-redirect", "bad-status", "bad-url", "bad-host",
+	"bad-date", "bad-setting", "include", "expired", "missing-owner",
+	"missing-note", "untested", "expect", "backend", NULL,
+};
+
+struct name_policy {
+	const char *name;
+	int policy;
+};
+
+int rc_diag_name_is_known(const char *name)
+{
+	for (size_t i = 0; KNOWN_NAMES[i]; i++)
+		if (strcmp(KNOWN_NAMES[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+void rc_diags_init(rc_diags *d)
+{
+	memset(d, 0, sizeof *d);
+	rc_vec_init(&d->files, sizeof(rc_file));
+	rc_vec_init(&d->records, sizeof(rc_diag));
+	rc_vec_init(&d->policies, sizeof(struct name_policy));
+}
+
+void rc_diags_fini(rc_diags *d)
+{
+	for (size_t i = 0; i < d->files.len; i++) {
+		rc_file *f = RC_VEC_AT(&d->files, rc_file, i);
+		free(f->path);
+		free(f->text);
+	}
+	rc_vec_fini(&d->files);
+	for (size_t i = 0; i < d->records.len; i++) {
+		rc_diag *r = RC_VEC_AT(&d->records, rc_diag, i);
+		free(r->message);
+		for (size_t j = 0; j < r->notes.len; j++)
+			free(RC_VEC_AT(&r->notes, rc_note, j)->message);
+		rc_vec_fini(&r->notes);
+	}
+	rc_vec_fini(&d->records);
+	rc_vec_fini(&d->policies);
+}
+
+int32_t rc_diags_add_file(rc_diags *d, const char *path, char *text,
+                          size_t len, int32_t parent, rc_loc included_at)
+{
+	rc_file *f = rc_vec_push(&d->files);
+	f->path = rc_xstrdup(path);
+	f->text = text;
+	f->len = len;
+	f->parent = parent;
+	f->included_at = included_at;
+	return (int32_t)(d->files.len - 1);
+}
+
+const rc_file *rc_diags_file(const rc_diags *d, int32_t i)
+{
+	if (i < 0 || (size_t)i >= d->files.len)
+		return NULL;
+	return RC_VEC_AT(&d->files, rc_file, i);
+}
+
+int rc_diags_set_policy(rc_diags *d, const char *name, enum rc_name_policy p)
+{
+	if (!rc_diag_name_is_known(name))
+		return -1;
+	struct name_policy *np = rc_vec_push(&d->policies);
+	np->name = name;
+	np->policy = (int)p;
+	return 0;
+}
+
+static int policy_of(const rc_diags *d, const char *name)
+{
+	int p = RC_NAME_DEFAULT;
+	for (size_t i = 0; i < d->policies.len; i++) {
+		const struct name_policy *np = RC_VEC_AT(&d->policies, struct name_policy, i);
+		if (strcmp(np->name, name) == 0)
+			p = np->policy; /* the last flag wins, as in GCC */
+	}
+	return p;
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_buf_vprintf(&b, fmt, ap);
+	return b.data;
+}
+
+void rc_diag_vadd(rc_diags *d, enum rc_severity sev, const char *name,
+                  rc_loc loc, const char *fmt, va_list ap)
+{
+	if (sev == RC_SEV_WARNING) {
+		int p = policy_of(d, name);
+		if (p == RC_NAME_IGNORE) {
+			d->last_kept = 0;
+			return;
+		}
+		if (p == RC_NAME_ERROR || d->werror)
+			sev = RC_SEV_ERROR;
+	}
+	if (sev == RC_SEV_ERROR)
+		d->errors++;
+	else
+		d->warnings++;
+	if (d->max_errors && sev == RC_SEV_ERROR && d->errors > d->max_errors) {
+		d->dropped++;
+		d->last_kept = 0;
+		return;
+	}
+	rc_diag *r = rc_vec_push(&d->records);
+	r->severity = sev;
+	r->name = name;
+	r->loc = loc;
+	r->message = vformat(fmt, ap);
+	rc_vec_init(&r->notes, sizeof(rc_note));
+	d->last_kept = 1;
+}
+
+void rc_diag_add(rc_diags *d, enum rc_severity sev, const char *name,
+                 rc_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	rc_diag_vadd(d, sev, name, loc, fmt, ap);
+	va_end(ap);
+}
+
+void rc_diag_note(rc_diags *d, rc_loc loc, const char *fmt, ...)
+{
+	if (!d->last_kept || d->records.len == 0)
+		return;
+	rc_diag *r = RC_VEC_AT(&d->records, rc_diag, d->records.len - 1);
+	rc_note *n = rc_vec_push(&r->notes);
+	n->loc = loc;
+	va_list ap;
+	va_start(ap, fmt);
+	n->message = vformat(fmt, ap);
+	va_end(ap);
+}
+
+char *rc_quote(rc_arena *a, const char *s, size_t n, size_t max)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	size_t shown = n > max ? max : n;
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			rc_buf_printf(&b, "\\x%02x", c);
+		else
+			rc_buf_addc(&b, (char)c);
+	}
+	if (shown < n)
+		rc_buf_adds(&b, "...");
+	char *p = rc_arena_strndup(a, b.data, b.len);
+	rc_buf_fini(&b);
+	return p;
+}
+
+static const char *sev_word(enum rc_severity s)
+{
+	switch (s) {
+	case RC_SEV_NOTE:
+		return "note";
+	case RC_SEV_WARNING:
+		return "warning";
+	case RC_SEV_ERROR:
+		return "error";
+	default:
+		return "bug";
+	}
+}
+
+static void print_location_prefix(const rc_diags *d, FILE *out, rc_loc loc)
+{
+	const rc_file *f = rc_diags_file(d, loc.file);
+	if (!f) {
+		fputs("redirc: ", out);
+		return;
+	}
+	fprintf(out, "%s:%u:%u: ", f->path, loc.line, loc.col);
+}
+
+/* "In file included from …" lines for a location in an included file. */
+static void print_include_chain(const rc_diags *d, FILE *out, rc_loc loc)
+{
+	const rc_file *f = rc_diags_file(d, loc.file);
+	int first = 1;
+	while (f && f->parent >= 0) {
+		const rc_file *p = rc_diags_file(d, f->parent);
+		if (!p)
+			break;
+		fprintf(out, "%s %s:%u:%u:\n", first ? "In file included from" : "                 from",
+		        p->path, f->included_at.line, f->included_at.col);
+		first = 0;
+		f = p;
+	}
+}
+
+/* Print the source line of `loc` with a caret and tildes under the span. */
+static void print_source_line(const rc_diags *d, FILE *out, rc_loc loc)
+{
+	const rc_file *f = rc_diags_file(d, loc.file);
+	if (!f || loc.line == 0 || !f->text)
+		return;
+	const char *p = f->text, *end = f->text + f->len;
+	for (uint32_t l = 1; l < loc.line && p < end; l++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return;
+		p = nl + 1;
+	}
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	size_t linelen = (size_t)(eol - p);
+	if (linelen > 0 && p[linelen - 1] == '\r')
+		linelen--;
+	const size_t maxshow = 200;
+	size_t start = 0;
+	if (loc.col > 120 && linelen > maxshow)
+		start = loc.col - 60;
+	size_t shown = linelen - start > maxshow ? maxshow : linelen - start;
+	fprintf(out, "%5u | ", loc.line);
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = (unsigned char)p[start + i];
+		fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, out);
+	}
+	if (start + shown < linelen)
+		fputs("...", out);
+	fputs("\n      | ", out);
+	if (loc.col >= 1 && loc.col - 1 >= start) {
+		for (size_t i = start; i + 1 < loc.col && i < start + shown; i++)
+			fputc(p[i] == '\t' ? '\t' : ' ', out);
+		fputc('^', out);
+		for (uint32_t i = 1; i < loc.len && i < maxshow; i++)
+			fputc('~', out);
+	}
+	fputc('\n', out);
+}
+
+void rc_diags_print_text(const rc_diags *d, FILE *out, int color)
+{
+	(void)color;
+	for (size_t i = 0; i < d->records.len; i++) {
+		const rc_diag *r = RC_VEC_AT(&d->records, rc_diag, i);
+		print_include_chain(d, out, r->loc);
+		print_location_prefix(d, out, r->loc);
+		fprintf(out, "%s: %s [%s]\n", sev_word(r->severity), r->message, r->name);
+		print_source_line(d, out, r->loc);
+		for (size_t j = 0; j < r->notes.len; j++) {
+			const rc_note *n = RC_VEC_AT(&r->notes, rc_note, j);
+			print_location_prefix(d, out, n->loc);
+			fprintf(out, "note: %s\n", n->message);
+		}
+	}
+	if (d->dropped)
+		fprintf(out, "redirc: note: %zu more errors not shown (--max-errors)\n", d->dropped);
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*p < 0x20 || *p >= 0x7f)
+				fprintf(out, "\\u%04x", *p); /* bytes, not code points: keeps JSON valid */
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_loc(const rc_diags *d, FILE *out, rc_loc loc)
+{
+	const rc_file *f = rc_diags_file(d, loc.file);
+	fputs("\"file\":", out);
+	if (f)
+		json_string(out, f->path);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"line\":%u,\"column\":%u", loc.line, loc.col);
+}
+
+void rc_diags_print_json(const rc_diags *d, FILE *out)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < d->records.len; i++) {
+		const rc_diag *r = RC_VEC_AT(&d->records, rc_diag, i);
+		if (i)
+			fputc(',', out);
+		fputs("{\"severity\":", out);
+		json_string(out, sev_word(r->severity));
+		fputs(",\"name\":", out);
+		json_string(out, r->name);
+		fputc(',', out);
+		json_loc(d, out, r->loc);
+		fputs(",\"message\":", out);
+		json_string(out, r->message);
+		fputs(",\"notes\":[", out);
+		for (size_t j = 0; j < r->notes.len; j++) {
+			const rc_note *n = RC_VEC_AT(&r->notes, rc_note, j);
+			if (j)
+				fputc(',', out);
+			fputc('{', out);
+			json_loc(d, out, n->loc);
+			fputs(",\"message\":", out);
+			json_string(out, n->message);
+			fputc('}', out);
+		}
+		fputs("]}", out);
+	}
+	fputs("]\n", out);
+}

@@ -1,0 +1,163 @@
+/*
+ * ir.c - the IR's lifetime, host lookups and the request interpreter that
+ * wraps the runtime matcher.
+ */
+#include "ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void rc_ir_init(rc_ir *ir, rc_diags *diags)
+{
+	memset(ir, 0, sizeof *ir);
+	rc_arena_init(&ir->arena);
+	ir->diags = diags;
+	ir->settings.status = 301;
+	ir->settings.max_chain = 1;
+	rc_vec_init(&ir->rules, sizeof(rc_rule));
+	rc_vec_init(&ir->scopes, sizeof(rc_scope));
+	rc_vec_init(&ir->served_hosts, sizeof(char *));
+	rc_vec_init(&ir->allow_hosts, sizeof(char *));
+	rc_vec_init(&ir->expects, sizeof(rc_expect));
+	ir->top_file = -1;
+}
+
+void rc_ir_fini(rc_ir *ir)
+{
+	rc_vec_fini(&ir->rules);
+	rc_vec_fini(&ir->scopes);
+	rc_vec_fini(&ir->served_hosts);
+	rc_vec_fini(&ir->allow_hosts);
+	rc_vec_fini(&ir->expects);
+	rc_arena_fini(&ir->arena);
+}
+
+static int host_in(const rc_vec *v, const char *host)
+{
+	for (size_t i = 0; i < v->len; i++)
+		if (strcmp(*RC_VEC_AT(v, char *, i), host) == 0)
+			return 1;
+	return 0;
+}
+
+int rc_ir_host_is_served(const rc_ir *ir, const char *host)
+{
+	if (host_in(&ir->served_hosts, host))
+		return 1;
+	for (size_t i = 0; i < ir->scopes.len; i++) {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
+		for (uint32_t j = 0; j < s->nhosts; j++)
+			if (strcmp(s->hosts[j], host) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+int rc_ir_host_is_allowed(const rc_ir *ir, const char *host)
+{
+	return host_in(&ir->allow_hosts, host);
+}
+
+void rc_answer_fini(rc_answer *ans)
+{
+	free(ans->location);
+	ans->location = NULL;
+}
+
+void rc_ir_answer(const rc_ir *ir, const char *host, const char *path,
+                  size_t path_len, const char *query, size_t query_len,
+                  rc_answer *ans)
+{
+	memset(ans, 0, sizeof *ans);
+	char *norm = rc_xmalloc(path_len + 2);
+	size_t norm_len;
+	if (rd_path_normalize(path, path_len, ir->policy, norm, &norm_len) != 0) {
+		ans->invalid = 1;
+		free(norm);
+		return;
+	}
+	rd_span caps[RD_MAX_CAPTURES];
+	for (size_t i = 0; i < ir->rules.len; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!rd_rule_admits_host(&r->view, host))
+			continue;
+		if (!rd_pattern_match(r->view.src, r->view.nsrc, norm, norm_len, ir->policy, caps))
+			continue;
+		ans->matched = 1;
+		ans->rule = r;
+		ans->status = r->status;
+		if (!r->gone) {
+			size_t need = rd_location_build(&r->view, norm, caps, query, query_len, NULL, 0);
+			ans->location = rc_xmalloc(need + 1);
+			rd_location_build(&r->view, norm, caps, query, query_len, ans->location, need + 1);
+		}
+		break;
+	}
+	free(norm);
+}
+
+int rc_host_name_is_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return 0;
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		         (c >= '0' && c <= '9') || (c == '-' && label > 0);
+		if (!ok || ++label > 63)
+			return 0;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+int rc_url_split(rc_arena *a, const char *url, size_t len, char **host,
+                 char **path, char **query, size_t *query_len,
+                 const char **why)
+{
+	*host = NULL;
+	*query = NULL;
+	*query_len = 0;
+	const char *p = url, *end = url + len;
+	/* a fragment is never sent by a client: drop it */
+	const char *hash = memchr(url, '#', len);
+	if (hash)
+		end = hash;
+	size_t rest = (size_t)(end - p);
+	size_t skip = 0;
+	if (rest >= 7 && strncasecmp(p, "http://", 7) == 0)
+		skip = 7;
+	else if (rest >= 8 && strncasecmp(p, "https://", 8) == 0)
+		skip = 8;
+	if (skip) {
+		const char *h = p + skip, *he = h;
+		while (he < end && *he != '/' && *he != '?')
+			he++;
+		size_t hl = (size_t)(he - h);
+		char *canon = rc_arena_alloc(a, hl + 1);
+		size_t cl = rd_host_canon(h, hl, canon);
+		if (cl == 0 || !rc_host_name_is_valid(canon, cl)) {
+			*why = "expected a host name after the scheme";
+			return -1;
+		}
+		*host = canon;
+		p = he;
+	} else if (rest == 0 || *p != '/') {
+		*why = "expected a path starting with '/' or an http:// or https:// URL";
+		return -1;
+	}
+	const char *q = memchr(p, '?', (size_t)(end - p));
+	const char *pe = q ? q : end;
+	*path = (pe == p) ? rc_arena_strdup(a, "/") : rc_arena_strndup(a, p, (size_t)(pe - p));
+	if (q) {
+		*query = rc_arena_strndup(a, q + 1, (size_t)(end - q - 1));
+		*query_len = (size_t)(end - q - 1);
+	}
+	return 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * util.c - arena, arrays and string buffers (see util.h).
+ */
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rc_arena_block {
+	rc_arena_block *next;
+	size_t used;
+	size_t size;
+	max_align_t data[];
+};
+
+#define ARENA_BLOCK_SIZE (256u * 1024u)
+
+void *rc_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "redirc: out of memory (allocating %zu bytes)\n", n);
+		abort();
+	}
+	return p;
+}
+
+void *rc_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q) {
+		fprintf(stderr, "redirc: out of memory (allocating %zu bytes)\n", n);
+		abort();
+	}
+	return q;
+}
+
+char *rc_xstrdup(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = rc_xmalloc(n + 1);
+	memcpy(p, s, n + 1);
+	return p;
+}
+
+void rc_arena_init(rc_arena *a)
+{
+	a->head = NULL;
+}
+
+void rc_arena_fini(rc_arena *a)
+{
+	rc_arena_block *b = a->head;
+	while (b) {
+		rc_arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = NULL;
+}
+
+void *rc_arena_alloc(rc_arena *a, size_t size)
+{
+	size = (size + 15u) & ~(size_t)15u;
+	rc_arena_block *b = a->head;
+	if (!b || b->size - b->used < size) {
+		size_t bsize = size > ARENA_BLOCK_SIZE ? size : ARENA_BLOCK_SIZE;
+		rc_arena_block *nb = rc_xmalloc(sizeof *nb + bsize);
+		nb->used = 0;
+		nb->size = bsize;
+		if (b && size > ARENA_BLOCK_SIZE / 4) {
+			/* a big object gets its own block behind the current one */
+			nb->next = b->next;
+			b->next = nb;
+		} else {
+			nb->next = b;
+			a->head = nb;
+		}
+		b = nb;
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *rc_arena_strndup(rc_arena *a, const char *s, size_t n)
+{
+	char *p = rc_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *rc_arena_strdup(rc_arena *a, const char *s)
+{
+	return rc_arena_strndup(a, s, strlen(s));
+}
+
+char *rc_arena_printf(rc_arena *a, const char *fmt, ...)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	rc_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	char *p = rc_arena_strndup(a, b.data, b.len);
+	rc_buf_fini(&b);
+	return p;
+}
+
+void rc_vec_init(rc_vec *v, size_t item_size)
+{
+	v->items = NULL;
+	v->len = 0;
+	v->cap = 0;
+	v->item_size = item_size;
+}
+
+void rc_vec_fini(rc_vec *v)
+{
+	free(v->items);
+	v->items = NULL;
+	v->len = v->cap = 0;
+}
+
+void *rc_vec_push(rc_vec *v)
+{
+	if (v->len == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 16;
+		v->items = rc_xrealloc(v->items, v->cap * v->item_size);
+	}
+	void *slot = (char *)v->items + v->len * v->item_size;
+	memset(slot, 0, v->item_size);
+	v->len++;
+	return slot;
+}
+
+void rc_buf_init(rc_buf *b)
+{
+	b->cap = 64;
+	b->data = rc_xmalloc(b->cap);
+	b->data[0] = '\0';
+	b->len = 0;
+}
+
+void rc_buf_fini(rc_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void rc_buf_reset(rc_buf *b)
+{
+	b->len = 0;
+	b->data[0] = '\0';
+}
+
+static void buf_reserve(rc_buf *b, size_t extra)
+{
+	if (b->len + extra + 1 > b->cap) {
+		while (b->len + extra + 1 > b->cap)
+			b->cap *= 2;
+		b->data = rc_xrealloc(b->data, b->cap);
+	}
+}
+
+void rc_buf_add(rc_buf *b, const char *s, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void rc_buf_adds(rc_buf *b, const char *s)
+{
+	rc_buf_add(b, s, strlen(s));
+}
+
+void rc_buf_addc(rc_buf *b, char c)
+{
+	rc_buf_add(b, &c, 1);
+}
+
+void rc_buf_vprintf(rc_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void rc_buf_printf(rc_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	rc_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+uint64_t rc_hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull ^ seed;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}

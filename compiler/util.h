@@ -1,0 +1,67 @@
+/*
+ * util.h - the arena that owns one compilation, growable arrays and a
+ * string buffer.
+ *
+ * Ownership: everything allocated from an rc_arena lives until
+ * rc_arena_free(); rc_vec and rc_buf own their heap memory until their
+ * _fini.  Allocation failure aborts with a message: a compiler that cannot
+ * get memory has no useful way on.
+ */
+#ifndef RC_UTIL_H
+#define RC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rc_arena_block rc_arena_block;
+typedef struct rc_arena {
+	rc_arena_block *head;
+} rc_arena;
+
+void rc_arena_init(rc_arena *a);
+void rc_arena_fini(rc_arena *a);
+void *rc_arena_alloc(rc_arena *a, size_t size);       /* zeroed, 8-aligned */
+char *rc_arena_strndup(rc_arena *a, const char *s, size_t n);
+char *rc_arena_strdup(rc_arena *a, const char *s);
+char *rc_arena_printf(rc_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void *rc_xmalloc(size_t n);
+void *rc_xrealloc(void *p, size_t n);
+char *rc_xstrdup(const char *s);
+
+/* A growable array of fixed-size items. */
+typedef struct rc_vec {
+	void *items;
+	size_t len;
+	size_t cap;
+	size_t item_size;
+} rc_vec;
+
+void rc_vec_init(rc_vec *v, size_t item_size);
+void rc_vec_fini(rc_vec *v);
+void *rc_vec_push(rc_vec *v); /* returns the new zeroed slot */
+#define RC_VEC_AT(v, type, i) (&((type *)(v)->items)[i])
+
+/* A growable byte string, always NUL-terminated. */
+typedef struct rc_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+} rc_buf;
+
+void rc_buf_init(rc_buf *b);
+void rc_buf_fini(rc_buf *b);
+void rc_buf_reset(rc_buf *b);
+void rc_buf_add(rc_buf *b, const char *s, size_t n);
+void rc_buf_adds(rc_buf *b, const char *s);
+void rc_buf_addc(rc_buf *b, char c);
+void rc_buf_printf(rc_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void rc_buf_vprintf(rc_buf *b, const char *fmt, va_list ap);
+
+/* 64-bit FNV-1a, for hash tables. */
+uint64_t rc_hash_bytes(const void *p, size_t n, uint64_t seed);
+
+#endif /* RC_UTIL_H */
