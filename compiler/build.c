@@ -1162,35 +1162,6 @@ void rc_build_expect(rc_builder *b, const rc_tok *kw, const rc_tok *url,
 
 /* ---- files and includes ---------------------------------------------- */
 
-static int utf8_seq_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	if (c < 0x80)
-		return 1;
-	int len;
-	unsigned min;
-	unsigned cp;
-	if ((c & 0xE0) == 0xC0) {
-		len = 2; min = 0x80; cp = c & 0x1F;
-	} else if ((c & 0xF0) == 0xE0) {
-		len = 3; min = 0x800; cp = c & 0x0F;
-	} else if ((c & 0xF8) == 0xF0) {
-		len = 4; min = 0x10000; cp = c & 0x07;
-	} else {
-		return -1;
-	}
-	if ((size_t)len > n)
-		return -1;
-	for (int i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return -1;
-	return len;
-}
-
 /* Report NUL bytes and invalid UTF-8, one error per line, and blank those
  * lines so the parser goes on with the next. */
 static void screen_text(rc_builder *b, char *text, size_t len)
@@ -1210,7 +1181,7 @@ static void screen_text(rc_builder *b, char *text, size_t len)
 			bad = 1;
 			what = "a NUL byte";
 		} else if (c >= 0x80) {
-			int l = utf8_seq_len((const unsigned char *)text + i, len - i);
+			int l = rc_utf8_seq_len((const unsigned char *)text + i, len - i);
 			if (l < 0) {
 				bad = 1;
 				what = "invalid UTF-8";

@@ -239,6 +239,16 @@ static void print_source_line(const rc_diags *d, FILE *out, rc_loc loc)
 	fprintf(out, "%5u | ", loc.line);
 	for (size_t i = 0; i < shown; i++) {
 		unsigned char c = (unsigned char)p[start + i];
+		if (c >= 0x80) {
+			int l = rc_utf8_seq_len((const unsigned char *)p + start + i, shown - i);
+			if (l > 0) {
+				fwrite(p + start + i, 1, (size_t)l, out);
+				i += (size_t)l - 1;
+			} else {
+				fputc('?', out);
+			}
+			continue;
+		}
 		fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, out);
 	}
 	if (start + shown < linelen)
@@ -291,10 +301,19 @@ static void json_string(FILE *out, const char *s)
 			fputs("\\t", out);
 			break;
 		default:
-			if (*p < 0x20 || *p >= 0x7f)
-				fprintf(out, "\\u%04x", *p); /* bytes, not code points: keeps JSON valid */
-			else
+			if (*p >= 0x80) {
+				int l = rc_utf8_seq_len(p, strlen((const char *)p));
+				if (l > 0) {
+					fwrite(p, 1, (size_t)l, out);
+					p += l - 1;
+				} else {
+					fputs("\\ufffd", out); /* not UTF-8: keep the JSON valid */
+				}
+			} else if (*p < 0x20 || *p == 0x7f) {
+				fprintf(out, "\\u%04x", *p);
+			} else {
 				fputc(*p, out);
+			}
 		}
 	}
 	fputc('"', out);

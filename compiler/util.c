@@ -217,3 +217,33 @@ uint64_t rc_hash_bytes(const void *p, size_t n, uint64_t seed)
 	}
 	return h;
 }
+
+int rc_utf8_seq_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	if (c < 0x80)
+		return 1;
+	int len;
+	unsigned min;
+	unsigned cp;
+	if ((c & 0xE0) == 0xC0) {
+		len = 2; min = 0x80; cp = c & 0x1F;
+	} else if ((c & 0xF0) == 0xE0) {
+		len = 3; min = 0x800; cp = c & 0x0F;
+	} else if ((c & 0xF8) == 0xF0) {
+		len = 4; min = 0x10000; cp = c & 0x07;
+	} else {
+		return -1;
+	}
+	if ((size_t)len > n)
+		return -1;
+	for (int i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return -1;
+	return len;
+}
+

@@ -61,6 +61,9 @@ void rc_buf_printf(rc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void rc_buf_vprintf(rc_buf *b, const char *fmt, va_list ap);
 
+/* Length of the valid UTF-8 sequence at p (n bytes available), or -1. */
+int rc_utf8_seq_len(const unsigned char *p, size_t n);
+
 /* 64-bit FNV-1a, for hash tables. */
 uint64_t rc_hash_bytes(const void *p, size_t n, uint64_t seed);
 

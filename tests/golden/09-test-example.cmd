@@ -1,0 +1,1 @@
+$REDIRC test examples/site.redir --today 2026-11-26

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's second command: every test.
+#   1. `make check` in build/ (unit, golden, check corpus, end-to-end with
+#      real nginx, apache2, python3 and the table library);
+#   2. the unit tests again in build-asan/, built with ASan and UBSan.
+# Exits non-zero when any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+[ -f build/Makefile ] || { echo "run-all: run tools/bootstrap.sh first" >&2; exit 2; }
+
+status=0
+echo "== make check (build/)"
+if ! make -C build -j"$(nproc)" check; then
+	status=1
+	for log in $(find build/tests -name '*.log' 2>/dev/null); do
+		if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+			echo "---- $log"; tail -n 60 "$log"
+		fi
+	done
+fi
+
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
+mkdir -p build-asan
+if [ ! -f build-asan/Makefile ]; then
+	(cd build-asan && ../configure -q --enable-sanitizers)
+fi
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if ! make -C build-asan -j"$(nproc)" check TESTS="$(cd build-asan && make -s print-unit-tests)"; then
+	status=1
+	for log in build-asan/tests/unit/*.log; do echo "---- $log"; tail -n 60 "$log"; done
+fi
+
+if [ "$status" -eq 0 ]; then
+	echo "run-all: every test passed"
+else
+	echo "run-all: FAILED" >&2
+fi
+exit "$status"
