@@ -590,6 +590,46 @@ static int decode_into(const char *s, size_t n, char *out, size_t *out_len)
 	return 0;
 }
 
+/* Does a written source have a whole segment `:name`? */
+static int source_has_placeholder(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '/' || s[i + 1] != ':' || i + 2 >= n || !name_start((unsigned char)s[i + 2]))
+			continue;
+		size_t k = i + 3;
+		while (k < n && name_char((unsigned char)s[k]))
+			k++;
+		if (k == n || s[k] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+/* An exact source is a raw path: the runtime normalizes it, so sources and
+ * requests take exactly the same steps. */
+static int build_exact_source(rc_builder *b, rc_rule *r, const rc_tok *t)
+{
+	rc_arena *A = &b->ir->arena;
+	char *norm = rc_arena_alloc(A, t->len + 2);
+	size_t nl;
+	if (rd_path_normalize(t->text, t->len, b->ir->policy, norm, &nl) != 0) {
+		rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
+		            "invalid source '%s': a '%%' that does not start a %%XX escape, "
+		            "expected %%25 for a literal '%%'", Q(b, t));
+		return -1;
+	}
+	rd_ptok *tok = rc_arena_alloc(A, sizeof(rd_ptok));
+	tok->kind = RD_PTOK_LIT;
+	tok->len = (uint32_t)nl;
+	tok->text = norm;
+	r->src = tok;
+	r->nsrc = 1;
+	r->exact_key = norm;
+	r->exact_len = (uint32_t)nl;
+	r->is_pattern = 0;
+	return 0;
+}
+
 /* Parse and normalize a source.  Fills the rule's tokens; returns -1 after
  * a diagnostic. */
 static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
@@ -624,11 +664,13 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 		}
 	}
 	int splat = (s[n - 1] == '*');
+	if (!splat && !source_has_placeholder(s, n))
+		return build_exact_source(b, r, t);
 	size_t body = splat ? n - 1 : n;
 	/* split into written segments; recognize `:name` segments */
 	rc_vec segs;
 	rc_vec_init(&segs, sizeof(seg));
-	char **names = rc_arena_alloc(A, sizeof(char *) * RD_MAX_CAPTURES);
+	char **names = NULL; /* allocated at the first placeholder */
 	uint32_t nparams = 0;
 	int is_pattern = splat;
 	size_t i = 1;
@@ -662,6 +704,8 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 					ok = 0;
 					break;
 				}
+				if (!names)
+					names = rc_arena_alloc(A, sizeof(char *) * RD_MAX_CAPTURES);
 				names[nparams++] = rc_arena_strndup(A, w + 1, wl - 1);
 				seg *sg = rc_vec_push(&segs);
 				sg->param = 1;
@@ -787,25 +831,8 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 	r->nparams = nparams;
 	r->param_names = names;
 	r->has_splat = splat;
-	if (!is_pattern) {
-		/* an exact source is a raw path: the runtime normalizes it, so
-		 * sources and requests take exactly the same steps */
-		char *norm = rc_arena_alloc(A, n + 2);
-		size_t nl;
-		if (rd_path_normalize(s, n, b->ir->policy, norm, &nl) != 0) {
-			rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
-			            "invalid source '%s': a '%%' that does not start a %%XX escape", Q(b, t));
-			return -1;
-		}
-		r->exact_key = norm;
-		r->exact_len = (uint32_t)nl;
-		toks = rc_arena_alloc(A, sizeof(rd_ptok));
-		toks[0].kind = RD_PTOK_LIT;
-		toks[0].len = (uint32_t)nl;
-		toks[0].text = norm;
-		r->src = toks;
-		r->nsrc = 1;
-	}
+	if (!is_pattern)
+		return build_exact_source(b, r, t);
 	return 0;
 }
 
@@ -1204,6 +1231,21 @@ static void screen_text(rc_builder *b, char *text, size_t len)
 	}
 }
 
+/* Reserve the rules array once from the line count of the top file, so a
+ * large file does not pay for repeated doubling (untouched pages of an
+ * over-estimate cost no memory). */
+static void reserve_rules(rc_ir *ir, const char *text, size_t len)
+{
+	size_t lines = 1;
+	for (const char *p = text; (p = memchr(p, '\n', len - (size_t)(p - text))) != NULL; p++)
+		lines++;
+	rc_vec *v = &ir->rules;
+	if (v->cap < lines) {
+		v->items = rc_xrealloc(v->items, lines * v->item_size);
+		v->cap = lines;
+	}
+}
+
 static void parse_buffer(rc_builder *b, char *text, size_t len)
 {
 	rc_parse ctx;
@@ -1215,7 +1257,8 @@ static void parse_buffer(rc_builder *b, char *text, size_t len)
 	}
 	ctx.scanner = scanner;
 	/* a final newline so the last statement always ends */
-	YY_BUFFER_STATE buf = rc_yy_scan_bytes(text, (int)len, scanner);
+	/* scan in place: `text` ends with two NUL bytes after `len` */
+	YY_BUFFER_STATE buf = rc_yy_scan_buffer(text, len + 2, scanner);
 	rc_yyset_lineno(1, scanner);
 	rc_yyset_column(1, scanner);
 	size_t depth_at_start = b->blocks.len;
@@ -1330,10 +1373,13 @@ static int load_one(rc_builder *b, const char *path, rc_loc at)
 	}
 	int32_t parent = b->file;
 	int32_t id = rc_diags_add_file(D(b), path, text, len, at.file < 0 ? -1 : parent, at);
-	char *work = rc_xmalloc(len + 2);
+	char *work = rc_xmalloc(len + 3);
 	memcpy(work, text, len);
 	work[len] = '\n'; /* every statement ends with a newline */
 	work[len + 1] = '\0';
+	work[len + 2] = '\0';
+	if (at.file < 0)
+		reserve_rules(b->ir, work, len);
 	struct active_file *af = rc_vec_push(&b->active);
 	af->dev = st.st_dev;
 	af->ino = st.st_ino;
@@ -1428,10 +1474,12 @@ int rc_load_text(rc_ir *ir, const char *name, const char *text, size_t len, int 
 	int32_t id = rc_diags_add_file(ir->diags, name, copy, len, -1, RC_NOLOC);
 	ir->top_file = id;
 	b.file = id;
-	char *work = rc_xmalloc(len + 2);
+	char *work = rc_xmalloc(len + 3);
 	memcpy(work, text, len);
 	work[len] = '\n';
 	work[len + 1] = '\0';
+	work[len + 2] = '\0';
+	reserve_rules(ir, work, len);
 	screen_text(&b, work, len);
 	parse_buffer(&b, work, len + 1);
 	free(work);
