@@ -494,6 +494,8 @@ def main(argv=None):
     n = sub.add_parser("nginx")
     n.add_argument("http_conf")
     n.add_argument("server_conf")
+    n.add_argument("--pass-location", default='location / { return 200 "pass\\n"; }',
+                   help="location block answering non-redirected requests ('' for none)")
     a = sub.add_parser("apache")
     a.add_argument("vhost_conf")
     for p in (n, a):
@@ -506,7 +508,8 @@ def main(argv=None):
     d = args.dir or tempfile.mkdtemp(prefix="redirc-%s-" % args.server)
     hosts = args.host or ["localhost"]
     if args.server == "nginx":
-        srv = Nginx(d, args.http_conf, args.server_conf, hosts, modules=args.module, port=args.port)
+        srv = Nginx(d, args.http_conf, args.server_conf, hosts, modules=args.module, port=args.port,
+                    pass_location=args.pass_location)
     else:
         srv = Apache(d, args.vhost_conf, hosts, modules=args.module, port=args.port)
     with srv:

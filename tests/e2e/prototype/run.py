@@ -11,6 +11,7 @@ the Location computed by hand from spec section 3.  Exit 1 on any mismatch.
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -98,6 +99,10 @@ SENSITIVE = [
     (W, b"/shop", (301, "/store$/#x")),
     (W, b"/go/A/B/c/d?k", (302, "/went/B/A/c/d?a=A&rest=c/d&k#f")),
     (W, b"/go/a&/b", (302, "/went/b/a&/?a=a%26&rest=#f")),
+    (W, b"/tag/a%20b", (301, "/topics/a%20b#list")),
+    (W, b"/tag/x?", (301, "/topics/x#list")),
+    (W, b"/tag/x?y=%22", (301, "/topics/x?y=%22#list")),
+    (W, b"/tag/x?y=\"", (301, "/topics/x?y=%22#list")),
     # host scope: the host pattern comes before /pricing etc.
     (OLD, b"/pricing", (302, "https://www.example.com/pricing")),
     ("OLD.Example.COM:8080", b"/pricing?x=1", (302, "https://www.example.com/pricing?x=1")),
@@ -109,6 +114,11 @@ SENSITIVE = [
     (OLD, b"/a%20b?x=1", (302, "https://www.example.com/a%20b?x=1")),
     (W, b"/a%20b", PASS),
     ("other.example.net", b"/pricing", (301, "/plans")),
+    # no Host header (HTTP/1.0): only rules outside host blocks
+    (None, b"/pricing", (301, "/plans")),
+    (None, b"/a%20b", PASS),
+    # absolute-form request target: its authority is the host
+    (W, b"http://old.example.com/pricing", (302, "https://www.example.com/pricing")),
     # misses
     (W, b"/nothing", PASS),
     (W, b"/", PASS),
@@ -174,6 +184,22 @@ def prepare(tmp):
     return proto
 
 
+def dbm_variant(d):
+    """redir.conf with RewriteMap dbm=db: built by httxt2dbm from redir.map.txt."""
+    txt = os.path.join(d, "redir.map.txt")
+    db = os.path.join(d, "redir.map.db")
+    subprocess.run(["httxt2dbm", "-f", "DB", "-i", txt, "-o", db], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "redir.conf")) as f:
+        conf = f.read()
+    conf = conf.replace('"txt:' + txt + '"', '"dbm=db:' + db + '"')
+    assert "dbm=db:" in conf
+    out = os.path.join(d, "redir.dbm.conf")
+    with open(out, "w") as f:
+        f.write(conf)
+    return out
+
+
 def run_cases(label, port, cases, verbose):
     fails = 0
     for host, req, want in cases:
@@ -184,7 +210,7 @@ def run_cases(label, port, cases, verbose):
         if verbose or not ok:
             shown = req if len(req) < 80 else req[:60] + b"...(%d bytes)" % len(req)
             print("%-4s %-7s %-22s %-50r got %r want %r" % (
-                "ok" if ok else "FAIL", label, host, shown,
+                "ok" if ok else "FAIL", label, str(host), shown,
                 (got[0], (got[1] or "")[:120]), want if want == PASS else (want[0], (want[1] or "")[:120])))
     print("%s: %d/%d ok" % (label, len(cases) - fails, len(cases)))
     return fails
@@ -210,6 +236,10 @@ def main(argv):
                 with Apache(os.path.join(tmp, "ap-" + name), os.path.join(d, "redir.conf"),
                             [W, OLD], modules=["lua"]) as ap:
                     fails += run_cases("apache/" + name[:4], ap.port, cases, verbose)
+                # the same with the map compiled to a Berkeley DB file (large rule sets)
+                with Apache(os.path.join(tmp, "apdbm-" + name), dbm_variant(d),
+                            [W, OLD], modules=["lua"]) as ap:
+                    fails += run_cases("apache-dbm/" + name[:4], ap.port, cases, verbose)
     finally:
         if "--keep" in argv:
             print("kept", tmp)
