@@ -1,7 +1,419 @@
 /*
- * apache.c - the `apache` target.  Not yet written: its issue replaces this file;
- * until then `redirc compile --target apache` answers "not yet available".
+ * apache.c - the `apache` target (doc/backend-design.md section 5).
+ *
+ * Artifacts: BASE.conf (for inside <VirtualHost>: the mod_lua hook, the
+ * RewriteMap, one RewriteCond/RewriteRule group per status for exact hits,
+ * then the pattern rules in file order), BASE.map.txt (the exact layers,
+ * sorted, one "KEY VALUE" line each), BASE.map.gdbm (the same map as a GDBM
+ * file, built with httxt2dbm, above AP_DBM_THRESHOLD entries) and
+ * BASE.lua (the mod_lua helper).  Every string goes through quote.h.
  */
 #include "backend.h"
 
-const rc_backend rc_backend_apache = { "apache", "not yet available", NULL };
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "quote.h"
+#include "servers.h"
+
+extern char **environ;
+
+/* Above this many map entries the map is a GDBM file: mod_rewrite scans a
+ * txt map linearly for every new key (28-250 ms per lookup at 200k-1M
+ * entries, reference item 9). */
+#define AP_DBM_THRESHOLD 10000
+
+/* mod_rewrite reads a txt map, and httxt2dbm its input, with a 1024-byte
+ * line buffer (REWRITE_MAX_TXT_MAP_LINE; tested: a longer line is split in
+ * two and its key never matches), so a longer entry is refused. */
+#define AP_MAP_LINE_MAX 1000
+
+typedef struct ap_ctx {
+	const rc_ir *ir;
+	int failed;
+} ap_ctx;
+
+static const char *rule_src(const ap_ctx *c, const rc_rule *r)
+{
+	return rc_quote((rc_arena *)&c->ir->arena, r->source_text, strlen(r->source_text), 60);
+}
+
+static void put_comment(FILE *f, const char *prefix, const char *s)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_comment_text(&b, s, strlen(s));
+	fprintf(f, "%s%s\n", prefix, b.data);
+	rc_buf_fini(&b);
+}
+
+/* ---- the map ----------------------------------------------------------- */
+
+/* "KEY VALUE" of one entry; -1 when a token cannot be written. */
+static int map_line(rc_buf *b, const rc_sv_entry *e)
+{
+	if (rc_ap_quote(b, e->key, e->len, RC_AP_MAPTOK) != 0)
+		return -1;
+	rc_buf_addc(b, ' ');
+	rc_buf v;
+	rc_buf_init(&v);
+	if (e->dash) {
+		rc_buf_addc(&v, '-');
+	} else if (e->rule->gone) {
+		rc_buf_adds(&v, "410:");
+	} else {
+		rc_buf_printf(&v, "%d%c:", e->rule->status, e->rule->query_drop ? 'd' : 'k');
+		for (uint32_t t = 0; t < e->rule->target.ntoks; t++)
+			rc_buf_add(&v, e->rule->target.toks[t].text, e->rule->target.toks[t].len);
+		if (e->rule->target.fragment)
+			rc_buf_adds(&v, e->rule->target.fragment);
+	}
+	int st = rc_ap_quote(b, v.data, v.len, RC_AP_MAPTOK);
+	rc_buf_fini(&v);
+	rc_buf_addc(b, '\n');
+	return st;
+}
+
+static void write_layer(ap_ctx *c, FILE *f, const rc_vec *layer)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	for (size_t i = 0; i < layer->len; i++) {
+		const rc_sv_entry *e = RC_VEC_AT(layer, rc_sv_entry, i);
+		rc_buf_reset(&b);
+		if (map_line(&b, e) != 0) {
+			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", e->rule ? e->rule->loc : RC_NOLOC,
+			            "rule '%s' needs an Apache map entry with whitespace or a control byte, "
+			            "which a RewriteMap file cannot hold",
+			            e->rule ? rule_src(c, e->rule) : "?");
+			c->failed = 1;
+			continue;
+		}
+		if (b.len - 1 > AP_MAP_LINE_MAX) {
+			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", e->rule ? e->rule->loc : RC_NOLOC,
+			            "rule '%s' needs an Apache map line of %zu bytes, expected at most %d: "
+			            "mod_rewrite and httxt2dbm read map lines into a 1024-byte buffer",
+			            e->rule ? rule_src(c, e->rule) : "?", b.len - 1, AP_MAP_LINE_MAX);
+			c->failed = 1;
+			continue;
+		}
+		fwrite(b.data, 1, b.len, f);
+	}
+	rc_buf_fini(&b);
+}
+
+/* Run httxt2dbm -f GDBM on the (flushed) temporary txt file. */
+static int build_dbm(ap_ctx *c, rc_artifacts *out, const char *txt_tmp)
+{
+	if (!rc_artifacts_open(out, ".map.gdbm"))
+		return -1;
+	const rc_artifact *a = RC_VEC_AT(&out->items, rc_artifact, out->items.len - 1);
+	char *argv[] = { "httxt2dbm", "-f", "GDBM", "-i", (char *)txt_tmp, "-o", a->tmp_path, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int err = posix_spawnp(&pid, "httxt2dbm", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	int status = 0;
+	if (err == 0 && waitpid(pid, &status, 0) < 0)
+		err = -1;
+	struct stat st;
+	if (err != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    stat(a->tmp_path, &st) != 0 || st.st_size == 0) {
+		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
+		            "cannot build the Apache GDBM map with 'httxt2dbm -f GDBM' (%s): it is needed "
+		            "above %d map entries; install apache2-utils (a retry will not help until "
+		            "it is installed)",
+		            err ? "not found or not runnable" : "it failed", AP_DBM_THRESHOLD);
+		c->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- BASE.conf ----------------------------------------------------------- */
+
+static char *deployed_path(const rc_emit_opts *opts, rc_artifacts *out, const char *suffix)
+{
+	if (!opts->map_dir)
+		return rc_artifacts_final_path(out, suffix);
+	rc_buf b;
+	rc_buf_init(&b);
+	size_t n = strlen(opts->map_dir);
+	rc_buf_printf(&b, "%s%s%s%s", opts->map_dir, n && opts->map_dir[n - 1] == '/' ? "" : "/",
+	              rc_sv_basename(out->base), suffix);
+	return b.data;
+}
+
+/* Append a double-quoted path, or report it. */
+static void quoted_path(ap_ctx *c, rc_buf *b, const char *prefix, const char *path)
+{
+	rc_buf_addc(b, '"');
+	rc_buf_adds(b, prefix);
+	if (rc_ap_quote(b, path, strlen(path), RC_AP_PATH) != 0) {
+		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
+		            "the path '%s' has a '\"', a backslash or a control byte, which an Apache "
+		            "configuration cannot hold; choose another -o or --map-dir",
+		            rc_quote((rc_arena *)&c->ir->arena, path, strlen(path), 80));
+		c->failed = 1;
+	}
+	rc_buf_addc(b, '"');
+}
+
+static void exact_block(FILE *f, int s)
+{
+	fprintf(f, "# %d, query keep, target with a query: TARGET?TQ&Q#F\n"
+	           "RewriteCond \"%%{ENV:REDIR_QAMP} %%{ENV:REDIR_X}\" \"^([^ ]*) %dk:([^?#]*)\\?([^#]*)(#.*)?$\"\n"
+	           "RewriteRule ^ \"%%2?%%3%%1%%4\" [R=%d,L,NE]\n", s, s, s);
+	fprintf(f, "# %d, query keep, no target query, a client query: TARGET?Q#F\n"
+	           "RewriteCond \"%%{ENV:REDIR_Q} %%{ENV:REDIR_X}\" \"^([^ ]+) %dk:([^?#]*)(#.*)?$\"\n"
+	           "RewriteRule ^ \"%%2?%%1%%3\" [R=%d,L,NE]\n", s, s, s);
+	fprintf(f, "# %d, no target query, and no client query or query drop, a fragment with\n"
+	           "# a '?': TARGET#F, the '?' literal (from a back-reference it is a 403, AH10508)\n"
+	           "RewriteCond \"%%{ENV:REDIR_X}\" \"^%d[kd]:([^?#]*)(#[^?]*)\\?(.*)$\"\n"
+	           "RewriteRule ^ \"%%1%%2?%%3\" [R=%d,L,NE]\n", s, s, s);
+	fprintf(f, "# %d, no target query, and no client query or query drop: TARGET#F\n"
+	           "RewriteCond \"%%{ENV:REDIR_X}\" \"^%d[kd]:([^?#]*)(#.*)?$\"\n"
+	           "RewriteRule ^ \"%%1%%2\" [R=%d,L,NE,QSD]\n", s, s, s);
+	fprintf(f, "# %d, query drop, target with a query: TARGET?TQ#F\n"
+	           "RewriteCond \"%%{ENV:REDIR_X}\" \"^%dd:([^?#]*)\\?([^#]*)(#.*)?$\"\n"
+	           "RewriteRule ^ \"%%1?%%2%%3\" [R=%d,L,NE]\n", s, s, s);
+}
+
+/* The substitution text of target tokens [from, to), quoted for
+ * RewriteRule; captures become %N. */
+static void subst_toks(ap_ctx *c, rc_buf *b, const rc_rule *r, uint32_t from, uint32_t to,
+                       const int pg[RD_MAX_CAPTURES], const int qg[RD_MAX_CAPTURES])
+{
+	for (uint32_t t = from; t < to; t++) {
+		const rd_ttok *tok = &r->target.toks[t];
+		switch (tok->kind) {
+		case RD_TTOK_LIT:
+			if (rc_ap_quote(b, tok->text, tok->len, RC_AP_SUBST) != 0) {
+				rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
+				            "rule '%s': its target has a byte that a RewriteRule cannot hold",
+				            rule_src(c, r));
+				c->failed = 1;
+			}
+			break;
+		case RD_TTOK_CAP_PATH:
+			rc_buf_printf(b, "%%%d", pg[tok->capture]);
+			break;
+		case RD_TTOK_CAP_QUERY:
+			rc_buf_printf(b, "%%%d", qg[tok->capture]);
+			break;
+		default:
+			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
+			            "internal error: unknown target token kind %d", tok->kind);
+			c->failed = 1;
+			break;
+		}
+	}
+}
+
+static void subst_frag(ap_ctx *c, rc_buf *b, const rc_rule *r)
+{
+	const char *fr = r->target.fragment;
+	if (fr && rc_ap_quote(b, fr, strlen(fr), RC_AP_SUBST) != 0) {
+		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
+		            "rule '%s': its fragment has a byte that a RewriteRule cannot hold", rule_src(c, r));
+		c->failed = 1;
+	}
+}
+
+static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r)
+{
+	const rc_ir *ir = c->ir;
+	int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES];
+	rc_buf cond, sub, label;
+	rc_buf_init(&cond);
+	rc_buf_init(&sub);
+	rc_buf_init(&label);
+	rc_buf_adds(&cond, "RewriteCond %{ENV:REDIR_S} \"");
+	int ngroups = rc_sv_pattern_regex(&cond, ir, r, 0, pg, qg);
+	rc_buf_addc(&cond, '"');
+	if (ir->policy & RD_POLICY_CASE_INSENSITIVE)
+		rc_buf_adds(&cond, " [NC]");
+	rc_buf_addc(&cond, '\n');
+	if (ngroups > 9) {
+		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
+		            "rule '%s' needs %d captures on Apache (each placeholder or splat counts once "
+		            "for the target's path and once for its query), expected at most 9: "
+		            "mod_rewrite has only %%1 to %%9",
+		            rule_src(c, r), ngroups);
+		c->failed = 1;
+	}
+	rc_sv_rule_label(&label, ir, r);
+	put_comment(f, "# ", label.data);
+	if (r->gone) {
+		fprintf(f, "%sRewriteRule ^ - [G]\n", cond.data);
+		goto done;
+	}
+	uint32_t qt = rc_sv_query_tok(r);
+	int has_q = r->target.has_query;
+	char flags[64];
+	snprintf(flags, sizeof flags, "[R=%d,L,NE]", r->status);
+	char flags_qsd[64];
+	snprintf(flags_qsd, sizeof flags_qsd, "[R=%d,L,NE,QSD]", r->status);
+	/* P: the prefix and path; TQ: the target's query with its '?' */
+	subst_toks(c, &sub, r, 0, qt, pg, qg);
+	size_t plen = sub.len;
+	if (!r->query_drop && !has_q) {
+		if (!r->target.fragment) {
+			rc_buf_adds(&sub, "?%{ENV:REDIR_Q}");
+			fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags);
+		} else {
+			rc_buf_adds(&sub, "?%{ENV:REDIR_Q}");
+			subst_frag(c, &sub, r);
+			fprintf(f, "RewriteCond %%{ENV:REDIR_Q} ^.\n%sRewriteRule ^ \"%s\" %s\n",
+			        cond.data, sub.data, flags);
+			sub.len = plen;
+			sub.data[plen] = '\0';
+			subst_frag(c, &sub, r);
+			fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags_qsd);
+		}
+	} else if (!r->query_drop) {
+		subst_toks(c, &sub, r, qt, r->target.ntoks, pg, qg);
+		rc_buf_adds(&sub, "%{ENV:REDIR_QAMP}");
+		subst_frag(c, &sub, r);
+		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags);
+	} else if (!has_q) {
+		subst_frag(c, &sub, r);
+		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags_qsd);
+	} else {
+		subst_toks(c, &sub, r, qt, r->target.ntoks, pg, qg);
+		subst_frag(c, &sub, r);
+		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags);
+	}
+done:
+	rc_buf_fini(&cond);
+	rc_buf_fini(&sub);
+	rc_buf_fini(&label);
+}
+
+static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_opts *opts,
+                       rc_artifacts *out, int dbm)
+{
+	const rc_ir *ir = c->ir;
+	char *lua = deployed_path(opts, out, ".lua");
+	char *map = deployed_path(opts, out, dbm ? ".map.gdbm" : ".map.txt");
+	fputs("# Generated by redirc " PACKAGE_VERSION " (target apache); do not edit.\n", f);
+	put_comment(f, "# Rules: ", opts->source_name ? opts->source_name : "?");
+	fputs("#\n"
+	      "# Include this file inside <VirtualHost> (rewrite rules of the main server\n"
+	      "# do not apply to a VirtualHost).  Needs mod_rewrite and mod_lua (Debian:\n"
+	      "# apache2-bin ships both; a2enmod rewrite lua), and in the VirtualHost:\n"
+	      "#   AllowEncodedSlashes On\n"
+	      "# (otherwise Apache answers a %2F in the path with 404 before any rule runs).\n"
+	      "# It reads the files below: deploy them there, or compile with --map-dir DIR\n"
+	      "# to name their deployed directory.\n", f);
+	if (dbm)
+		fputs("# The map is a GDBM file built by redirc from the .map.txt of the same BASE;\n"
+		      "# to rebuild it:  httxt2dbm -f GDBM -i BASE.map.txt -o BASE.map.gdbm\n"
+		      "# (package apache2-utils).\n", f);
+	fputs("\n", f);
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_buf_adds(&b, "LuaHookTranslateName ");
+	quoted_path(c, &b, "", lua);
+	rc_buf_adds(&b, " redir_prepare early\nRewriteEngine On\nRewriteMap redir_exact ");
+	quoted_path(c, &b, dbm ? "dbm=gdbm:" : "txt:", map);
+	rc_buf_addc(&b, '\n');
+	fputs(b.data, f);
+	rc_buf_fini(&b);
+	fputs("# one lookup per request: the host layer first, then the global layer\n"
+	      "RewriteRule ^ - \"[E=REDIR_X:${redir_exact:%{ENV:REDIR_HKEY}|${redir_exact:%{ENV:REDIR_KEY}}}]\"\n\n",
+	      f);
+	static const int codes[5] = { 301, 302, 303, 307, 308 };
+	int used[5] = { 0 }, gone = 0;
+	const rc_vec *layers[2] = { &L->host, &L->global };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < layers[k]->len; i++) {
+			const rc_sv_entry *e = RC_VEC_AT(layers[k], rc_sv_entry, i);
+			if (e->dash)
+				continue;
+			if (e->rule->gone)
+				gone = 1;
+			for (int s = 0; s < 5; s++)
+				if (!e->rule->gone && e->rule->status == codes[s])
+					used[s] = 1;
+		}
+	fputs("# ---- exact rules: per status in use, one pair per query shape ----\n", f);
+	for (int s = 0; s < 5; s++)
+		if (used[s])
+			exact_block(f, codes[s]);
+	if (gone)
+		fputs("RewriteCond \"%{ENV:REDIR_X}\" \"^410:$\"\nRewriteRule ^ - [G]\n", f);
+	fputs("\n# ---- pattern rules, in file order ----\n", f);
+	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->is_pattern)
+			pattern_rule(c, f, r);
+	}
+	free(lua);
+	free(map);
+}
+
+static void write_lua(FILE *f, const rc_ir *ir, const rc_emit_opts *opts)
+{
+	const char *src = opts->source_name ? opts->source_name : "";
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_lua_string(&b, src, strlen(src));
+	fputs("-- redirc runtime helper for Apache httpd mod_lua (Debian: apache2-bin ships mod_lua.so).\n"
+	      "-- Generated by redirc " PACKAGE_VERSION " (target apache); do not edit.  The .conf of\n"
+	      "-- the same BASE runs it as \"LuaHookTranslateName <this file> redir_prepare early\",\n"
+	      "-- i.e. before mod_rewrite, and it exports ASCII-only environment variables that\n"
+	      "-- the generated RewriteCond/RewriteRule lines read.\n", f);
+	fprintf(f, "local REDIRC_SOURCE = %s   -- the rule file\n", b.data);
+	fprintf(f, "local CASE_INSENSITIVE = %s         -- set case sensitive|insensitive\n",
+	        (ir->policy & RD_POLICY_CASE_INSENSITIVE) ? "true" : "false");
+	fprintf(f, "local TRAILING_SLASH_IGNORE = %s    -- set trailing-slash ignore|strict\n\n",
+	        (ir->policy & RD_POLICY_TRAILING_STRICT) ? "false" : "true");
+	fputs(rc_sv_lua_fixed, f);
+	rc_buf_fini(&b);
+}
+
+static int emit_apache(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out)
+{
+	ap_ctx c = { ir, 0 };
+	FILE *conf = rc_artifacts_open(out, ".conf");
+	FILE *lua = conf ? rc_artifacts_open(out, ".lua") : NULL;
+	FILE *txt = lua ? rc_artifacts_open(out, ".map.txt") : NULL;
+	if (!txt)
+		return -1;
+	const char *txt_tmp = RC_VEC_AT(&out->items, rc_artifact, out->items.len - 1)->tmp_path;
+	rc_sv_layers L;
+	rc_sv_layers_build(ir, &L);
+	fputs("# Generated by redirc " PACKAGE_VERSION " (target apache): the exact-rule map of the\n"
+	      "# .conf of the same BASE.  KEY VALUE; VALUE = 410: or STATUS k|d (query keep|drop)\n"
+	      "# : the encoded target; \"-\" = no exact answer for this host.\n", txt);
+	fputs("# host-scoped layer (host + key)\n", txt);
+	write_layer(&c, txt, &L.host);
+	fputs("# global layer\n", txt);
+	write_layer(&c, txt, &L.global);
+	int dbm = L.host.len + L.global.len > AP_DBM_THRESHOLD;
+	if (fflush(txt) != 0 || ferror(txt)) {
+		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
+		            "cannot write the Apache map file (a retry may help once there is space)");
+		c.failed = 1;
+	}
+	if (!c.failed && dbm)
+		build_dbm(&c, out, txt_tmp);
+	write_conf(&c, conf, &L, opts, out, dbm);
+	write_lua(lua, ir, opts);
+	rc_sv_layers_fini(&L);
+	return c.failed ? -1 : 0;
+}
+
+const rc_backend rc_backend_apache = {
+	"apache",
+	"Apache httpd configuration: BASE.conf (<VirtualHost>), BASE.map.txt / BASE.map.gdbm, BASE.lua",
+	emit_apache,
+};

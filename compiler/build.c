@@ -643,6 +643,17 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			/* as in targets: a raw control byte is never a path */
+			rc_loc l = t->loc;
+			l.col += (uint32_t)i;
+			l.len = 1;
+			rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", l,
+			            "invalid source '%s': a raw control byte, expected printable text "
+			            "(write %%%02X for a literal byte 0x%02x)",
+			            Q(b, t), (unsigned char)s[i], (unsigned char)s[i]);
+			return -1;
+		}
 		if (s[i] == '?' || s[i] == '#') {
 			rc_loc l = t->loc;
 			l.col += (uint32_t)i;

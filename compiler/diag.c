@@ -93,12 +93,45 @@ static int policy_of(const rc_diags *d, const char *name)
 	return p;
 }
 
+/* Format a message.  User text reaches messages through '%s' (a source as
+ * written, a request URL, a path); control bytes in it are shown as \xNN
+ * here, once for every caller, so no diagnostic prints a raw control byte
+ * (only '\n' is kept, for messages that span lines). */
 static char *vformat(const char *fmt, va_list ap)
 {
 	rc_buf b;
 	rc_buf_init(&b);
 	rc_buf_vprintf(&b, fmt, ap);
-	return b.data;
+	size_t bad = 0;
+	for (size_t i = 0; i < b.len; i++) {
+		unsigned char c = (unsigned char)b.data[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			bad++;
+	}
+	if (bad == 0)
+		return b.data;
+	rc_buf clean;
+	rc_buf_init(&clean);
+	for (size_t i = 0; i < b.len; i++) {
+		unsigned char c = (unsigned char)b.data[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			rc_buf_printf(&clean, "\\x%02x", c);
+		else
+			rc_buf_addc(&clean, (char)c);
+	}
+	rc_buf_fini(&b);
+	return clean.data;
+}
+
+/* A file path as the compiler opened it, control bytes shown as \xNN. */
+static void put_path(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
 }
 
 void rc_diag_vadd(rc_diags *d, enum rc_severity sev, const char *name,
@@ -193,7 +226,8 @@ static void print_location_prefix(const rc_diags *d, FILE *out, rc_loc loc)
 		fputs("redirc: ", out);
 		return;
 	}
-	fprintf(out, "%s:%u:%u: ", f->path, loc.line, loc.col);
+	put_path(out, f->path);
+	fprintf(out, ":%u:%u: ", loc.line, loc.col);
 }
 
 /* "In file included from …" lines for a location in an included file. */
@@ -205,8 +239,9 @@ static void print_include_chain(const rc_diags *d, FILE *out, rc_loc loc)
 		const rc_file *p = rc_diags_file(d, f->parent);
 		if (!p)
 			break;
-		fprintf(out, "%s %s:%u:%u:\n", first ? "In file included from" : "                 from",
-		        p->path, f->included_at.line, f->included_at.col);
+		fprintf(out, "%s ", first ? "In file included from" : "                 from");
+		put_path(out, p->path);
+		fprintf(out, ":%u:%u:\n", f->included_at.line, f->included_at.col);
 		first = 0;
 		f = p;
 	}

@@ -1,18 +1,70 @@
 /*
- * lookup_cmd.c - `redirc lookup TABLE URL...`: the explain line format,
- * answered by the table reader.  Not yet written: issue 5 replaces this.
+ * lookup_cmd.c - `redirc lookup TABLE URL... [--host H]`: the lines of
+ * `redirc explain`, answered by the table reader (runtime/redir.h).
+ *
+ * URL<TAB>STATUS<TAB>LOCATION<TAB>FILE:LINE, or URL<TAB>pass.  A table that
+ * cannot be opened or fails its checksum is exit 2 with the reader's
+ * specific message.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+#include "../runtime/redir.h"
 
 int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host);
 
 int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host)
 {
-	(void)table;
-	(void)urls;
-	(void)nurls;
-	(void)host;
-	fputs("redirc: error: 'lookup' is not yet available in this version (a retry will not help)\n",
-	      stderr);
-	return 2;
+	if (nurls == 0) {
+		fputs("redirc: error: lookup needs at least one URL (run 'redirc --help'; "
+		      "a retry will not help)\n", stderr);
+		return 2;
+	}
+	rd_table *t;
+	rd_error err;
+	if (rd_table_open(table, &t, &err) != RD_OK || rd_table_verify(t, &err) != RD_OK) {
+		fprintf(stderr, "redirc: error: %s\n", err.message);
+		rd_table_close(t);
+		return 2;
+	}
+	rc_arena a;
+	rc_arena_init(&a);
+	size_t cap = 4096;
+	char *buf = rc_xmalloc(cap);
+	int st = 0;
+	for (int i = 0; i < nurls && st == 0; i++) {
+		const char *url = urls[i];
+		char *uhost, *path, *query;
+		size_t qlen;
+		const char *why;
+		if (rc_url_split(&a, url, strlen(url), &uhost, &path, &query, &qlen, &why) != 0) {
+			fprintf(stderr, "redirc: error: invalid URL '%s': %s\n", url, why);
+			st = 2;
+			break;
+		}
+		const char *h = uhost ? uhost : host;
+		rd_result res;
+		int r;
+		while ((r = rd_table_lookup(t, h, path, strlen(path), query, qlen, &res, buf, cap)) ==
+		       RD_E_BUFFER) {
+			cap = res.needed > 2 * cap ? res.needed : 2 * cap;
+			buf = rc_xrealloc(buf, cap);
+		}
+		if (r < 0) {
+			fprintf(stderr, "redirc: error: %s: %s while answering '%s'\n", table,
+			        rd_strerror(r), url);
+			st = 2;
+		} else if (r == 0) {
+			printf("%s\tpass\n", url);
+		} else {
+			printf("%s\t%d\t%s\t%s:%u\n", url, r, r == 410 ? "" : buf,
+			       res.file ? res.file : "?", res.line);
+		}
+	}
+	free(buf);
+	rc_arena_fini(&a);
+	rd_table_close(t);
+	return st;
 }

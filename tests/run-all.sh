@@ -2,7 +2,8 @@
 # The README's second command: every test.
 #   1. `make check` in build/ (unit, golden, check corpus, end-to-end with
 #      real nginx, apache2, python3 and the table library);
-#   2. the unit tests again in build-asan/, built with ASan and UBSan.
+#   2. the unit tests again under valgrind (memory errors and leaks);
+#   3. the unit tests again in build-asan/, built with ASan and UBSan.
 # Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,26 @@ if ! make -C build -j"$(nproc)" check; then
 			echo "---- $log"; tail -n 60 "$log"
 		fi
 	done
+fi
+
+echo "== unit tests under valgrind (build/)"
+# every unit test binary through its libtool wrapper: any memory error or a
+# definite or indirect leak fails the run
+if command -v valgrind >/dev/null 2>&1; then
+	for t in $(cd build && make -s print-unit-tests); do
+		[ -x "build/$t" ] || { echo "---- $t: not built"; status=1; continue; }
+		if ! (cd build && ./libtool --mode=execute valgrind -q --error-exitcode=1 \
+			--leak-check=full --errors-for-leak-kinds=definite,indirect \
+			"./$t" >"$t.valgrind.log" 2>&1); then
+			status=1
+			echo "---- valgrind: $t"; tail -n 60 "build/$t.valgrind.log"
+		else
+			echo "valgrind: $t: no errors, no leaks"
+		fi
+	done
+else
+	echo "run-all: valgrind is missing (tools/bootstrap.sh installs it)" >&2
+	status=1
 fi
 
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"

@@ -1,0 +1,456 @@
+/*
+ * servers.c - the parts of the server targets that do not depend on the
+ * server: encodings, exact layers in file order, pattern regexes.
+ */
+#include "servers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "quote.h"
+
+/* ---- encodings (design section 2) ------------------------------------ */
+
+static int pathsafe(unsigned char c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return 1;
+	return c != 0 && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
+}
+
+void rc_sv_enc(rc_buf *b, const char *s, size_t n, int qctx, int upper)
+{
+	static const char HEX[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int keep = pathsafe(c);
+		if (qctx && (c == '&' || c == '=' || c == '+'))
+			keep = 0;
+		if (upper && c >= 'A' && c <= 'Z')
+			keep = 0;
+		if (keep) {
+			rc_buf_addc(b, (char)c);
+		} else {
+			char e[3] = { '%', HEX[c >> 4], HEX[c & 15] };
+			rc_buf_add(b, e, 3);
+		}
+	}
+}
+
+void rc_sv_key(rc_buf *b, const rc_ir *ir, const char *p, size_t n)
+{
+	if (!(ir->policy & RD_POLICY_CASE_INSENSITIVE)) {
+		rc_sv_enc(b, p, n, 0, 1);
+		return;
+	}
+	char *low = rc_xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		low[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) : p[i];
+	rc_sv_enc(b, low, n, 0, 0);
+	free(low);
+}
+
+/* ---- a small hash index over entries ---------------------------------- */
+
+typedef struct ktab {
+	uint32_t *slot;  /* entry index + 1, 0 = empty */
+	size_t mask;
+} ktab;
+
+static void ktab_init(ktab *t, size_t expected)
+{
+	size_t cap = 16;
+	while (cap < expected * 2 + 2)
+		cap <<= 1;
+	t->slot = rc_xmalloc(cap * sizeof *t->slot);
+	memset(t->slot, 0, cap * sizeof *t->slot);
+	t->mask = cap - 1;
+}
+
+static void ktab_fini(ktab *t)
+{
+	free(t->slot);
+	t->slot = NULL;
+}
+
+/* The index of the entry with this key, or -1; *pos gets the slot where it
+ * would go. */
+static long ktab_find(const ktab *t, const rc_vec *ents, const char *k, size_t n, size_t *pos)
+{
+	size_t i = (size_t)rc_hash_bytes(k, n, 0) & t->mask;
+	for (;;) {
+		uint32_t s = t->slot[i];
+		if (s == 0) {
+			*pos = i;
+			return -1;
+		}
+		const rc_sv_entry *e = RC_VEC_AT(ents, rc_sv_entry, s - 1);
+		if (e->len == n && memcmp(e->key, k, n) == 0)
+			return (long)(s - 1);
+		i = (i + 1) & t->mask;
+	}
+}
+
+/* ---- layers (design section 3) ---------------------------------------- */
+
+static int rule_matches_path(const rc_ir *ir, const rc_rule *p, const rc_rule *exact)
+{
+	rd_span caps[RD_MAX_CAPTURES];
+	return rd_pattern_match(p->view.src, p->view.nsrc, exact->exact_key, exact->exact_len,
+	                        ir->policy, caps);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const rc_sv_entry *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int scope_has(const rc_ir *ir, int32_t scope, const char *h)
+{
+	if (scope < 0)
+		return 1;
+	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, scope);
+	for (uint32_t i = 0; i < s->nhosts; i++)
+		if (strcmp(s->hosts[i], h) == 0)
+			return 1;
+	return 0;
+}
+
+void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
+{
+	memset(L, 0, sizeof *L);
+	rc_arena_init(&L->arena);
+	rc_vec_init(&L->host, sizeof(rc_sv_entry));
+	rc_vec_init(&L->global, sizeof(rc_sv_entry));
+	size_t nrules = rc_ir_nrules(ir);
+	rc_vec pats;
+	rc_vec_init(&pats, sizeof(const rc_rule *));
+	for (size_t i = 0; i < nrules; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->is_pattern)
+			*(const rc_rule **)rc_vec_push(&pats) = r;
+	}
+	rc_buf kb;
+	rc_buf_init(&kb);
+
+	/* the global layer: first global exact rule per key, unless an earlier
+	 * global pattern takes that path (then the patterns answer it) */
+	ktab gt;
+	ktab_init(&gt, nrules);
+	for (size_t i = 0; i < nrules; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->is_pattern || r->scope >= 0)
+			continue;
+		rc_buf_reset(&kb);
+		rc_sv_key(&kb, ir, r->exact_key, r->exact_len);
+		size_t pos;
+		if (ktab_find(&gt, &L->global, kb.data, kb.len, &pos) >= 0)
+			continue;
+		int dropped = 0;
+		for (size_t j = 0; j < pats.len; j++) {
+			const rc_rule *p = *RC_VEC_AT(&pats, const rc_rule *, j);
+			if (p->index > r->index)
+				break;
+			if (p->scope < 0 && rule_matches_path(ir, p, r)) {
+				dropped = 1;
+				break;
+			}
+		}
+		rc_sv_entry *e = rc_vec_push(&L->global);
+		e->key = rc_arena_strndup(&L->arena, kb.data, kb.len);
+		e->len = (uint32_t)kb.len;
+		e->rule = r;
+		e->dropped = dropped;
+		gt.slot[pos] = (uint32_t)L->global.len;
+	}
+
+	/* every host named in a host block, sorted, once */
+	rc_vec hosts;
+	rc_vec_init(&hosts, sizeof(const char *));
+	for (size_t s = 0; s < ir->scopes.len; s++) {
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
+		for (uint32_t j = 0; j < sc->nhosts; j++)
+			*(const char **)rc_vec_push(&hosts) = sc->hosts[j];
+	}
+	if (hosts.len)
+		qsort(hosts.items, hosts.len, sizeof(const char *), str_cmp);
+
+	size_t nscoped_exact = 0;
+	for (size_t i = 0; i < nrules; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!r->is_pattern && r->scope >= 0)
+			nscoped_exact++;
+	}
+	rc_vec seen;     /* this host's keys from host-scoped exact rules */
+	rc_vec_init(&seen, sizeof(rc_sv_entry));
+	rc_vec hpats;    /* patterns admitting this host, file order */
+	rc_vec_init(&hpats, sizeof(const rc_rule *));
+	for (size_t hi = 0; hi < hosts.len; hi++) {
+		const char *h = *RC_VEC_AT(&hosts, const char *, hi);
+		if (hi > 0 && strcmp(h, *RC_VEC_AT(&hosts, const char *, hi - 1)) == 0)
+			continue;
+		hpats.len = 0;
+		int scoped_pats = 0;
+		for (size_t j = 0; j < pats.len; j++) {
+			const rc_rule *p = *RC_VEC_AT(&pats, const rc_rule *, j);
+			if (scope_has(ir, p->scope, h)) {
+				*(const rc_rule **)rc_vec_push(&hpats) = p;
+				scoped_pats |= p->scope >= 0;
+			}
+		}
+		rc_buf hkey;
+		rc_buf_init(&hkey);
+		rc_sv_enc(&hkey, h, strlen(h), 0, 0);
+		size_t hlen = hkey.len;
+		seen.len = 0;
+		ktab st;
+		ktab_init(&st, nscoped_exact);
+		/* pass 1: the host's own exact rules */
+		for (size_t i = 0; i < nrules; i++) {
+			const rc_rule *r = rc_ir_rule(ir, i);
+			if (r->is_pattern || r->scope < 0 || !scope_has(ir, r->scope, h))
+				continue;
+			rc_buf_reset(&kb);
+			rc_sv_key(&kb, ir, r->exact_key, r->exact_len);
+			size_t pos;
+			if (ktab_find(&st, &seen, kb.data, kb.len, &pos) >= 0)
+				continue;
+			rc_sv_entry *se = rc_vec_push(&seen);
+			se->key = rc_arena_strndup(&L->arena, kb.data, kb.len);
+			se->len = (uint32_t)kb.len;
+			st.slot[pos] = (uint32_t)seen.len;
+			size_t gpos;
+			long gi = ktab_find(&gt, &L->global, kb.data, kb.len, &gpos);
+			const rc_sv_entry *g = gi >= 0 ? RC_VEC_AT(&L->global, rc_sv_entry, gi) : NULL;
+			if (g && g->dropped)
+				g = NULL;
+			const rc_rule *w = (g && g->rule->index < r->index) ? g->rule : r;
+			const rc_rule *wp = NULL;
+			for (size_t j = 0; j < hpats.len; j++) {
+				const rc_rule *p = *RC_VEC_AT(&hpats, const rc_rule *, j);
+				if (p->index > w->index)
+					break;
+				if (rule_matches_path(ir, p, r)) {
+					wp = p;
+					break;
+				}
+			}
+			if (!wp && g && w == g->rule)
+				continue; /* the global layer answers */
+			if (wp && !g)
+				continue; /* the patterns answer */
+			hkey.len = hlen;
+			rc_buf_add(&hkey, kb.data, kb.len);
+			rc_sv_entry *e = rc_vec_push(&L->host);
+			e->key = rc_arena_strndup(&L->arena, hkey.data, hkey.len);
+			e->len = (uint32_t)hkey.len;
+			e->rule = wp ? NULL : w;
+			e->dash = wp != NULL;
+		}
+		/* pass 2: global keys an earlier host-scoped pattern takes */
+		for (size_t gi = 0; scoped_pats && gi < L->global.len; gi++) {
+			const rc_sv_entry *g = RC_VEC_AT(&L->global, rc_sv_entry, gi);
+			size_t pos;
+			if (g->dropped || ktab_find(&st, &seen, g->key, g->len, &pos) >= 0)
+				continue;
+			int taken = 0;
+			for (size_t j = 0; j < hpats.len; j++) {
+				const rc_rule *p = *RC_VEC_AT(&hpats, const rc_rule *, j);
+				if (p->index > g->rule->index)
+					break;
+				if (p->scope >= 0 && rule_matches_path(ir, p, g->rule)) {
+					taken = 1;
+					break;
+				}
+			}
+			if (!taken)
+				continue;
+			hkey.len = hlen;
+			rc_buf_add(&hkey, g->key, g->len);
+			rc_sv_entry *e = rc_vec_push(&L->host);
+			e->key = rc_arena_strndup(&L->arena, hkey.data, hkey.len);
+			e->len = (uint32_t)hkey.len;
+			e->dash = 1;
+		}
+		ktab_fini(&st);
+		rc_buf_fini(&hkey);
+	}
+	rc_vec_fini(&seen);
+	rc_vec_fini(&hpats);
+	rc_vec_fini(&hosts);
+	ktab_fini(&gt);
+	rc_vec_fini(&pats);
+	rc_buf_fini(&kb);
+
+	/* drop the global keys the patterns answer, sort both layers */
+	size_t w = 0;
+	for (size_t i = 0; i < L->global.len; i++) {
+		rc_sv_entry *e = RC_VEC_AT(&L->global, rc_sv_entry, i);
+		if (!e->dropped)
+			*RC_VEC_AT(&L->global, rc_sv_entry, w++) = *e;
+	}
+	L->global.len = w;
+	rc_vec *layers[2] = { &L->host, &L->global };
+	for (int k = 0; k < 2; k++) {
+		if (layers[k]->len > 1)
+			qsort(layers[k]->items, layers[k]->len, sizeof(rc_sv_entry), entry_cmp);
+		for (size_t i = 0; i < layers[k]->len; i++) {
+			const rc_sv_entry *e = RC_VEC_AT(layers[k], rc_sv_entry, i);
+			if (e->len > L->key_max)
+				L->key_max = e->len;
+		}
+	}
+}
+
+void rc_sv_layers_fini(rc_sv_layers *L)
+{
+	rc_vec_fini(&L->host);
+	rc_vec_fini(&L->global);
+	rc_arena_fini(&L->arena);
+}
+
+/* ---- pattern regexes (design 4.2) ------------------------------------- */
+
+static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
+                       const int used[RD_MAX_CAPTURES], int group[RD_MAX_CAPTURES], int *ngroups)
+{
+	rc_buf enc;
+	rc_buf_init(&enc);
+	for (uint32_t t = 0; t < r->nsrc; t++) {
+		const rd_ptok *tok = &r->src[t];
+		int splat_next = t + 1 < r->nsrc && r->src[t + 1].kind == RD_PTOK_SPLAT;
+		switch (tok->kind) {
+		case RD_PTOK_LIT: {
+			size_t n = tok->len;
+			/* a final slash-splat also matches without that slash */
+			if (splat_next && n > 0 && tok->text[n - 1] == '/')
+				n--;
+			rc_buf_reset(&enc);
+			rc_sv_enc(&enc, tok->text, n, qctx, 0);
+			rc_regex_lit(b, enc.data, enc.len);
+			break;
+		}
+		case RD_PTOK_PARAM:
+		case RD_PTOK_SPLAT: {
+			int cap = tok->capture;
+			int slash = tok->kind == RD_PTOK_SPLAT && t > 0 && r->src[t - 1].kind == RD_PTOK_LIT &&
+			            r->src[t - 1].len > 0 && r->src[t - 1].text[r->src[t - 1].len - 1] == '/';
+			const char *cls = tok->kind == RD_PTOK_PARAM ? "[^/ ]+" : "[^ ]*";
+			if (slash)
+				rc_buf_adds(b, "(?:/");
+			if (used[cap]) {
+				group[cap] = ++*ngroups;
+				if (named)
+					rc_buf_printf(b, "(?<redir_%c%d>%s)", qctx ? 'q' : 'p', cap, cls);
+				else
+					rc_buf_printf(b, "(%s)", cls);
+			} else {
+				rc_buf_adds(b, cls);
+			}
+			if (slash)
+				rc_buf_adds(b, ")?");
+			break;
+		}
+		default:
+			rc_buf_adds(b, "(*FAIL)"); /* a bug: a corrupt token never matches */
+			break;
+		}
+	}
+	rc_buf_fini(&enc);
+}
+
+int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
+                        int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES])
+{
+	int pused[RD_MAX_CAPTURES] = { 0 }, qused[RD_MAX_CAPTURES] = { 0 };
+	int anyq = 0;
+	for (uint32_t t = 0; t < r->target.ntoks; t++) {
+		const rd_ttok *tok = &r->target.toks[t];
+		if (tok->kind == RD_TTOK_CAP_PATH)
+			pused[tok->capture] = 1;
+		else if (tok->kind == RD_TTOK_CAP_QUERY)
+			qused[tok->capture] = anyq = 1;
+	}
+	if (r->gone) {
+		memset(pused, 0, sizeof pused);
+		memset(qused, 0, sizeof qused);
+		anyq = 0;
+	}
+	for (int i = 0; i < RD_MAX_CAPTURES; i++)
+		pgroup[i] = qgroup[i] = 0;
+	int ngroups = 0;
+	rc_buf_addc(b, '^');
+	regex_side(b, r, 0, named, pused, pgroup, &ngroups);
+	rc_buf_addc(b, ' ');
+	if (anyq)
+		regex_side(b, r, 1, named, qused, qgroup, &ngroups);
+	else
+		rc_buf_adds(b, "[^ ]*");
+	rc_buf_addc(b, ' ');
+	if (r->scope < 0) {
+		rc_buf_adds(b, ".*");
+	} else {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+		rc_buf_adds(b, "(?:");
+		rc_buf enc;
+		rc_buf_init(&enc);
+		for (uint32_t i = 0; i < s->nhosts; i++) {
+			if (i)
+				rc_buf_addc(b, '|');
+			rc_buf_reset(&enc);
+			rc_sv_enc(&enc, s->hosts[i], strlen(s->hosts[i]), 0, 0);
+			rc_regex_lit(b, enc.data, enc.len);
+		}
+		rc_buf_fini(&enc);
+		rc_buf_addc(b, ')');
+	}
+	rc_buf_addc(b, '$');
+	return ngroups;
+}
+
+/* ---- small things ------------------------------------------------------ */
+
+void rc_sv_rule_label(rc_buf *b, const rc_ir *ir, const rc_rule *r)
+{
+	const rc_file *f = rc_diags_file(ir->diags, r->loc.file);
+	rc_buf_printf(b, "%s:%u %s", f ? f->path : "?", r->loc.line, r->source_text);
+	if (r->gone)
+		rc_buf_adds(b, " gone");
+	else
+		rc_buf_printf(b, " -> %s %d", r->target_text, r->status);
+	if (!r->gone && r->query_drop)
+		rc_buf_adds(b, " query drop");
+	if (r->scope >= 0) {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+		rc_buf_adds(b, " (host");
+		for (uint32_t i = 0; i < s->nhosts; i++)
+			rc_buf_printf(b, " %s", s->hosts[i]);
+		rc_buf_addc(b, ')');
+	}
+}
+
+uint32_t rc_sv_query_tok(const rc_rule *r)
+{
+	for (uint32_t t = 0; t < r->target.ntoks; t++) {
+		const rd_ttok *tok = &r->target.toks[t];
+		if (tok->kind == RD_TTOK_LIT && tok->len > 0 && tok->text[0] == '?')
+			return t;
+	}
+	return r->target.ntoks;
+}
+
+const char *rc_sv_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}

@@ -1,0 +1,67 @@
+/*
+ * servers.h - what the `nginx` and `apache` targets share
+ * (doc/backend-design.md sections 2 and 3): the byte encodings of the
+ * match key and of the subject string, the compile-time resolution of file
+ * order into a host-scoped and a global exact layer, the regex of a pattern
+ * rule over the subject, and the fixed text of the helper scripts.
+ *
+ * Ownership: rc_sv_layers owns its entries and their key bytes until
+ * rc_sv_layers_fini; rules are borrowed from the IR.
+ */
+#ifndef RC_SERVERS_H
+#define RC_SERVERS_H
+
+#include <stdint.h>
+
+#include "../compiler/ir.h"
+
+/* The fixed parts of BASE.js (njs) and BASE.lua (mod_lua): helpers_text.c. */
+extern const char rc_sv_njs_fixed[];
+extern const char rc_sv_lua_fixed[];
+
+/* encP (qctx 0) or encQ (qctx 1) of design section 2; `upper` also escapes
+ * A-Z (the case-sensitive key). */
+void rc_sv_enc(rc_buf *b, const char *s, size_t n, int qctx, int upper);
+/* KEY(p) of a normalized path under the rule set's case policy. */
+void rc_sv_key(rc_buf *b, const rc_ir *ir, const char *p, size_t n);
+
+/* One exact-map entry: `rule` answers, or with `dash` set the host has no
+ * exact answer for this key (an earlier pattern takes it). */
+typedef struct rc_sv_entry {
+	const char *key;
+	uint32_t len;
+	int dash;
+	int dropped;        /* internal: a global key an earlier pattern takes */
+	const rc_rule *rule;
+} rc_sv_entry;
+
+typedef struct rc_sv_layers {
+	rc_arena arena;     /* key bytes */
+	rc_vec host;        /* rc_sv_entry, host + KEY, sorted by key */
+	rc_vec global;      /* rc_sv_entry, KEY, sorted by key */
+	size_t key_max;     /* longest key of either layer, in bytes */
+} rc_sv_layers;
+
+/* Fill both layers from the IR (design section 3). */
+void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L);
+void rc_sv_layers_fini(rc_sv_layers *L);
+
+/* The regex of a pattern rule over the subject (design 4.2): with `named`,
+ * used captures are (?<redir_pI>…) / (?<redir_qI>…) (nginx); otherwise
+ * plain groups numbered in order of opening, and pgroup[i] / qgroup[i]
+ * receive the group number of capture i in path / query context (0 =
+ * unused).  Returns the number of capturing groups. */
+int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
+                        int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES]);
+
+/* "FILE:LINE SOURCE -> TARGET" of a rule, for a comment (unquoted). */
+void rc_sv_rule_label(rc_buf *b, const rc_ir *ir, const rc_rule *r);
+
+/* Index of the target token holding the '?' that starts the target's own
+ * query (it is always the first byte of a literal token), or ntoks. */
+uint32_t rc_sv_query_tok(const rc_rule *r);
+
+/* The base name of BASE (after the last '/'). */
+const char *rc_sv_basename(const char *path);
+
+#endif /* RC_SERVERS_H */

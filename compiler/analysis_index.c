@@ -1,0 +1,544 @@
+/*
+ * analysis_index.c - the index the analysis passes ask instead of
+ * comparing pairs of rules: exact sources in a hash table, patterns in a
+ * segment trie, host scopes as canonical sets.  See analysis.h.
+ */
+#include "analysis.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned char fold_byte(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+static uint64_t hash_text(const rc_index *x, const char *s, size_t n, uint64_t seed)
+{
+	uint64_t h = 1469598103934665603ull ^ (seed * 0x9E3779B97F4A7C15ull);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		h ^= x->fold ? fold_byte(c) : c;
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+int rc_seg_equal(const rc_index *x, const char *a, size_t al, const char *b, size_t bl)
+{
+	return rd_bytes_equal(a, al, b, bl, x->fold ? RD_POLICY_CASE_INSENSITIVE : 0);
+}
+
+int rc_seg_has_prefix(const rc_index *x, const char *v, size_t vl, const char *p, size_t pl)
+{
+	return vl >= pl && rc_seg_equal(x, v, pl, p, pl);
+}
+
+static char *fold_copy(rc_index *x, const char *s, size_t n)
+{
+	char *c = rc_arena_alloc(&x->arena, n + 1);
+	for (size_t i = 0; i < n; i++)
+		c[i] = x->fold ? (char)fold_byte((unsigned char)s[i]) : s[i];
+	return c;
+}
+
+/* ---- exact sources ---------------------------------------------------- */
+
+/* A slot holds the key's hash in the high half and rule index + 1 in the
+ * low half, so a probe touches a rule only when the hashes agree. */
+static void exact_build(rc_index *x)
+{
+	size_t nexact = 0;
+	for (size_t i = 0; i < x->n; i++)
+		nexact += !rc_ir_rule(x->ir, i)->is_pattern;
+	x->ex_cap = 16;
+	while (x->ex_cap < nexact * 2)
+		x->ex_cap *= 2;
+	x->ex_slot = calloc(x->ex_cap, sizeof *x->ex_slot);
+	x->ex_next = calloc(x->n + 1, sizeof *x->ex_next);
+	x->ex_head = calloc(x->n + 1, sizeof *x->ex_head);
+	uint32_t *tail = calloc(x->ex_cap, sizeof *tail);
+	if (!x->ex_slot || !x->ex_next || !x->ex_head || !tail)
+		abort();
+	for (size_t i = 0; i < x->n; i++) {
+		const rc_rule *r = rc_ir_rule(x->ir, i);
+		if (r->is_pattern)
+			continue;
+		size_t m = x->ex_cap - 1;
+		uint64_t h = hash_text(x, r->exact_key, r->exact_len, 1);
+		uint64_t tag = h & 0xffffffff00000000ull;
+		for (size_t s = (size_t)h & m;; s = (s + 1) & m) {
+			if (x->ex_slot[s] == 0) {
+				x->ex_slot[s] = tag | ((uint64_t)i + 1);
+				tail[s] = (uint32_t)i + 1;
+				x->ex_head[i] = (uint32_t)i;
+				break;
+			}
+			if ((x->ex_slot[s] & 0xffffffff00000000ull) != tag)
+				continue;
+			const rc_rule *o = rc_ir_rule(x->ir, (uint32_t)x->ex_slot[s] - 1);
+			if (rc_seg_equal(x, o->exact_key, o->exact_len, r->exact_key, r->exact_len)) {
+				x->ex_next[tail[s] - 1] = (uint32_t)i + 1;
+				tail[s] = (uint32_t)i + 1;
+				x->ex_head[i] = (uint32_t)x->ex_slot[s] - 1;
+				break;
+			}
+		}
+	}
+	free(tail);
+}
+
+int64_t rc_index_exact_first(const rc_index *x, const char *path, size_t len)
+{
+	size_t m = x->ex_cap - 1;
+	uint64_t h = hash_text(x, path, len, 1);
+	uint64_t tag = h & 0xffffffff00000000ull;
+	for (size_t s = (size_t)h & m;; s = (s + 1) & m) {
+		uint64_t v = x->ex_slot[s];
+		if (v == 0)
+			return -1;
+		if ((v & 0xffffffff00000000ull) != tag)
+			continue;
+		const rc_rule *o = rc_ir_rule(x->ir, (uint32_t)v - 1);
+		if (rc_seg_equal(x, o->exact_key, o->exact_len, path, len))
+			return (int64_t)(uint32_t)v - 1;
+	}
+}
+
+int64_t rc_index_exact_next(const rc_index *x, size_t rule)
+{
+	return (int64_t)x->ex_next[rule] - 1;
+}
+
+/* ---- segment patterns ------------------------------------------------- */
+
+/* A rule's normalized source tokens as a segment pattern. */
+static void spat_from_rule(rc_index *x, const rc_rule *r, rc_spat *p)
+{
+	rc_vec segs;
+	rc_vec_init(&segs, sizeof(rc_sseg));
+	rc_buf cur;
+	rc_buf_init(&cur);
+	int started = 0, cur_param = 0, splat = 0;
+	for (uint32_t t = 0; t < r->nsrc; t++) {
+		const rd_ptok *tok = &r->src[t];
+		if (tok->kind == RD_PTOK_PARAM) {
+			rc_sseg *s = rc_vec_push(&segs);
+			s->kind = RC_SEG_PARAM;
+			cur_param = 1;
+			continue;
+		}
+		if (tok->kind == RD_PTOK_SPLAT) {
+			splat = 1;
+			continue;
+		}
+		for (uint32_t i = 0; i < tok->len; i++) {
+			char c = tok->text[i];
+			if (c != '/') {
+				rc_buf_addc(&cur, c);
+				continue;
+			}
+			if (started && !cur_param) {
+				rc_sseg *s = rc_vec_push(&segs);
+				s->kind = RC_SEG_LIT;
+				s->len = (uint32_t)cur.len;
+				s->text = fold_copy(x, cur.data, cur.len);
+			}
+			started = 1;
+			cur_param = 0;
+			rc_buf_reset(&cur);
+		}
+	}
+	p->prefix = "";
+	p->plen = 0;
+	if (splat) {
+		p->tail = RC_TAIL_SPLAT;
+		p->prefix = fold_copy(x, cur.data, cur.len);
+		p->plen = (uint32_t)cur.len;
+	} else if (cur_param) {
+		p->tail = RC_TAIL_END;
+	} else if (cur.len > 0) {
+		rc_sseg *s = rc_vec_push(&segs);
+		s->kind = RC_SEG_LIT;
+		s->len = (uint32_t)cur.len;
+		s->text = fold_copy(x, cur.data, cur.len);
+		p->tail = RC_TAIL_END;
+	} else {
+		p->tail = segs.len ? RC_TAIL_SLASH : RC_TAIL_END;
+	}
+	p->k = (uint32_t)segs.len;
+	p->segs = rc_arena_alloc(&x->arena, sizeof(rc_sseg) * (segs.len + 1));
+	if (segs.len)
+		memcpy(p->segs, segs.items, sizeof(rc_sseg) * segs.len);
+	p->rule = r->index;
+	rc_vec_fini(&segs);
+	rc_buf_fini(&cur);
+}
+
+/* ---- the trie --------------------------------------------------------- */
+
+static rc_tnode *node_at(const rc_index *x, int32_t id)
+{
+	return RC_VEC_AT(&x->nodes, rc_tnode, id);
+}
+
+static int32_t node_new(rc_index *x, int32_t parent, const char *seg, uint32_t len)
+{
+	rc_tnode *n = rc_vec_push(&x->nodes);
+	n->seg = seg;
+	n->seglen = len;
+	n->parent = parent;
+	n->param = n->first_child = n->next_sibling = -1;
+	n->ends[0] = n->ends[1] = n->ends[2] = -1;
+	return (int32_t)(x->nodes.len - 1);
+}
+
+static int32_t child_find(const rc_index *x, int32_t parent, const char *seg, size_t len)
+{
+	size_t m = x->child_cap - 1;
+	for (size_t s = (size_t)hash_text(x, seg, len, (uint64_t)parent + 7) & m;; s = (s + 1) & m) {
+		int32_t c = x->child_slot[s];
+		if (c < 0)
+			return -1;
+		const rc_tnode *n = node_at(x, c);
+		if (n->parent == parent && rc_seg_equal(x, n->seg, n->seglen, seg, len))
+			return c;
+	}
+}
+
+static void child_put(rc_index *x, int32_t id)
+{
+	const rc_tnode *n = node_at(x, id);
+	size_t m = x->child_cap - 1;
+	size_t s = (size_t)hash_text(x, n->seg, n->seglen, (uint64_t)n->parent + 7) & m;
+	while (x->child_slot[s] >= 0)
+		s = (s + 1) & m;
+	x->child_slot[s] = id;
+}
+
+static void child_grow(rc_index *x)
+{
+	free(x->child_slot);
+	x->child_cap = x->child_cap ? x->child_cap * 2 : 64;
+	x->child_slot = malloc(x->child_cap * sizeof *x->child_slot);
+	if (!x->child_slot)
+		abort();
+	memset(x->child_slot, 0xff, x->child_cap * sizeof *x->child_slot);
+	for (size_t i = 1; i < x->nodes.len; i++)
+		if (node_at(x, (int32_t)i)->seg)
+			child_put(x, (int32_t)i);
+}
+
+static void trie_insert(rc_index *x, int32_t pid)
+{
+	rc_spat *p = &x->pats[pid];
+	int32_t cur = 0;
+	for (uint32_t i = 0; i < p->k; i++) {
+		const rc_sseg *s = &p->segs[i];
+		int32_t next;
+		if (s->kind == RC_SEG_PARAM) {
+			next = node_at(x, cur)->param;
+			if (next < 0) {
+				next = node_new(x, cur, NULL, 0);
+				node_at(x, cur)->param = next;
+			}
+		} else {
+			next = child_find(x, cur, s->text, s->len);
+			if (next < 0) {
+				next = node_new(x, cur, s->text, s->len);
+				rc_tnode *pn = node_at(x, cur);
+				node_at(x, next)->next_sibling = pn->first_child;
+				pn->first_child = next;
+				if (++x->nchildren * 2 > x->child_cap)
+					child_grow(x);
+				else
+					child_put(x, next);
+			}
+		}
+		cur = next;
+	}
+	rc_tnode *n = node_at(x, cur);
+	p->node = cur;
+	p->next = n->ends[p->tail];
+	n->ends[p->tail] = pid;
+}
+
+static void match_at(rc_index *x, int32_t node, const rc_sseg *segs, size_t nseg,
+                     int trailing, size_t i)
+{
+	const rc_tnode *n = node_at(x, node);
+	for (int32_t p = n->ends[RC_TAIL_SPLAT]; p >= 0; p = x->pats[p].next) {
+		const rc_spat *sp = &x->pats[p];
+		if (sp->plen == 0 ||
+		    (i < nseg && rc_seg_has_prefix(x, segs[i].text, segs[i].len, sp->prefix, sp->plen)))
+			*(int32_t *)rc_vec_push(&x->found) = p;
+	}
+	if (i == nseg) {
+		for (int32_t p = n->ends[trailing ? RC_TAIL_SLASH : RC_TAIL_END]; p >= 0; p = x->pats[p].next)
+			*(int32_t *)rc_vec_push(&x->found) = p;
+		return;
+	}
+	int32_t lit = x->child_cap ? child_find(x, node, segs[i].text, segs[i].len) : -1;
+	int32_t param = n->param;
+	if (lit >= 0)
+		match_at(x, lit, segs, nseg, trailing, i + 1);
+	if (param >= 0)
+		match_at(x, param, segs, nseg, trailing, i + 1);
+}
+
+void rc_index_match_patterns(rc_index *x, const rc_sseg *segs, size_t nseg, int trailing)
+{
+	x->found.len = 0;
+	if (x->npats)
+		match_at(x, 0, segs, nseg, trailing, 0);
+}
+
+/* every pattern in the subtree of `node` */
+static void collect_subtree(rc_index *x, int32_t node)
+{
+	const rc_tnode *n = node_at(x, node);
+	for (int t = 0; t < 3; t++)
+		for (int32_t p = n->ends[t]; p >= 0; p = x->pats[p].next)
+			*(int32_t *)rc_vec_push(&x->found) = p;
+	for (int32_t c = n->first_child; c >= 0; c = node_at(x, c)->next_sibling)
+		collect_subtree(x, c);
+	if (n->param >= 0)
+		collect_subtree(x, n->param);
+}
+
+/* does the prefix a agree with b (one is a prefix of the other)? */
+static int prefixes_agree(const rc_index *x, const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t m = al < bl ? al : bl;
+	return rc_seg_equal(x, a, m, b, m);
+}
+
+static void inter_at(rc_index *x, int32_t node, const rc_spat *q, uint32_t i)
+{
+	const rc_tnode *n = node_at(x, node);
+	/* splats stored here start at segment i */
+	for (int32_t p = n->ends[RC_TAIL_SPLAT]; p >= 0; p = x->pats[p].next) {
+		const rc_spat *sp = &x->pats[p];
+		int ok;
+		if (i < q->k)
+			ok = q->segs[i].kind == RC_SEG_PARAM ||
+			     rc_seg_has_prefix(x, q->segs[i].text, q->segs[i].len, sp->prefix, sp->plen);
+		else if (q->tail == RC_TAIL_SPLAT)
+			ok = prefixes_agree(x, q->prefix, q->plen, sp->prefix, sp->plen);
+		else
+			ok = sp->plen == 0;
+		if (ok)
+			*(int32_t *)rc_vec_push(&x->found) = p;
+	}
+	if (i == q->k) {
+		if (q->tail != RC_TAIL_SPLAT) {
+			for (int32_t p = n->ends[q->tail]; p >= 0; p = x->pats[p].next)
+				*(int32_t *)rc_vec_push(&x->found) = p;
+			return;
+		}
+		/* q's splat: everything below that its prefix admits */
+		for (int t = 0; t < 2; t++)
+			if (q->plen == 0)
+				for (int32_t p = n->ends[t]; p >= 0; p = x->pats[p].next)
+					*(int32_t *)rc_vec_push(&x->found) = p;
+		for (int32_t c = n->first_child; c >= 0; c = node_at(x, c)->next_sibling) {
+			const rc_tnode *cn = node_at(x, c);
+			if (rc_seg_has_prefix(x, cn->seg, cn->seglen, q->prefix, q->plen))
+				collect_subtree(x, c);
+		}
+		if (n->param >= 0)
+			collect_subtree(x, n->param);
+		return;
+	}
+	if (q->segs[i].kind == RC_SEG_PARAM) {
+		for (int32_t c = n->first_child; c >= 0; c = node_at(x, c)->next_sibling)
+			inter_at(x, c, q, i + 1);
+	} else {
+		int32_t c = child_find(x, node, q->segs[i].text, q->segs[i].len);
+		if (c >= 0)
+			inter_at(x, c, q, i + 1);
+	}
+	if (n->param >= 0)
+		inter_at(x, n->param, q, i + 1);
+}
+
+void rc_index_intersecting(rc_index *x, const rc_spat *p)
+{
+	x->found.len = 0;
+	if (x->npats)
+		inter_at(x, 0, p, 0);
+}
+
+/* ---- paths and requests ----------------------------------------------- */
+
+size_t rc_index_split(rc_index *x, const char *path, size_t len, int *trailing)
+{
+	x->segs.len = 0;
+	*trailing = 0;
+	size_t i = 1;
+	while (i < len) {
+		size_t s = i;
+		while (i < len && path[i] != '/')
+			i++;
+		if (i > s) {
+			rc_sseg *g = rc_vec_push(&x->segs);
+			g->kind = RC_SEG_LIT;
+			g->text = path + s;
+			g->len = (uint32_t)(i - s);
+		}
+		if (i < len && i + 1 == len)
+			*trailing = 1;
+		i++;
+	}
+	return x->segs.len;
+}
+
+int64_t rc_index_resolve(rc_index *x, const char *host, const char *path,
+                         size_t len, int64_t head, int *scoped)
+{
+	int64_t best = -1;
+	if (head == RC_HEAD_UNKNOWN)
+		head = rc_index_exact_first(x, path, len);
+	for (int64_t e = head; e >= 0;
+	     e = rc_index_exact_next(x, (size_t)e)) {
+		const rc_rule *r = rc_ir_rule(x->ir, (size_t)e);
+		if (r->scope >= 0)
+			*scoped = 1;
+		if (best < 0 && rd_rule_admits_host(&r->view, host))
+			best = e;
+	}
+	if (x->npats == 0)
+		return best;
+	int trailing;
+	size_t nseg = rc_index_split(x, path, len, &trailing);
+	rc_index_match_patterns(x, x->segs.items, nseg, trailing);
+	for (size_t i = 0; i < x->found.len; i++) {
+		const rc_spat *p = &x->pats[*RC_VEC_AT(&x->found, int32_t, i)];
+		const rc_rule *r = rc_ir_rule(x->ir, p->rule);
+		if (r->scope >= 0)
+			*scoped = 1;
+		if ((best < 0 || p->rule < best) && rd_rule_admits_host(&r->view, host))
+			best = p->rule;
+	}
+	return best;
+}
+
+/* ---- hosts ------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rc_index_is_named(const rc_index *x, const char *host)
+{
+	if (!host || x->nnamed == 0)
+		return 0;
+	return bsearch(&host, x->named, x->nnamed, sizeof(char *), cmp_str) != NULL;
+}
+
+int rc_index_same_scope(const rc_index *x, const rc_rule *a, const rc_rule *b)
+{
+	if (a->scope < 0 || b->scope < 0)
+		return a->scope == b->scope;
+	return x->scope_set[a->scope] == x->scope_set[b->scope];
+}
+
+static void scopes_build(rc_index *x)
+{
+	const rc_ir *ir = x->ir;
+	size_t ns = ir->scopes.len, total = 0;
+	x->scope_set = calloc(ns + 1, sizeof *x->scope_set);
+	char **keys = calloc(ns + 1, sizeof *keys);
+	uint64_t *hashes = calloc(ns + 1, sizeof *hashes);
+	if (!x->scope_set || !keys || !hashes)
+		abort();
+	for (size_t i = 0; i < ns; i++)
+		total += RC_VEC_AT(&ir->scopes, rc_scope, i)->nhosts;
+	x->named = rc_arena_alloc(&x->arena, sizeof(char *) * (total + 1));
+	for (size_t i = 0; i < ns; i++) {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
+		char **sorted = rc_xmalloc(sizeof(char *) * (s->nhosts + 1));
+		memcpy(sorted, s->hosts, sizeof(char *) * s->nhosts);
+		qsort(sorted, s->nhosts, sizeof(char *), cmp_str);
+		rc_buf b;
+		rc_buf_init(&b);
+		for (uint32_t j = 0; j < s->nhosts; j++) {
+			if (j > 0 && strcmp(sorted[j], sorted[j - 1]) == 0)
+				continue;
+			rc_buf_adds(&b, sorted[j]);
+			rc_buf_addc(&b, '\n');
+			x->named[x->nnamed++] = sorted[j];
+		}
+		keys[i] = rc_arena_strndup(&x->arena, b.data, b.len);
+		hashes[i] = rc_hash_bytes(b.data, b.len, 0);
+		x->scope_set[i] = (uint32_t)i;
+		for (size_t j = 0; j < i; j++)
+			if (hashes[j] == hashes[i] && strcmp(keys[j], keys[i]) == 0) {
+				x->scope_set[i] = x->scope_set[j];
+				break;
+			}
+		rc_buf_fini(&b);
+		free(sorted);
+	}
+	qsort(x->named, x->nnamed, sizeof(char *), cmp_str);
+	size_t w = 0;
+	for (size_t i = 0; i < x->nnamed; i++)
+		if (w == 0 || strcmp(x->named[w - 1], x->named[i]) != 0)
+			x->named[w++] = x->named[i];
+	x->nnamed = w;
+	free(keys);
+	free(hashes);
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+void rc_index_init(rc_index *x, const rc_ir *ir)
+{
+	memset(x, 0, sizeof *x);
+	x->ir = ir;
+	x->policy = ir->policy;
+	x->fold = (ir->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
+	x->n = ir->rules.len;
+	rc_arena_init(&x->arena);
+	rc_vec_init(&x->nodes, sizeof(rc_tnode));
+	rc_vec_init(&x->found, sizeof(int32_t));
+	rc_vec_init(&x->segs, sizeof(rc_sseg));
+	exact_build(x);
+	scopes_build(x);
+	x->pat_of = malloc((x->n + 1) * sizeof *x->pat_of);
+	if (!x->pat_of)
+		abort();
+	size_t np = 0;
+	for (size_t i = 0; i < x->n; i++) {
+		x->pat_of[i] = -1;
+		np += rc_ir_rule(ir, i)->is_pattern;
+	}
+	x->pats = rc_xmalloc(sizeof(rc_spat) * (np + 1));
+	node_new(x, -1, NULL, 0);
+	child_grow(x);
+	for (size_t i = 0; i < x->n; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!r->is_pattern)
+			continue;
+		int32_t id = (int32_t)x->npats++;
+		spat_from_rule(x, r, &x->pats[id]);
+		x->pat_of[i] = id;
+		trie_insert(x, id);
+	}
+}
+
+void rc_index_fini(rc_index *x)
+{
+	free(x->ex_slot);
+	free(x->ex_next);
+	free(x->ex_head);
+	free(x->pat_of);
+	free(x->pats);
+	free(x->child_slot);
+	free(x->scope_set);
+	rc_vec_fini(&x->nodes);
+	rc_vec_fini(&x->found);
+	rc_vec_fini(&x->segs);
+	rc_arena_fini(&x->arena);
+}

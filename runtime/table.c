@@ -1,0 +1,753 @@
+/*
+ * table.c - the .redirdb reader: map a table, check its header, answer
+ * requests with the matcher of redir_match.h.
+ *
+ * Layout: runtime/table_format.h and doc/redirdb-format.md.  Opening checks
+ * the header and every section's bounds (O(1)); every offset read while
+ * answering is checked against its section, and every cmph hit is compared
+ * with the stored key, so a corrupt or foreign file can give a wrong answer
+ * at worst, never a read outside the mapping.
+ */
+#include "redir.h"
+#include "redir_match.h"
+#include "table_format.h"
+
+#include <cmph.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct rd_table {
+	const unsigned char *base;
+	size_t size;
+	const rdb_header *h;
+	const unsigned char *sec[RDB_NSECTIONS];
+	size_t secsize[RDB_NSECTIONS];
+	char *path;
+};
+
+const char *rd_strerror(int code)
+{
+	switch (code) {
+	case RD_OK: return "success";
+	case RD_E_IO: return "cannot read the file";
+	case RD_E_TRUNCATED: return "the file is truncated";
+	case RD_E_MAGIC: return "not a redirdb file (bad magic)";
+	case RD_E_VERSION: return "unsupported redirdb format version";
+	case RD_E_ENDIAN: return "the file was written with the other byte order";
+	case RD_E_CORRUPT: return "the file is corrupt";
+	case RD_E_CHECKSUM: return "checksum mismatch: the file is corrupt";
+	case RD_E_NOMEM: return "out of memory";
+	case RD_E_BUFFER: return "the buffer is too small";
+	case RD_E_INVAL: return "invalid argument";
+	default: return "unknown error";
+	}
+}
+
+static int fail(rd_error *err, int code, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(rd_error *err, int code, const char *path, const char *fmt, ...)
+{
+	if (err) {
+		err->code = code;
+		int n = snprintf(err->message, sizeof err->message, "%s: %s", path ? path : "(table)",
+		                 rd_strerror(code));
+		if (fmt && n >= 0 && (size_t)n < sizeof err->message) {
+			size_t used = (size_t)n;
+			n = snprintf(err->message + used, sizeof err->message - used, " (");
+			if (n > 0 && (size_t)n < sizeof err->message - used) {
+				used += (size_t)n;
+				va_list ap;
+				va_start(ap, fmt);
+				n = vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
+				va_end(ap);
+				if (n > 0 && (size_t)n < sizeof err->message - used) {
+					used += (size_t)n;
+					snprintf(err->message + used, sizeof err->message - used, ")");
+				}
+			}
+		}
+	}
+	return code;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Is the packed cmph BDZ function self-consistent, so that
+ * cmph_search_packed stays inside `size` bytes for any key?  Layout of
+ * cmph 2.0's bdz_pack after cmph_pack's algorithm word: hash type, jenkins
+ * seed, r, ranktablesize, ranktable[ranktablesize], b (1 byte),
+ * g[ceil(3r/4)]; the search reads g[v / 4] and ranktable[v >> b] for
+ * vertices v < 3r. */
+static int bdz_is_sane(const unsigned char *p, size_t size, uint32_t nkeys)
+{
+	if (size < 21)
+		return 0;
+	if (rd32(p) != (uint32_t)CMPH_BDZ || rd32(p + 4) != (uint32_t)CMPH_HASH_JENKINS)
+		return 0;
+	uint64_t r = rd32(p + 12);
+	uint64_t rts = rd32(p + 16);
+	if (r == 0 || r > 0x3FFFFFFFu || (uint64_t)nkeys > 3 * r)
+		return 0;
+	uint64_t need = 20 + 4 * rts + 1 + (3 * r + 3) / 4;
+	if (need != size)
+		return 0;
+	uint32_t b = p[20 + 4 * rts];
+	if (b > 30 || ((3 * r - 1) >> b) >= rts)
+		return 0;
+	return 1;
+}
+
+int rd_table_open(const char *path, rd_table **out, rd_error *err)
+{
+	*out = NULL;
+	if (err) {
+		err->code = RD_OK;
+		err->message[0] = '\0';
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, RD_E_IO, path, "%s", strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return fail(err, RD_E_IO, path, "%s", strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, RD_E_IO, path, "not a regular file");
+	}
+	size_t size = (size_t)st.st_size;
+	if (size == 0) {
+		close(fd);
+		return fail(err, RD_E_TRUNCATED, path, "empty file");
+	}
+	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (map == MAP_FAILED)
+		return fail(err, RD_E_IO, path, "mmap: %s", strerror(e));
+	const unsigned char *b = map;
+	int code = RD_OK;
+	const rdb_header *h = map;
+	const char *why = NULL;
+	char whybuf[96];
+
+	size_t cmp = size < RDB_MAGIC_LEN ? size : RDB_MAGIC_LEN;
+	if (memcmp(b, RDB_MAGIC, cmp) != 0) {
+		code = RD_E_MAGIC;
+	} else if (size < 16) {
+		code = RD_E_TRUNCATED;
+		why = "shorter than the header";
+	} else if (h->bom != RDB_BOM) {
+		code = h->bom == RDB_BOM_SWAPPED ? RD_E_ENDIAN : RD_E_CORRUPT;
+		why = h->bom == RDB_BOM_SWAPPED ? NULL : "bad byte-order mark";
+	} else if (h->version != RDB_VERSION) {
+		code = RD_E_VERSION;
+		snprintf(whybuf, sizeof whybuf, "version %u, this library reads version %u",
+		         (unsigned)h->version, RDB_VERSION);
+		why = whybuf;
+	} else if (size < RDB_HEADER_SIZE) {
+		code = RD_E_TRUNCATED;
+		why = "shorter than the header";
+	} else if (h->header_size != RDB_HEADER_SIZE || h->reserved0 != 0 ||
+	           memcmp(h->reserved, (const uint8_t[24]){ 0 }, sizeof h->reserved) != 0 ||
+	           rdb_fnv64(RDB_FNV_OFFSET, b, offsetof(rdb_header, header_checksum)) !=
+	               h->header_checksum) {
+		code = RD_E_CORRUPT;
+		why = "header checksum mismatch";
+	} else if (h->file_size > size) {
+		code = RD_E_TRUNCATED;
+		snprintf(whybuf, sizeof whybuf, "%zu bytes, the header says %llu", size,
+		         (unsigned long long)h->file_size);
+		why = whybuf;
+	} else if (h->file_size < size) {
+		code = RD_E_CORRUPT;
+		why = "bytes after the end the header gives";
+	}
+	rd_table *t = NULL;
+	if (code == RD_OK) {
+		t = calloc(1, sizeof *t);
+		if (!t)
+			code = RD_E_NOMEM;
+	}
+	if (code == RD_OK) {
+		t->base = b;
+		t->size = size;
+		t->h = h;
+		for (int i = 0; i < RDB_NSECTIONS && code == RD_OK; i++) {
+			uint64_t off = h->sec[i].off, sz = h->sec[i].size;
+			if (off % 4 != 0 || off < RDB_HEADER_SIZE || off > size || sz > size - off) {
+				code = RD_E_CORRUPT;
+				snprintf(whybuf, sizeof whybuf, "section %d out of bounds", i);
+				why = whybuf;
+				break;
+			}
+			t->sec[i] = b + off;
+			t->secsize[i] = (size_t)sz;
+		}
+	}
+	if (code == RD_OK) {
+		/* sizes the counts imply */
+		why = NULL;
+		if (t->secsize[RDB_SEC_SLOTS] != 4 * (size_t)h->nkeys)
+			why = "slot section size";
+		else if (t->secsize[RDB_SEC_PATTERNS] != sizeof(rdb_pattern) * (size_t)h->npatterns)
+			why = "pattern section size";
+		else if (t->secsize[RDB_SEC_PTOKS] % sizeof(rdb_tok) || t->secsize[RDB_SEC_TTOKS] % sizeof(rdb_tok))
+			why = "token section size";
+		else if (h->nkeys + (uint64_t)h->npatterns > h->nrules)
+			why = "rule counts";
+		else if (h->hash_kind == RDB_HASH_SORTED) {
+			if (t->secsize[RDB_SEC_HASH] != 0 || h->nkeys >= RDB_CMPH_THRESHOLD)
+				why = "hash section";
+		} else if (h->hash_kind == RDB_HASH_CMPH_BDZ) {
+			if (h->nkeys < RDB_CMPH_THRESHOLD ||
+			    !bdz_is_sane(t->sec[RDB_SEC_HASH], t->secsize[RDB_SEC_HASH], h->nkeys))
+				why = "packed hash function";
+		} else {
+			why = "unknown hash kind";
+		}
+		if (!why && h->npatterns > 0) {
+			const unsigned char *pi = t->sec[RDB_SEC_PINDEX];
+			size_t ps = t->secsize[RDB_SEC_PINDEX];
+			if (ps < sizeof(rdb_pindex_head)) {
+				why = "pattern index size";
+			} else {
+				rdb_pindex_head ph;
+				memcpy(&ph, pi, sizeof ph);
+				if (ph.size == 0 || (ph.size & (ph.size - 1)) != 0 ||
+				    (uint64_t)ph.size * sizeof(rdb_bucket) + sizeof ph > ps ||
+				    (uint64_t)ph.wild_off * 4 + (uint64_t)ph.wild_count * 4 > ps)
+					why = "pattern index";
+			}
+		}
+		if (!why && t->secsize[RDB_SEC_META] > 0) {
+			rdb_meta_head mh;
+			if (t->secsize[RDB_SEC_META] < sizeof mh) {
+				why = "metadata size";
+			} else {
+				memcpy(&mh, t->sec[RDB_SEC_META], sizeof mh);
+				uint64_t need = sizeof mh + 4 * (uint64_t)mh.nfiles + sizeof(rdb_meta) * (uint64_t)mh.nrules;
+				if (mh.nrules != h->nrules || need != t->secsize[RDB_SEC_META])
+					why = "metadata size";
+			}
+		}
+		if (why)
+			code = RD_E_CORRUPT;
+	}
+	if (code == RD_OK) {
+		t->path = strdup(path);
+		if (!t->path)
+			code = RD_E_NOMEM;
+	}
+	if (code != RD_OK) {
+		free(t);
+		munmap(map, size);
+		if (why)
+			return fail(err, code, path, "%s", why);
+		return fail(err, code, path, NULL);
+	}
+	*out = t;
+	return RD_OK;
+}
+
+int rd_table_verify(const rd_table *t, rd_error *err)
+{
+	if (!t)
+		return fail(err, RD_E_INVAL, NULL, NULL);
+	uint64_t sum = rdb_fnv64(RDB_FNV_OFFSET, t->base + RDB_HEADER_SIZE, t->size - RDB_HEADER_SIZE);
+	if (sum != t->h->body_checksum)
+		return fail(err, RD_E_CHECKSUM, t->path, "contents do not match the header's checksum");
+	if (err) {
+		err->code = RD_OK;
+		err->message[0] = '\0';
+	}
+	return RD_OK;
+}
+
+void rd_table_close(rd_table *t)
+{
+	if (!t)
+		return;
+	munmap((void *)t->base, t->size);
+	free(t->path);
+	free(t);
+}
+
+uint32_t rd_table_nrules(const rd_table *t)
+{
+	return t ? t->h->nrules : 0;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+/* A cursor over a section: every read is bounds-checked; `bad` sticks. */
+typedef struct cursor {
+	const unsigned char *p, *end;
+	int bad;
+} cursor;
+
+static uint32_t cur_varint(cursor *c)
+{
+	uint32_t v = 0;
+	for (int shift = 0; shift < 35; shift += 7) {
+		if (c->p >= c->end) {
+			c->bad = 1;
+			return 0;
+		}
+		unsigned char byte = *c->p++;
+		v |= (uint32_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			return v;
+	}
+	c->bad = 1;
+	return 0;
+}
+
+static const char *cur_bytes(cursor *c, uint32_t n)
+{
+	if ((size_t)(c->end - c->p) < n) {
+		c->bad = 1;
+		return NULL;
+	}
+	const char *s = (const char *)c->p;
+	c->p += n;
+	return s;
+}
+
+/* A NUL-terminated string at `off` in the pool, or NULL. */
+static const char *pool_cstr(const rd_table *t, uint32_t off)
+{
+	size_t n = t->secsize[RDB_SEC_POOL];
+	if (off == RDB_NONE || off >= n)
+		return NULL;
+	const char *s = (const char *)t->sec[RDB_SEC_POOL] + off;
+	if (!memchr(s, '\0', n - off))
+		return NULL;
+	return s;
+}
+
+static const char *pool_bytes(const rd_table *t, uint32_t off, uint32_t len)
+{
+	size_t n = t->secsize[RDB_SEC_POOL];
+	if (off > n || len > n - off)
+		return NULL;
+	return (const char *)t->sec[RDB_SEC_POOL] + off;
+}
+
+/* Does the host set at `off` admit `host`?  -1: corrupt.  The hosts are
+ * handed to rd_rule_admits_host in chunks, so any number fits. */
+static int hostset_admits(const rd_table *t, uint32_t off, const char *host)
+{
+	if (off == RDB_NO_HOSTS)
+		return 1;
+	if (host == NULL)
+		return 0;
+	size_t n = t->secsize[RDB_SEC_HOSTS];
+	if (off % 4 || off > n || n - off < 4)
+		return -1;
+	uint32_t count = rd32(t->sec[RDB_SEC_HOSTS] + off);
+	if (count == 0 || count > (n - off - 4) / 4)
+		return -1;
+	const char *names[16];
+	rd_rule probe;
+	memset(&probe, 0, sizeof probe);
+	probe.hosts = names;
+	for (uint32_t i = 0; i < count;) {
+		uint32_t k = 0;
+		for (; k < 16 && i < count; k++, i++) {
+			names[k] = pool_cstr(t, rd32(t->sec[RDB_SEC_HOSTS] + off + 4 + 4 * i));
+			if (!names[k])
+				return -1;
+		}
+		probe.nhosts = k;
+		if (rd_rule_admits_host(&probe, host))
+			return 1;
+	}
+	return 0;
+}
+
+/* An exact candidate, decoded. */
+typedef struct exact_cand {
+	uint32_t rule;
+	uint16_t status;
+	uint16_t flags;
+	const char *target;
+	uint32_t target_len;
+	const char *frag;
+	uint32_t frag_len;
+} exact_cand;
+
+/* Decode the candidates of the entry at `off` if its key is `key`; fill
+ * *out with the first admitted for `host`.  1 found, 0 not, -1 corrupt. */
+static int entry_find(const rd_table *t, uint32_t off, const char *key, size_t klen,
+                      const char *host, exact_cand *out)
+{
+	size_t n = t->secsize[RDB_SEC_ENTRIES];
+	if (off >= n)
+		return -1;
+	cursor c = { t->sec[RDB_SEC_ENTRIES] + off, t->sec[RDB_SEC_ENTRIES] + n, 0 };
+	uint32_t kl2 = cur_varint(&c);
+	uint32_t kl = kl2 >> 1;
+	const char *stored = cur_bytes(&c, kl);
+	if (c.bad)
+		return -1;
+	if (kl != klen || memcmp(stored, key, klen) != 0)
+		return 0; /* cmph maps unknown keys to some slot */
+	uint32_t ncands = (kl2 & 1) ? cur_varint(&c) : 1;
+	if (c.bad || ncands == 0)
+		return -1;
+	for (uint32_t i = 0; i < ncands; i++) {
+		exact_cand ec;
+		ec.rule = cur_varint(&c);
+		const char *fb = cur_bytes(&c, 1);
+		if (c.bad)
+			return -1;
+		unsigned char f = (unsigned char)*fb;
+		uint32_t hostset = (f & RDB_C_HOSTS) ? cur_varint(&c) : RDB_NO_HOSTS;
+		ec.target_len = cur_varint(&c);
+		ec.target = cur_bytes(&c, ec.target_len);
+		ec.frag_len = 0;
+		ec.frag = NULL;
+		if (f & RDB_C_FRAGMENT) {
+			ec.frag_len = cur_varint(&c);
+			ec.frag = cur_bytes(&c, ec.frag_len);
+		}
+		if (c.bad)
+			return -1;
+		ec.status = rdb_status_codes[f & RDB_C_STATUS_MASK];
+		if (ec.status == 0 || ec.rule >= t->h->nrules)
+			return -1;
+		ec.flags = (uint16_t)((ec.status == 410 ? RD_RULE_GONE : 0) |
+		                      ((f & RDB_C_QUERY_DROP) ? RD_RULE_QUERY_DROP : 0) |
+		                      ((f & RDB_C_TARGET_QUERY) ? RD_RULE_TARGET_QUERY : 0));
+		int adm = hostset_admits(t, hostset, host);
+		if (adm < 0)
+			return -1;
+		if (adm) {
+			*out = ec;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int key_compare(const rd_table *t, uint32_t off, const char *key, size_t klen, int *cmp)
+{
+	size_t n = t->secsize[RDB_SEC_ENTRIES];
+	if (off >= n)
+		return -1;
+	cursor c = { t->sec[RDB_SEC_ENTRIES] + off, t->sec[RDB_SEC_ENTRIES] + n, 0 };
+	uint32_t kl = cur_varint(&c) >> 1;
+	const char *stored = cur_bytes(&c, kl);
+	if (c.bad)
+		return -1;
+	size_t m = kl < klen ? kl : klen;
+	int r = memcmp(stored, key, m);
+	*cmp = r ? r : (kl < klen ? -1 : kl > klen ? 1 : 0);
+	return 0;
+}
+
+/* The slot of `key`, or -1 (no such key), -2 (corrupt). */
+static long slot_of(const rd_table *t, const char *key, size_t klen)
+{
+	uint32_t nkeys = t->h->nkeys;
+	if (nkeys == 0)
+		return -1;
+	if (t->h->hash_kind == RDB_HASH_CMPH_BDZ) {
+		uint32_t s = cmph_search_packed((void *)t->sec[RDB_SEC_HASH], key, (cmph_uint32)klen);
+		return s < nkeys ? (long)s : -1;
+	}
+	uint32_t lo = 0, hi = nkeys;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int cmp;
+		if (key_compare(t, rd32(t->sec[RDB_SEC_SLOTS] + 4 * (size_t)mid), key, klen, &cmp) != 0)
+			return -2;
+		if (cmp == 0)
+			return mid;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int fold_eq(const char *a, const char *b, size_t n)
+{
+	return rd_bytes_equal(a, n, b, n, RD_POLICY_CASE_INSENSITIVE);
+}
+
+/* The u32 list at index `off` of PINDEX with `count` items, or NULL. */
+static const unsigned char *pindex_list(const rd_table *t, uint32_t off, uint32_t count)
+{
+	size_t n = t->secsize[RDB_SEC_PINDEX];
+	if ((uint64_t)off * 4 + (uint64_t)count * 4 > n)
+		return NULL;
+	return t->sec[RDB_SEC_PINDEX] + 4 * (size_t)off;
+}
+
+#define MAX_TOKS RDB_MAX_TOKS
+
+/* Try pattern `pi` on the normalized path; 1 match, 0 not, -1 corrupt. */
+static int pattern_try(const rd_table *t, const rdb_pattern *p, const char *norm, size_t nlen,
+                       const char *host, rd_span *caps)
+{
+	int adm = hostset_admits(t, p->hostset, host);
+	if (adm <= 0)
+		return adm;
+	size_t ntoks = t->secsize[RDB_SEC_PTOKS] / sizeof(rdb_tok);
+	if (p->nptok == 0 || p->nptok > MAX_TOKS || p->ptok > ntoks || p->nptok > ntoks - p->ptok)
+		return -1;
+	rd_ptok toks[MAX_TOKS];
+	for (uint32_t i = 0; i < p->nptok; i++) {
+		rdb_tok tk;
+		memcpy(&tk, t->sec[RDB_SEC_PTOKS] + sizeof(rdb_tok) * ((size_t)p->ptok + i), sizeof tk);
+		if (tk.capture >= RD_MAX_CAPTURES)
+			return -1;
+		toks[i].kind = tk.kind;
+		toks[i].capture = tk.capture;
+		toks[i].len = tk.len;
+		toks[i].text = NULL;
+		if (tk.kind == RD_PTOK_LIT && !(toks[i].text = pool_bytes(t, tk.off, tk.len)))
+			return -1;
+	}
+	memset(caps, 0, sizeof(rd_span) * RD_MAX_CAPTURES);
+	return rd_pattern_match(toks, p->nptok, norm, nlen, t->h->policy, caps);
+}
+
+int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
+                    size_t path_len, const char *raw_query, size_t query_len,
+                    rd_result *res, char *buf, size_t bufsize)
+{
+	if (!t || !res || (!raw_path && path_len) || (!buf && bufsize))
+		return RD_E_INVAL;
+	memset(res, 0, sizeof *res);
+	const rdb_header *h = t->h;
+	unsigned policy = h->policy;
+
+	/* scratch: the normalized path and its folded copy */
+	char stack_norm[4096], stack_fold[4096];
+	char *norm = stack_norm, *fold = stack_fold;
+	size_t scratch = 0;
+	if (path_len + 2 > sizeof stack_norm) {
+		scratch = 2 * (path_len + 2);
+		if (bufsize < scratch + 1) {
+			res->needed = scratch + 1;
+			return RD_E_BUFFER;
+		}
+		norm = buf + bufsize - scratch;
+		fold = norm + path_len + 2;
+	}
+	size_t nlen;
+	if (rd_path_normalize(raw_path ? raw_path : "", path_len, policy, norm, &nlen) != 0)
+		return 0; /* an invalid escape: no redirect */
+
+	char hostbuf[256];
+	const char *hc = NULL;
+	if (host) {
+		size_t hl = strlen(host);
+		if (hl < sizeof hostbuf) {
+			rd_host_canon(host, hl, hostbuf);
+		} else {
+			hostbuf[0] = '\0'; /* too long to be a served name */
+		}
+		hc = hostbuf;
+	}
+
+	/* the first exact candidate admitted for the host */
+	exact_cand ec;
+	int have_exact = 0;
+	if (h->nkeys > 0 && nlen <= h->max_key_len) {
+		const char *key = norm;
+		if (policy & RD_POLICY_CASE_INSENSITIVE) {
+			for (size_t i = 0; i < nlen; i++) {
+				unsigned char ch = (unsigned char)norm[i];
+				fold[i] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+			}
+			key = fold;
+		}
+		long s = slot_of(t, key, nlen);
+		if (s == -2)
+			return RD_E_CORRUPT;
+		if (s >= 0) {
+			int r = entry_find(t, rd32(t->sec[RDB_SEC_SLOTS] + 4 * (size_t)s), key, nlen, hc, &ec);
+			if (r < 0)
+				return RD_E_CORRUPT;
+			have_exact = r;
+			if (r && t->secsize[RDB_SEC_META] > 0) {
+				/* start the metadata load now: it overlaps the patterns */
+				uint32_t nf = rd32(t->sec[RDB_SEC_META]);
+				size_t mo = sizeof(rdb_meta_head) + 4 * (size_t)nf + sizeof(rdb_meta) * (size_t)ec.rule;
+				if (mo < t->secsize[RDB_SEC_META])
+					__builtin_prefetch(t->sec[RDB_SEC_META] + mo);
+			}
+		}
+	}
+	uint32_t best = have_exact ? ec.rule : UINT32_MAX;
+
+	/* the first pattern, in file order, before `best` */
+	rd_span caps[RD_MAX_CAPTURES];
+	const rdb_pattern *win = NULL;
+	rdb_pattern pbuf;
+	if (h->npatterns > 0) {
+		rdb_pindex_head ph;
+		memcpy(&ph, t->sec[RDB_SEC_PINDEX], sizeof ph);
+		const unsigned char *wl = pindex_list(t, ph.wild_off, ph.wild_count);
+		const unsigned char *bl = NULL;
+		uint32_t bcount = 0;
+		/* the first segment of the path */
+		const char *seg = norm + 1;
+		const char *se = memchr(seg, '/', nlen - 1);
+		size_t slen = se ? (size_t)(se - seg) : nlen - 1;
+		if (slen > 0) {
+			uint32_t mask = ph.size - 1;
+			uint32_t i = rdb_seg_hash(seg, slen) & mask;
+			for (uint32_t probes = 0; probes < ph.size; probes++, i = (i + 1) & mask) {
+				rdb_bucket bk;
+				memcpy(&bk, t->sec[RDB_SEC_PINDEX] + sizeof ph + sizeof bk * (size_t)i, sizeof bk);
+				if (bk.count == 0)
+					break;
+				const char *ss = bk.seg_len == slen ? pool_bytes(t, bk.seg_off, bk.seg_len) : NULL;
+				if (ss && fold_eq(ss, seg, slen)) {
+					bl = pindex_list(t, bk.list_off, bk.count);
+					if (!bl)
+						return RD_E_CORRUPT;
+					bcount = bk.count;
+					break;
+				}
+			}
+		}
+		if (!wl)
+			return RD_E_CORRUPT;
+		uint32_t wi = 0, bi = 0;
+		while (wi < ph.wild_count || bi < bcount) {
+			uint32_t a = wi < ph.wild_count ? rd32(wl + 4 * (size_t)wi) : UINT32_MAX;
+			uint32_t b = bi < bcount ? rd32(bl + 4 * (size_t)bi) : UINT32_MAX;
+			uint32_t pi;
+			if (a <= b) {
+				pi = a;
+				wi++;
+				if (a == b)
+					bi++;
+			} else {
+				pi = b;
+				bi++;
+			}
+			if (pi >= h->npatterns)
+				return RD_E_CORRUPT;
+			memcpy(&pbuf, t->sec[RDB_SEC_PATTERNS] + sizeof pbuf * (size_t)pi, sizeof pbuf);
+			if (pbuf.rule >= h->nrules)
+				return RD_E_CORRUPT;
+			if (pbuf.rule >= best)
+				break; /* patterns are in file order: none later can win */
+			int r = pattern_try(t, &pbuf, norm, nlen, hc, caps);
+			if (r < 0)
+				return RD_E_CORRUPT;
+			if (r) {
+				win = &pbuf;
+				break;
+			}
+		}
+	}
+	if (!win && !have_exact)
+		return 0;
+
+	/* the winner as the matcher sees it */
+	rd_rule view;
+	memset(&view, 0, sizeof view);
+	rd_ttok ttoks[MAX_TOKS];
+	if (win) {
+		size_t ntoks = t->secsize[RDB_SEC_TTOKS] / sizeof(rdb_tok);
+		if (win->nttok > MAX_TOKS || win->ttok > ntoks || win->nttok > ntoks - win->ttok)
+			return RD_E_CORRUPT;
+		for (uint32_t i = 0; i < win->nttok; i++) {
+			rdb_tok tk;
+			memcpy(&tk, t->sec[RDB_SEC_TTOKS] + sizeof(rdb_tok) * ((size_t)win->ttok + i), sizeof tk);
+			if (tk.capture >= RD_MAX_CAPTURES)
+				return RD_E_CORRUPT;
+			ttoks[i].kind = tk.kind;
+			ttoks[i].capture = tk.capture;
+			ttoks[i].len = tk.len;
+			ttoks[i].text = NULL;
+			if (tk.kind == RD_TTOK_LIT && !(ttoks[i].text = pool_bytes(t, tk.off, tk.len)))
+				return RD_E_CORRUPT;
+		}
+		view.dst = ttoks;
+		view.ndst = win->nttok;
+		if (win->frag_len) {
+			view.fragment = pool_bytes(t, win->frag_off, win->frag_len);
+			if (!view.fragment)
+				return RD_E_CORRUPT;
+			view.fragment_len = win->frag_len;
+		}
+		view.status = win->status;
+		view.flags = win->flags;
+		res->rule_id = win->rule;
+	} else {
+		memset(caps, 0, sizeof caps);
+		if (ec.target_len) {
+			ttoks[0].kind = RD_TTOK_LIT;
+			ttoks[0].capture = 0;
+			ttoks[0].len = ec.target_len;
+			ttoks[0].text = ec.target;
+			view.dst = ttoks;
+			view.ndst = 1;
+		}
+		view.fragment = ec.frag;
+		view.fragment_len = ec.frag_len;
+		view.status = ec.status;
+		view.flags = ec.flags;
+		res->rule_id = ec.rule;
+	}
+	if (view.status != 301 && view.status != 302 && view.status != 303 &&
+	    view.status != 307 && view.status != 308 && view.status != 410)
+		return RD_E_CORRUPT;
+	res->status = view.status;
+
+	/* metadata */
+	if (t->secsize[RDB_SEC_META] > 0) {
+		rdb_meta_head mh; /* open checked its sizes against the section */
+		memcpy(&mh, t->sec[RDB_SEC_META], sizeof mh);
+		if (res->rule_id >= mh.nrules)
+			return RD_E_CORRUPT;
+		rdb_meta m;
+		memcpy(&m, t->sec[RDB_SEC_META] + sizeof mh + 4 * (size_t)mh.nfiles +
+		               sizeof m * (size_t)res->rule_id, sizeof m);
+		res->line = m.line;
+		if (m.file < mh.nfiles)
+			res->file = pool_cstr(t, rd32(t->sec[RDB_SEC_META] + sizeof mh + 4 * (size_t)m.file));
+		res->owner = pool_cstr(t, m.owner);
+		res->note = pool_cstr(t, m.note);
+	}
+
+	size_t cap = bufsize - scratch;
+	if (view.status == 410) {
+		if (cap > 0)
+			buf[0] = '\0';
+		return 410;
+	}
+	const char *q = (raw_query && query_len) ? raw_query : NULL;
+	size_t need = rd_location_build(&view, norm, caps, q, q ? query_len : 0, buf, cap);
+	res->location_len = need;
+	if (need + 1 > cap) {
+		res->needed = need + 1 + scratch;
+		return RD_E_BUFFER;
+	}
+	return res->status;
+}

@@ -1,0 +1,173 @@
+/*
+ * table_format.h - the layout of a .redirdb file, shared by the writer
+ * (backends/table.c) and the reader (runtime/table.c).  Not installed.
+ * doc/redirdb-format.md describes the same layout in prose.
+ *
+ * All integers are in the writer's byte order; the byte-order mark tells a
+ * reader of the other order to refuse the file.  Every section starts at a
+ * 4-byte aligned offset.
+ */
+#ifndef RD_TABLE_FORMAT_H
+#define RD_TABLE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RDB_MAGIC "REDIRDB\0"
+#define RDB_MAGIC_LEN 8
+#define RDB_VERSION 1u
+#define RDB_BOM 0x01020304u
+#define RDB_BOM_SWAPPED 0x04030201u
+#define RDB_HEADER_SIZE 256u
+
+/* Below this many distinct exact keys the slots are sorted by key and
+ * searched by bisection; from it on a packed cmph BDZ function maps keys. */
+#define RDB_CMPH_THRESHOLD 64u
+
+/* Most source or target tokens one pattern rule may have in a table (the
+ * reader copies them into stack arrays of this size). */
+#define RDB_MAX_TOKS 160u
+
+enum rdb_hash_kind {
+	RDB_HASH_SORTED = 0,
+	RDB_HASH_CMPH_BDZ = 1,
+};
+
+enum rdb_section {
+	RDB_SEC_HASH = 0,     /* packed cmph function (cmph_pack) or empty */
+	RDB_SEC_SLOTS = 1,    /* u32 per key: offset of its entry in ENTRIES */
+	RDB_SEC_ENTRIES = 2,  /* exact keys and their candidate rules */
+	RDB_SEC_PATTERNS = 3, /* rdb_pattern per pattern rule, file order */
+	RDB_SEC_PTOKS = 4,    /* rdb_tok: source tokens of patterns */
+	RDB_SEC_TTOKS = 5,    /* rdb_tok: target tokens of patterns */
+	RDB_SEC_PINDEX = 6,   /* first-segment index over the patterns */
+	RDB_SEC_HOSTS = 7,    /* host sets */
+	RDB_SEC_POOL = 8,     /* string bytes */
+	RDB_SEC_META = 9,     /* files, and line/owner/note per rule */
+	RDB_NSECTIONS = 10,
+};
+
+typedef struct rdb_section_ref {
+	uint64_t off;
+	uint64_t size;
+} rdb_section_ref;
+
+typedef struct rdb_header {
+	char magic[8];          /*   0 "REDIRDB\0" */
+	uint32_t version;       /*   8 */
+	uint32_t bom;           /*  12 0x01020304 */
+	uint32_t header_size;   /*  16 256 */
+	uint32_t policy;        /*  20 RD_POLICY_* */
+	uint64_t file_size;     /*  24 */
+	uint64_t body_checksum; /*  32 FNV-1a 64 of bytes [header_size, file_size) */
+	uint32_t nrules;        /*  40 */
+	uint32_t nkeys;         /*  44 distinct exact keys */
+	uint32_t npatterns;     /*  48 */
+	uint32_t hash_kind;     /*  52 rdb_hash_kind */
+	uint32_t max_key_len;   /*  56 longest exact key */
+	uint32_t reserved0;     /*  60 */
+	rdb_section_ref sec[RDB_NSECTIONS]; /* 64 .. 224 */
+	uint64_t header_checksum; /* 224 FNV-1a 64 of bytes [0, 224) */
+	uint8_t reserved[24];   /* 232 .. 256, zero */
+} rdb_header;
+
+_Static_assert(sizeof(rdb_header) == RDB_HEADER_SIZE, "header is 256 bytes");
+_Static_assert(offsetof(rdb_header, header_checksum) == 224, "header layout");
+
+/* A pattern rule (32 bytes). */
+typedef struct rdb_pattern {
+	uint32_t rule;      /* rule index in file order */
+	uint16_t status;
+	uint16_t flags;     /* RD_RULE_* */
+	uint32_t hostset;   /* offset in HOSTS, RDB_NO_HOSTS = every host */
+	uint32_t ptok;      /* first token in PTOKS (index) */
+	uint16_t nptok;
+	uint16_t nttok;
+	uint32_t ttok;      /* first token in TTOKS (index) */
+	uint32_t frag_off;  /* in POOL */
+	uint32_t frag_len;  /* 0 = no fragment */
+} rdb_pattern;
+
+_Static_assert(sizeof(rdb_pattern) == 32, "pattern record is 32 bytes");
+
+#define RDB_NO_HOSTS 0xFFFFFFFFu
+#define RDB_NONE 0xFFFFFFFFu
+
+/* A source or target token (12 bytes). */
+typedef struct rdb_tok {
+	uint8_t kind;       /* rd_ptok_kind / rd_ttok_kind */
+	uint8_t capture;
+	uint16_t pad;
+	uint32_t len;       /* LIT: bytes in POOL */
+	uint32_t off;
+} rdb_tok;
+
+_Static_assert(sizeof(rdb_tok) == 12, "token is 12 bytes");
+
+/* PINDEX: header, then `size` buckets, then u32 lists of pattern indices. */
+typedef struct rdb_pindex_head {
+	uint32_t size;      /* buckets, a power of two (0 when no patterns) */
+	uint32_t wild_off;  /* u32 index in PINDEX of the wildcard list */
+	uint32_t wild_count;
+	uint32_t pad;
+} rdb_pindex_head;
+
+typedef struct rdb_bucket {
+	uint32_t seg_off;   /* folded first segment, in POOL */
+	uint32_t seg_len;
+	uint32_t list_off;  /* u32 index in PINDEX */
+	uint32_t count;     /* 0 = empty bucket */
+} rdb_bucket;
+
+/* META: head, files (u32 POOL offsets of NUL-terminated paths), then one
+ * rdb_meta per rule. */
+typedef struct rdb_meta_head {
+	uint32_t nfiles;
+	uint32_t nrules;
+} rdb_meta_head;
+
+typedef struct rdb_meta {
+	uint32_t line;
+	uint32_t file;      /* index into the files, RDB_NONE = unknown */
+	uint32_t owner;     /* POOL offset of a NUL-terminated string, RDB_NONE */
+	uint32_t note;
+} rdb_meta;
+
+/* Candidate byte of an exact entry: status code in bits 0-2, then flags. */
+#define RDB_C_STATUS_MASK   0x07u
+#define RDB_C_QUERY_DROP    0x08u
+#define RDB_C_TARGET_QUERY  0x10u
+#define RDB_C_HOSTS         0x20u
+#define RDB_C_FRAGMENT      0x40u
+
+static const uint16_t rdb_status_codes[8] = { 301, 302, 303, 307, 308, 410, 0, 0 };
+
+/* FNV-1a 64 */
+#define RDB_FNV_OFFSET 0xcbf29ce484222325ULL
+#define RDB_FNV_PRIME 0x100000001b3ULL
+
+static inline uint64_t rdb_fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= RDB_FNV_PRIME;
+	}
+	return h;
+}
+
+/* FNV-1a 32 of ASCII-folded bytes: the pattern index's bucket hash. */
+static inline uint32_t rdb_seg_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		h ^= c;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+#endif /* RD_TABLE_FORMAT_H */

@@ -1,0 +1,275 @@
+"""End-to-end test of the `nginx` and `apache` targets on real servers.
+
+For every case in tests/e2e/cases/: compile it with `--target nginx
+--target apache` (twice: the artifacts must be byte-identical), start one
+nginx (with njs) and one Apache httpd (with mod_lua) on 127.0.0.1 with the
+artifacts (their `nginx -t` / `apache2 -t` run first and must be clean:
+no error and no warning such as "could not build optimal map_hash"), send
+every `# request:` line as raw bytes, and compare status and Location with
+`redirc explain` on the same file.  The servers make a relative target
+absolute with their own scheme, host and port; that prefix is removed before
+comparing (doc/backend-design.md section 9).  A Location must never hold a
+control byte, a space or a non-ASCII byte.
+
+Then: the helper scripts are the canonical prototype text, `--map-dir`
+names the deployed files, a rule with more than 9 captures is a `backend`
+error on Apache and not on nginx, and an Apache map above the GDBM threshold
+is built and answers.
+
+The default host of a case's requests is the first name of its `set hosts`,
+else of its first host block, else `localhost`; `host=` on a request line
+overrides it.  The suite never skips: missing servers are failures.
+
+Closing line: `servers-e2e: N passed, M failed`.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+from servers import Apache, Nginx, ServerError, raw_request  # noqa: E402
+
+T = common.Tally("servers-e2e")
+REDIRECTS = (301, 302, 303, 307, 308)
+PROTO = os.path.join(HERE, "prototype", "sensitive")
+
+
+def default_host(case):
+    with open(case, "rb") as fh:
+        text = fh.read().decode("utf-8")
+    m = re.search(r"^\s*set\s+hosts\s+(\S+)", text, re.M)
+    if m:
+        return m.group(1).lower()
+    m = re.search(r'^\s*host\s+"?([^",{\s]+)', text, re.M)
+    if m:
+        return m.group(1).lower()
+    return "localhost"
+
+
+def explain_all(case, urls, host):
+    """[(status, location) | None] for urls, one explain call."""
+    out = []
+    for i in range(0, len(urls), 200):
+        chunk = urls[i:i + 200]
+        cmd = [common.redirc(), "explain", case] + chunk + ["--host", host]
+        res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if res.returncode not in (0, 1):
+            raise RuntimeError("redirc explain failed: %s" % res.stderr.decode(errors="replace"))
+        lines = res.stdout.decode("latin-1").split("\n")[:len(chunk)]
+        for line in lines:
+            f = line.split("\t")
+            if len(f) == 2 and f[1] == "pass":
+                out.append(None)
+            elif len(f) == 4:
+                st = int(f[1])
+                out.append((st, f[2] if st != 410 else None))
+            else:
+                raise RuntimeError("unexpected explain line %r" % line)
+    return out
+
+
+def compile_both(case, base, extra=()):
+    cmd = [common.redirc(), "compile", case, "--target", "nginx", "--target", "apache",
+           "-o", base] + list(extra)
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def artifacts(base):
+    d, b = os.path.split(base)
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith(b + "."))
+
+
+def read(path):
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def clean_location(loc):
+    return loc is not None and all(0x21 <= ord(ch) <= 0x7e for ch in loc)
+
+
+def compare(label, url, host, truth, got):
+    status, loc = got
+    if truth is None:
+        ok = status not in REDIRECTS + (410,) and loc is None
+    elif truth[0] == 410:
+        ok = status == 410 and loc is None
+    else:
+        want = truth[1]
+        seen = loc
+        if seen is not None and want.startswith("/"):
+            seen = re.sub(r"^https?://[^/]*", "", seen)
+        ok = (status == truth[0] and clean_location(loc)
+              and common.norm_location(seen) == common.norm_location(want))
+    shown = url if len(url) < 100 else url[:80] + "...(%d bytes)" % len(url)
+    T.check(ok, "%s %s host=%s: got %r, explain says %r" % (
+        label, shown, host, (got[0], (got[1] or "")[:160]),
+        truth if truth is None else (truth[0], (truth[1] or "")[:160])))
+
+
+def server_test_clean(label, server):
+    out = getattr(server, "test_output", "")
+    bad = [ln for ln in out.splitlines() if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln]
+    T.check(not bad, "%s: config test is not clean: %s" % (label, "\n".join(bad)))
+
+
+def run_case(case, tmp):
+    name = os.path.basename(case)[:-len(".redir")]
+    d = os.path.join(tmp, name)
+    os.makedirs(os.path.join(d, "a"))
+    os.makedirs(os.path.join(d, "b"))
+    base = os.path.join(d, "a", "site")
+    res = compile_both(case, base)
+    T.check(res.returncode == 0, "%s: compile failed (exit %d): %s" % (
+        name, res.returncode, res.stderr.decode(errors="replace")[-2000:]))
+    if res.returncode != 0:
+        return
+    # determinism: the same input gives byte-identical artifacts (paths aside:
+    # the second set is compiled with --map-dir naming the first one's place)
+    res2 = compile_both(case, os.path.join(d, "b", "site"), ["--map-dir", os.path.join(d, "a")])
+    first, second = artifacts(base), artifacts(os.path.join(d, "b", "site"))
+    same = res2.returncode == 0 and [os.path.basename(p) for p in first] == \
+        [os.path.basename(p) for p in second] and all(read(p) == read(q) for p, q in zip(first, second))
+    T.check(same, "%s: a second compile is not byte-identical: %r vs %r" % (name, first, second))
+
+    host = default_host(case)
+    reqs = [(url, h or host) for url, h in common.requests_of(case)]
+    truths = {}
+    for h in sorted(set(h for _, h in reqs)):
+        urls = [u for u, hh in reqs if hh == h]
+        for u, t in zip(urls, explain_all(case, urls, h)):
+            truths[(u, h)] = t
+    try:
+        with Nginx(os.path.join(d, "ng"), base + ".http.conf", base + ".server.conf", [host],
+                   modules=["ngx_http_js_module"]) as ng:
+            server_test_clean(name + "/nginx", ng)
+            for url, h in reqs:
+                compare(name + "/nginx", url, h, truths[(url, h)],
+                        raw_request(ng.port, url.encode("utf-8"), h))
+    except ServerError as exc:
+        T.check(False, "%s/nginx: %s" % (name, exc))
+    try:
+        with Apache(os.path.join(d, "ap"), base + ".conf", [host], modules=["lua"]) as ap:
+            server_test_clean(name + "/apache", ap)
+            for url, h in reqs:
+                compare(name + "/apache", url, h, truths[(url, h)],
+                        raw_request(ap.port, url.encode("utf-8"), h))
+    except ServerError as exc:
+        T.check(False, "%s/apache: %s" % (name, exc))
+
+
+def check_helpers(tmp):
+    """The emitted helpers are the prototype's fixed text after their settings."""
+    case = os.path.join(PROTO, "rules.redir")
+    base = os.path.join(tmp, "helpers", "site")
+    os.makedirs(os.path.dirname(base))
+    res = compile_both(case, base)
+    T.check(res.returncode == 0, "helpers: compile of the prototype rules failed")
+    if res.returncode != 0:
+        return
+    for ext, marker in ((".js", "// ---- fixed part"), (".lua", "---- fixed part")):
+        got = read(base + ext).decode()
+        want = read(os.path.join(PROTO, "redir" + ext)).decode()
+        T.check(marker in got and got[got.index(marker):] == want[want.index(marker):],
+                "helpers: %s differs from the prototype's fixed part" % ext)
+        settings = [ln.split("--")[0].split("//")[0].strip() for ln in got.splitlines()
+                    if "CASE_INSENSITIVE =" in ln or "TRAILING_SLASH_IGNORE =" in ln]
+        T.check(len(settings) == 2 and "false" in settings[0] and "true" in settings[1],
+                "helpers: %s settings lines %r" % (ext, settings))
+
+
+def check_map_dir(tmp):
+    case = os.path.join(PROTO, "rules.redir")
+    base = os.path.join(tmp, "mapdir", "site")
+    os.makedirs(os.path.dirname(base))
+    res = compile_both(case, base, ["--map-dir", "/srv/redir maps"])
+    conf = read(base + ".conf").decode() if res.returncode == 0 else ""
+    http = read(base + ".http.conf").decode() if res.returncode == 0 else ""
+    T.check('"txt:/srv/redir maps/site.map.txt"' in conf and
+            'LuaHookTranslateName "/srv/redir maps/site.lua"' in conf,
+            "map-dir: apache conf does not name the deployed map and helper")
+    T.check('js_import redir_js from "/srv/redir maps/site.js";' in http,
+            "map-dir: nginx conf does not name the deployed helper")
+
+
+def check_too_many_captures(tmp):
+    d = os.path.join(tmp, "caps")
+    os.makedirs(d)
+    case = os.path.join(d, "caps.redir")
+    with open(case, "w") as fh:
+        fh.write("/c/:a/:b/:c/:d/:e/:f/:g/:h/:i/:j -> /x/:a/:b/:c/:d/:e/:f/:g/:h/:i/:j\n"
+                 "/few/:a -> /y/:a?a=:a\n")
+    res = compile_both(case, os.path.join(d, "out"))
+    err = res.stderr.decode(errors="replace")
+    T.check(res.returncode == 1 and "[backend]" in err and "caps.redir:1:1" in err and
+            "/c/:a/:b" in err and not os.path.exists(os.path.join(d, "out.conf")),
+            "captures: more than 9 captures is not a backend error on apache: exit %d %s"
+            % (res.returncode, err))
+    res = subprocess.run([common.redirc(), "compile", case, "--target", "nginx", "-o",
+                          os.path.join(d, "ng")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    T.check(res.returncode == 0, "captures: nginx refused 10 captures: %s" % res.stderr.decode())
+
+
+def check_dbm(tmp):
+    """More exact rules than the txt threshold: a GDBM map that answers."""
+    d = os.path.join(tmp, "dbm")
+    os.makedirs(d)
+    case = os.path.join(d, "big.redir")
+    n = 10050
+    with open(case, "w") as fh:
+        fh.write("set hosts www.example.com\n")
+        for i in range(n):
+            fh.write("/old/%d/page-%x -> /new/%d?k=%d %s\n" % (i, i * 7919, i, i, (301, 308)[i % 2]))
+        fh.write("/old/* -> /rest/*\n")
+    base = os.path.join(d, "site")
+    res = compile_both(case, base)
+    T.check(res.returncode == 0 and os.path.exists(base + ".map.gdbm") and
+            "dbm=gdbm:" in read(base + ".conf").decode(),
+            "dbm: no GDBM map for %d rules: %s" % (n, res.stderr.decode(errors="replace")[-500:]))
+    if res.returncode != 0:
+        return
+    res2 = compile_both(case, os.path.join(d, "again"), ["--map-dir", d])
+    T.check(res2.returncode == 0 and read(base + ".map.gdbm") == read(os.path.join(d, "again.map.gdbm")),
+            "dbm: the GDBM map is not byte-identical across two compiles")
+    urls = ["/old/0/page-0", "/old/%d/page-%x?z=1" % (n - 1, (n - 1) * 7919),
+            "/old/5000/page-%x/" % (5000 * 7919), "/OLD/1/page-1ecf", "/old/1/nope"]
+    truths = explain_all(case, urls, "www.example.com")
+    try:
+        with Apache(os.path.join(d, "ap"), base + ".conf", ["www.example.com"], modules=["lua"]) as ap:
+            server_test_clean("dbm/apache", ap)
+            for u, t in zip(urls, truths):
+                compare("dbm/apache", u, "www.example.com", t, raw_request(ap.port, u.encode(), "www.example.com"))
+    except ServerError as exc:
+        T.check(False, "dbm/apache: %s" % exc)
+
+
+def main():
+    for binary in ("/usr/sbin/nginx", "/usr/sbin/apache2", "/usr/sbin/httxt2dbm",
+                   "/usr/lib/nginx/modules/ngx_http_js_module.so",
+                   "/usr/lib/apache2/modules/mod_lua.so"):
+        T.check(os.path.exists(binary), "missing %s: run tools/bootstrap.sh" % binary)
+    if T.failed:
+        return T.finish()
+    tmp = tempfile.mkdtemp(prefix="redirc-servers-")
+    try:
+        for case in common.case_files():
+            run_case(case, tmp)
+        check_helpers(tmp)
+        check_map_dir(tmp)
+        check_too_many_captures(tmp)
+        check_dbm(tmp)
+    finally:
+        if os.environ.get("KEEP_TMP"):
+            print("kept", tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return T.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+/*
+ * test_analysis.c - rule-set analysis: the names and places of duplicate,
+ * shadowed, loop, unbounded and chain diagnostics, and --flatten (after
+ * flattening the chain check finds nothing and every request gets the same
+ * response as before).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "compiler/build.h"
+#include "compiler/checks.h"
+
+typedef struct fixture {
+	rc_diags diags;
+	rc_ir ir;
+} fixture;
+
+static fixture *load(const char *text)
+{
+	fixture *f = calloc(1, sizeof *f);
+	rc_diags_init(&f->diags);
+	rc_ir_init(&f->ir, &f->diags);
+	rc_load_text(&f->ir, "t.redir", text, strlen(text), 20261126);
+	return f;
+}
+
+static void release(fixture *f)
+{
+	rc_ir_fini(&f->ir);
+	rc_diags_fini(&f->diags);
+	free(f);
+}
+
+static size_t count(const rc_diags *d, const char *name)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->records.len; i++)
+		n += strcmp(RC_VEC_AT(&d->records, rc_diag, i)->name, name) == 0;
+	return n;
+}
+
+static const rc_diag *find(const rc_diags *d, const char *name)
+{
+	for (size_t i = 0; i < d->records.len; i++)
+		if (strcmp(RC_VEC_AT(&d->records, rc_diag, i)->name, name) == 0)
+			return RC_VEC_AT(&d->records, rc_diag, i);
+	return NULL;
+}
+
+/* the response as one string: "pass", "410" or "STATUS LOCATION" */
+static char *answer(fixture *f, const char *host, const char *path, const char *query)
+{
+	rc_answer a;
+	rc_ir_answer(&f->ir, host, path, strlen(path), query, query ? strlen(query) : 0, &a);
+	char *s = malloc(1024);
+	if (!a.matched)
+		strcpy(s, "pass");
+	else
+		snprintf(s, 1024, "%d %s", a.status, a.location ? a.location : "");
+	rc_answer_fini(&a);
+	return s;
+}
+
+static void test_shadowed_note(void **state)
+{
+	(void)state;
+	fixture *f = load("/blog/* -> /articles/*\n/blog/feed.xml -> /articles/feed.xml\n");
+	rc_check_analysis(&f->ir);
+	const rc_diag *d = find(&f->diags, "shadowed");
+	assert_non_null(d);
+	assert_int_equal(d->loc.line, 2);
+	assert_int_equal(d->notes.len, 1);
+	const rc_note *n = RC_VEC_AT(&d->notes, rc_note, 0);
+	assert_int_equal(n->loc.line, 1);
+	assert_string_equal(n->message, "'/blog/*' already matches every request of '/blog/feed.xml'");
+	release(f);
+}
+
+static void test_loop_and_unbounded(void **state)
+{
+	(void)state;
+	fixture *f = load("/x -> /y\n/a -> /b?q=1\n/b -> /a\n/g/* -> /g/b/*\n");
+	rc_check_analysis(&f->ir);
+	const rc_diag *d = find(&f->diags, "loop");
+	assert_non_null(d);
+	assert_int_equal(d->loc.line, 2);
+	assert_int_equal(d->notes.len, 2);
+	d = find(&f->diags, "unbounded");
+	assert_non_null(d);
+	assert_int_equal(d->loc.line, 4);
+	assert_int_equal(count(&f->diags, "chain"), 0);
+	release(f);
+}
+
+static const char *const chained =
+	"set hosts www.example.com\n"
+	"/a -> /b 302\n"
+	"/b -> /c?from=b 308\n"
+	"/c -> https://www.example.com/d#top\n"
+	"/k -> /l query drop\n"
+	"/l -> /m\n"
+	"/p -> /blog/x\n"
+	"/blog/* -> /articles/*\n"
+	"/h -> /hh\n"
+	"host shop.example.com {\n"
+	"    /hh -> /shop\n"
+	"}\n";
+
+static void test_flatten(void **state)
+{
+	(void)state;
+	static const char *const reqs[][2] = {
+		{ "/a", NULL }, { "/a", "x=1" }, { "/k", "y=2" }, { "/p", "z" },
+		{ "/blog/q", NULL }, { "/h", NULL }, { "/a", "" },
+	};
+	size_t nreq = sizeof reqs / sizeof reqs[0];
+	fixture *f = load(chained);
+	rc_check_analysis(&f->ir);
+	assert_int_equal(f->diags.errors, 0);
+	assert_true(count(&f->diags, "chain") >= 4);
+	char *before[16];
+	for (size_t i = 0; i < nreq; i++)
+		before[i] = answer(f, NULL, reqs[i][0], reqs[i][1]);
+	char *before_shop = answer(f, "shop.example.com", "/h", NULL);
+	size_t n = rc_flatten(&f->ir);
+	assert_true(n >= 4);
+	/* the same responses, from one hop */
+	for (size_t i = 0; i < nreq; i++) {
+		char *after = answer(f, NULL, reqs[i][0], reqs[i][1]);
+		assert_string_equal(after, before[i]);
+		free(after);
+		free(before[i]);
+	}
+	char *after_shop = answer(f, "shop.example.com", "/h", NULL);
+	assert_string_equal(after_shop, before_shop);
+	free(after_shop);
+	free(before_shop);
+	/* re-run the analysis on fresh diagnostics: no chain is left */
+	rc_diags fresh;
+	rc_diags_init(&fresh);
+	rc_diags *old = f->ir.diags;
+	f->ir.diags = &fresh;
+	rc_check_analysis(&f->ir);
+	assert_int_equal(count(&fresh, "chain"), 0);
+	assert_int_equal(fresh.errors, 0);
+	f->ir.diags = old;
+	rc_diags_fini(&fresh);
+	release(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shadowed_note),
+		cmocka_unit_test(test_loop_and_unbounded),
+		cmocka_unit_test(test_flatten),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

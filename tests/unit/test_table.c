@@ -1,0 +1,430 @@
+/*
+ * test_table.c - the table target and its reader: tables built in memory
+ * from rule text, answers compared with the compiler's own interpreter
+ * (rc_ir_answer), first match per host, the empty set, the cmph path,
+ * truncation at every offset, byte flips, wrong endian and version, small
+ * buffers and long paths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "compiler/build.h"
+#include "backends/table_build.h"
+#include "runtime/redir.h"
+#include "runtime/table_format.h"
+
+static char tmpdir[64];
+
+static int group_setup(void **state)
+{
+	(void)state;
+	strcpy(tmpdir, "/tmp/test_table.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+typedef struct fixture {
+	rc_diags diags;
+	rc_ir ir;
+	rc_buf image;
+	char path[128];
+	rd_table *t;
+} fixture;
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	if (n)
+		assert_int_equal(fwrite(data, 1, n, fp), n);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Load rules, build the table image, write it and open it. */
+static fixture *build(const char *text)
+{
+	fixture *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	rc_diags_init(&f->diags);
+	rc_ir_init(&f->ir, &f->diags);
+	assert_int_equal(rc_load_text(&f->ir, "t.redir", text, strlen(text), 20261126), 0);
+	assert_int_equal(f->diags.errors, 0);
+	rc_buf_init(&f->image);
+	assert_int_equal(rc_table_build(&f->ir, &f->image), 0);
+	static int n;
+	snprintf(f->path, sizeof f->path, "%s/t%d.redirdb", tmpdir, n++);
+	write_file(f->path, f->image.data, f->image.len);
+	rd_error err;
+	int rc = rd_table_open(f->path, &f->t, &err);
+	if (rc != RD_OK)
+		fail_msg("open: %s", err.message);
+	assert_int_equal(rd_table_verify(f->t, &err), RD_OK);
+	return f;
+}
+
+static void release(fixture *f)
+{
+	rd_table_close(f->t);
+	rc_buf_fini(&f->image);
+	rc_ir_fini(&f->ir);
+	rc_diags_fini(&f->diags);
+	free(f);
+}
+
+/* The table and the interpreter agree on (host, url). */
+static void agree(fixture *f, const char *host, const char *url)
+{
+	const char *q = strchr(url, '?');
+	size_t plen = q ? (size_t)(q - url) : strlen(url);
+	size_t qlen = q ? strlen(q + 1) : 0;
+	char *path = strndup(url, plen);
+	char hc[256];
+	const char *hcanon = NULL;
+	if (host) {
+		rd_host_canon(host, strlen(host), hc);
+		hcanon = hc;
+	}
+	rc_answer ans;
+	rc_ir_answer(&f->ir, hcanon, path, plen, q ? q + 1 : NULL, qlen, &ans);
+	char buf[8192];
+	rd_result res;
+	int st = rd_table_lookup(f->t, host, path, plen, q ? q + 1 : NULL, qlen, &res, buf, sizeof buf);
+	if (!ans.matched) {
+		if (st != 0)
+			fail_msg("%s %s: table %d, interpreter pass", host ? host : "-", url, st);
+	} else {
+		if (st != ans.status)
+			fail_msg("%s %s: table %d, interpreter %d", host ? host : "-", url, st, ans.status);
+		assert_int_equal(res.rule_id, ans.rule->index);
+		assert_int_equal(res.line, ans.rule->loc.line);
+		assert_string_equal(res.file, "t.redir");
+		if (ans.location)
+			assert_string_equal(buf, ans.location);
+		else
+			assert_int_equal(res.location_len, 0);
+	}
+	rc_answer_fini(&ans);
+	free(path);
+}
+
+static const char *RULES =
+    "set hosts www.example.com\n"
+    "host old.example.com {\n"
+    "    /* -> https://www.example.com/* 302\n"
+    "}\n"
+    "/pricing -> /plans owner growth note \"rollback: delete\"\n"
+    "host a.example.com {\n"
+    "    /docs/* -> /a-docs/*\n"
+    "    /:lang/welcome -> /welcome?lang=:lang\n"
+    "    /faq -> /a-faq#top\n"
+    "}\n"
+    "/docs/intro -> /intro\n"
+    "/en/welcome -> /english 308\n"
+    "host b.example.com {\n"
+    "    /faq -> /b-faq 307\n"
+    "}\n"
+    "/faq -> /global-faq?x=1\n"
+    "/gone gone\n"
+    "/blog* -> /b query drop\n";
+
+static const char *REQUESTS[][2] = {
+	{ NULL, "/pricing" },          { "old.example.com", "/pricing?x=1" },
+	{ "OLD.example.com:81", "/pricing" }, { "www.example.com", "/pricing" },
+	{ NULL, "/docs/intro" },       { "a.example.com", "/docs/intro" },
+	{ "b.example.com", "/docs/intro" }, { NULL, "/en/welcome" },
+	{ "a.example.com", "/en/welcome" }, { "a.example.com", "/fr/welcome?a=b" },
+	{ NULL, "/faq" },              { "a.example.com", "/faq?q=1" },
+	{ "b.example.com", "/faq" },   { "c.example.com", "/faq?y" },
+	{ NULL, "/gone?x=1" },         { NULL, "/blogger?x=1" },
+	{ NULL, "/blog" },             { NULL, "/nothing" },
+	{ NULL, "/" },                 { NULL, "/bad%zz" },
+	{ NULL, "//docs/./x/../intro/" },
+};
+
+static void test_lookups_and_host_order(void **state)
+{
+	(void)state;
+	fixture *f = build(RULES);
+	for (size_t i = 0; i < sizeof REQUESTS / sizeof REQUESTS[0]; i++)
+		agree(f, REQUESTS[i][0], REQUESTS[i][1]);
+	/* the host-scoped pattern before the global exact rule wins for its host */
+	char buf[256];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(f->t, "old.example.com", "/pricing", 8, NULL, 0, &res, buf,
+	                                 sizeof buf), 302);
+	assert_string_equal(buf, "https://www.example.com/pricing");
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/pricing", 8, NULL, 0, &res, buf, sizeof buf), 301);
+	assert_string_equal(buf, "/plans");
+	assert_string_equal(res.owner, "growth");
+	assert_string_equal(res.note, "rollback: delete");
+	/* one key, three scopes */
+	assert_int_equal(rd_table_lookup(f->t, "b.example.com", "/faq", 4, NULL, 0, &res, buf, sizeof buf), 307);
+	assert_int_equal(rd_table_lookup(f->t, "a.example.com", "/faq", 4, NULL, 0, &res, buf, sizeof buf), 301);
+	assert_string_equal(buf, "/a-faq#top");
+	release(f);
+}
+
+static void test_case_insensitive(void **state)
+{
+	(void)state;
+	fixture *f = build("set case insensitive\n"
+	                   "/Old-Page -> /New\n"
+	                   "/Docs/:v/Intro -> /d/:v\n"
+	                   "/BLOG/* -> /a/*\n");
+	const char *urls[] = { "/old-page", "/OLD-PAGE?Q=1", "/docs/V2/INTRO", "/blog/Hi", "/Blog", "/x" };
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
+		agree(f, NULL, urls[i]);
+	release(f);
+}
+
+static void test_empty(void **state)
+{
+	(void)state;
+	fixture *f = build("# nothing\n");
+	assert_int_equal(rd_table_nrules(f->t), 0);
+	agree(f, NULL, "/");
+	agree(f, "h", "/a/b?c");
+	release(f);
+}
+
+static void test_buffer_and_long_path(void **state)
+{
+	(void)state;
+	fixture *f = build("/blog/* -> /articles/*\n/x -> /a-rather-long-target-location\n");
+	char tiny[4];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/x", 2, "q=1", 3, &res, tiny, sizeof tiny), RD_E_BUFFER);
+	assert_int_equal(res.needed, strlen("/a-rather-long-target-location?q=1") + 1);
+	/* 410-free, pass needs no room at all */
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/none", 5, NULL, 0, &res, NULL, 0), 0);
+	/* a path longer than the reader's stack scratch uses the caller's buffer */
+	size_t n = 10000;
+	char *path = malloc(n);
+	memcpy(path, "/blog/", 6);
+	memset(path + 6, 'x', n - 6);
+	assert_int_equal(rd_table_lookup(f->t, NULL, path, n, NULL, 0, &res, tiny, sizeof tiny), RD_E_BUFFER);
+	char *buf = malloc(res.needed);
+	assert_int_equal(rd_table_lookup(f->t, NULL, path, n, NULL, 0, &res, buf, res.needed), RD_E_BUFFER);
+	free(buf);
+	buf = malloc(res.needed);
+	assert_int_equal(rd_table_lookup(f->t, NULL, path, n, NULL, 0, &res, buf, res.needed), 301);
+	assert_int_equal(strlen(buf), strlen("/articles/") + n - 6);
+	assert_memory_equal(buf, "/articles/xxx", 13);
+	free(buf);
+	free(path);
+	release(f);
+}
+
+/* > threshold keys: the cmph path, with patterns and host scopes mixed in. */
+static char *many_rules(size_t nexact)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_buf_adds(&b, "set hosts www.example.com\nhost a.example.com {\n  /p/* -> /ap/*\n  /k/7 -> /a7\n}\n");
+	for (size_t i = 0; i < nexact; i++) {
+		rc_buf_printf(&b, "/k/%zu -> /t/%zu%s\n", i, i, i % 7 == 0 ? " 302" : "");
+		if (i % 100 == 50)
+			rc_buf_printf(&b, "/p%zu/:x -> /q/:x\n", i);
+	}
+	rc_buf_adds(&b, "/p/* -> /gp/*\n/k/* -> /last/*\n");
+	return b.data;
+}
+
+static uint32_t header_u32(const fixture *f, size_t off)
+{
+	uint32_t v;
+	memcpy(&v, f->image.data + off, 4);
+	return v;
+}
+
+static void test_cmph_path(void **state)
+{
+	(void)state;
+	char *text = many_rules(1000);
+	fixture *f = build(text);
+	free(text);
+	assert_int_equal(header_u32(f, offsetof(rdb_header, hash_kind)), RDB_HASH_CMPH_BDZ);
+	assert_int_equal(header_u32(f, offsetof(rdb_header, nkeys)), 1000); /* /k/7 twice */
+	char url[64];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(url, sizeof url, "/k/%d?z=%d", i, i);
+		agree(f, NULL, url);
+		snprintf(url, sizeof url, "/k/x%d", i); /* a miss of the exact keys */
+		agree(f, NULL, url);
+	}
+	agree(f, "a.example.com", "/k/7");
+	agree(f, NULL, "/k/7");
+	agree(f, "a.example.com", "/p/x");
+	agree(f, NULL, "/p/x");
+	agree(f, NULL, "/p150/y");
+	agree(f, NULL, "/p151/y");
+	release(f);
+}
+
+/* Every prefix of a table is refused as truncated; never a crash. */
+static void truncate_all(fixture *f, size_t step)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/trunc.redirdb", tmpdir);
+	for (size_t k = 0; k < f->image.len; k += step) {
+		write_file(path, f->image.data, k);
+		rd_table *t;
+		rd_error err;
+		int rc = rd_table_open(path, &t, &err);
+		if (rc != RD_E_TRUNCATED)
+			fail_msg("prefix of %zu bytes: %d (%s)", k, rc, err.message);
+		assert_null(t);
+		assert_non_null(strstr(err.message, "truncated"));
+	}
+}
+
+static void test_truncation_every_offset(void **state)
+{
+	(void)state;
+	fixture *f = build(RULES);
+	truncate_all(f, 1);
+	release(f);
+	char *text = many_rules(200);
+	f = build(text);
+	free(text);
+	truncate_all(f, 7);
+	release(f);
+}
+
+/* Flip bytes: open refuses with a specific code, or verify reports the
+ * checksum; lookups on an opened (unverified) table never crash. */
+static void flip_all(fixture *f, size_t step, unsigned char mask)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/flip.redirdb", tmpdir);
+	char *copy = malloc(f->image.len);
+	for (size_t k = 0; k < f->image.len; k += step) {
+		memcpy(copy, f->image.data, f->image.len);
+		copy[k] ^= (char)mask;
+		write_file(path, copy, f->image.len);
+		rd_table *t;
+		rd_error err;
+		int rc = rd_table_open(path, &t, &err);
+		if (rc != RD_OK) {
+			if (rc != RD_E_MAGIC && rc != RD_E_VERSION && rc != RD_E_ENDIAN && rc != RD_E_CORRUPT)
+				fail_msg("flip at %zu: open gave %d (%s)", k, rc, err.message);
+			assert_string_not_equal(err.message, "");
+			continue;
+		}
+		int v = rd_table_verify(t, &err);
+		if (v != RD_E_CHECKSUM)
+			fail_msg("flip at %zu: verify gave %d", k, v);
+		char buf[512];
+		rd_result res;
+		for (size_t i = 0; i < sizeof REQUESTS / sizeof REQUESTS[0]; i++)
+			(void)rd_table_lookup(t, REQUESTS[i][0], REQUESTS[i][1], strlen(REQUESTS[i][1]), "a=b",
+			                      3, &res, buf, sizeof buf);
+		for (int i = 0; i < 300; i += 13) {
+			char url[32];
+			int n = snprintf(url, sizeof url, "/k/%d", i);
+			(void)rd_table_lookup(t, NULL, url, (size_t)n, NULL, 0, &res, buf, sizeof buf);
+		}
+		rd_table_close(t);
+	}
+	free(copy);
+}
+
+static void test_byte_flips(void **state)
+{
+	(void)state;
+	fixture *f = build(RULES);
+	flip_all(f, 1, 0xff);
+	flip_all(f, 1, 0x01);
+	release(f);
+	char *text = many_rules(200);
+	f = build(text);
+	free(text);
+	flip_all(f, 3, 0x80);
+	release(f);
+}
+
+static void test_endian_version_magic(void **state)
+{
+	(void)state;
+	fixture *f = build(RULES);
+	char path[160];
+	snprintf(path, sizeof path, "%s/hdr.redirdb", tmpdir);
+	char *copy = malloc(f->image.len);
+	struct {
+		size_t off;
+		uint32_t value;
+		int code;
+		const char *word;
+	} cases[] = {
+		{ offsetof(rdb_header, bom), RDB_BOM_SWAPPED, RD_E_ENDIAN, "byte order" },
+		{ offsetof(rdb_header, version), 2, RD_E_VERSION, "version" },
+		{ 0, 0x4c4c4548u, RD_E_MAGIC, "magic" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memcpy(copy, f->image.data, f->image.len);
+		memcpy(copy + cases[i].off, &cases[i].value, 4);
+		write_file(path, copy, f->image.len);
+		rd_table *t;
+		rd_error err;
+		assert_int_equal(rd_table_open(path, &t, &err), cases[i].code);
+		assert_int_equal(err.code, cases[i].code);
+		assert_non_null(strstr(err.message, cases[i].word));
+		assert_non_null(strstr(err.message, path));
+	}
+	/* trailing garbage, a missing file */
+	memcpy(copy, f->image.data, f->image.len);
+	write_file(path, copy, f->image.len);
+	FILE *fp = fopen(path, "ab");
+	fputs("xx", fp);
+	fclose(fp);
+	rd_table *t;
+	rd_error err;
+	assert_int_equal(rd_table_open(path, &t, &err), RD_E_CORRUPT);
+	snprintf(path, sizeof path, "%s/missing.redirdb", tmpdir);
+	assert_int_equal(rd_table_open(path, &t, &err), RD_E_IO);
+	assert_non_null(strstr(err.message, "No such file"));
+	free(copy);
+	release(f);
+}
+
+static void test_deterministic(void **state)
+{
+	(void)state;
+	char *text = many_rules(300);
+	fixture *a = build(text), *b = build(text);
+	free(text);
+	assert_int_equal(a->image.len, b->image.len);
+	assert_memory_equal(a->image.data, b->image.data, a->image.len);
+	release(a);
+	release(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lookups_and_host_order),
+		cmocka_unit_test(test_case_insensitive),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_buffer_and_long_path),
+		cmocka_unit_test(test_cmph_path),
+		cmocka_unit_test(test_truncation_every_offset),
+		cmocka_unit_test(test_byte_flips),
+		cmocka_unit_test(test_endian_version_magic),
+		cmocka_unit_test(test_deterministic),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
