@@ -12,8 +12,9 @@ comparing (doc/backend-design.md section 9).  A Location must never hold a
 control byte, a space or a non-ASCII byte.
 
 Then: the helper scripts are the canonical prototype text, `--map-dir`
-names the deployed files, a rule with more than 9 captures is a `backend`
-error on Apache and not on nginx, and an Apache map above the GDBM threshold
+names the deployed files, a rule with more than 9 captures and an exact
+rule whose map line passes 1000 bytes are `backend` errors on Apache and
+not on nginx, and an Apache map above the GDBM threshold
 is built and answers.
 
 The default host of a case's requests is the first name of its `set hosts`,
@@ -213,6 +214,18 @@ def check_too_many_captures(tmp):
     res = subprocess.run([common.redirc(), "compile", case, "--target", "nginx", "-o",
                           os.path.join(d, "ng")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     T.check(res.returncode == 0, "captures: nginx refused 10 captures: %s" % res.stderr.decode())
+    # an exact source whose Apache map line would pass mod_rewrite's
+    # 1024-byte line buffer: refused on Apache, fine on nginx
+    case = os.path.join(d, "long.redir")
+    with open(case, "w") as fh:
+        fh.write("/%s -> /t\n" % ("Seg-" * 300))
+    res = compile_both(case, os.path.join(d, "long"))
+    err = res.stderr.decode(errors="replace")
+    T.check(res.returncode == 1 and "[backend]" in err and "long.redir:1:1" in err,
+            "long map line: not a backend error on apache: exit %d %s" % (res.returncode, err))
+    res = subprocess.run([common.redirc(), "compile", case, "--target", "nginx", "-o",
+                          os.path.join(d, "longng")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    T.check(res.returncode == 0, "long map line: nginx refused it: %s" % res.stderr.decode())
 
 
 def check_dbm(tmp):
