@@ -110,20 +110,22 @@ static int entry_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static int str_cmp(const void *a, const void *b)
+typedef struct host_scope {
+	const char *host;
+	int32_t scope;
+} host_scope;
+
+static int host_scope_cmp(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const host_scope *x = a, *y = b;
+	int c = strcmp(x->host, y->host);
+	return c ? c : (x->scope > y->scope) - (x->scope < y->scope);
 }
 
-static int scope_has(const rc_ir *ir, int32_t scope, const char *h)
+static int rule_index_cmp(const void *a, const void *b)
 {
-	if (scope < 0)
-		return 1;
-	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, scope);
-	for (uint32_t i = 0; i < s->nhosts; i++)
-		if (strcmp(s->hosts[i], h) == 0)
-			return 1;
-	return 0;
+	const rc_rule *x = *(const rc_rule *const *)a, *y = *(const rc_rule *const *)b;
+	return (x->index > y->index) - (x->index < y->index);
 }
 
 void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
@@ -174,52 +176,77 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 		gt.slot[pos] = (uint32_t)L->global.len;
 	}
 
-	/* every host named in a host block, sorted, once */
-	rc_vec hosts;
-	rc_vec_init(&hosts, sizeof(const char *));
-	for (size_t s = 0; s < ir->scopes.len; s++) {
-		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
-		for (uint32_t j = 0; j < sc->nhosts; j++)
-			*(const char **)rc_vec_push(&hosts) = sc->hosts[j];
+	/* (host, scope) pairs of every host block, sorted by host then scope;
+	 * rules of each scope, file order */
+	rc_vec hs;
+	rc_vec_init(&hs, sizeof(host_scope));
+	size_t nscopes = ir->scopes.len;
+	rc_vec *sc_exact = rc_xmalloc(sizeof(rc_vec) * (nscopes + 1));
+	rc_vec *sc_pats = rc_xmalloc(sizeof(rc_vec) * (nscopes + 1));
+	for (size_t k = 0; k < nscopes; k++) {
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, k);
+		for (uint32_t j = 0; j < sc->nhosts; j++) {
+			host_scope *x = rc_vec_push(&hs);
+			x->host = sc->hosts[j];
+			x->scope = (int32_t)k;
+		}
+		rc_vec_init(&sc_exact[k], sizeof(const rc_rule *));
+		rc_vec_init(&sc_pats[k], sizeof(const rc_rule *));
 	}
-	if (hosts.len)
-		qsort(hosts.items, hosts.len, sizeof(const char *), str_cmp);
-
-	size_t nscoped_exact = 0;
+	rc_vec gpats;    /* global patterns, file order */
+	rc_vec_init(&gpats, sizeof(const rc_rule *));
 	for (size_t i = 0; i < nrules; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
-		if (!r->is_pattern && r->scope >= 0)
-			nscoped_exact++;
+		rc_vec *v = r->scope < 0 ? (r->is_pattern ? &gpats : NULL)
+		                         : (r->is_pattern ? &sc_pats[r->scope] : &sc_exact[r->scope]);
+		if (v)
+			*(const rc_rule **)rc_vec_push(v) = r;
 	}
+	if (hs.len)
+		qsort(hs.items, hs.len, sizeof(host_scope), host_scope_cmp);
+
 	rc_vec seen;     /* this host's keys from host-scoped exact rules */
 	rc_vec_init(&seen, sizeof(rc_sv_entry));
 	rc_vec hpats;    /* patterns admitting this host, file order */
 	rc_vec_init(&hpats, sizeof(const rc_rule *));
-	for (size_t hi = 0; hi < hosts.len; hi++) {
-		const char *h = *RC_VEC_AT(&hosts, const char *, hi);
-		if (hi > 0 && strcmp(h, *RC_VEC_AT(&hosts, const char *, hi - 1)) == 0)
-			continue;
+	rc_vec hexact;   /* host-scoped exact rules admitting this host, file order */
+	rc_vec_init(&hexact, sizeof(const rc_rule *));
+	rc_buf hkey;
+	rc_buf_init(&hkey);
+	for (size_t h0 = 0, h1; h0 < hs.len; h0 = h1) {
+		const char *h = RC_VEC_AT(&hs, host_scope, h0)->host;
+		for (h1 = h0 + 1; h1 < hs.len && strcmp(RC_VEC_AT(&hs, host_scope, h1)->host, h) == 0; h1++)
+			;
+		hexact.len = 0;
 		hpats.len = 0;
 		int scoped_pats = 0;
-		for (size_t j = 0; j < pats.len; j++) {
-			const rc_rule *p = *RC_VEC_AT(&pats, const rc_rule *, j);
-			if (scope_has(ir, p->scope, h)) {
-				*(const rc_rule **)rc_vec_push(&hpats) = p;
-				scoped_pats |= p->scope >= 0;
-			}
+		for (size_t k = h0; k < h1; k++) {
+			int32_t sc = RC_VEC_AT(&hs, host_scope, k)->scope;
+			if (k > h0 && sc == RC_VEC_AT(&hs, host_scope, k - 1)->scope)
+				continue; /* a host named twice in one block */
+			for (size_t j = 0; j < sc_exact[sc].len; j++)
+				*(const rc_rule **)rc_vec_push(&hexact) = *RC_VEC_AT(&sc_exact[sc], const rc_rule *, j);
+			for (size_t j = 0; j < sc_pats[sc].len; j++)
+				*(const rc_rule **)rc_vec_push(&hpats) = *RC_VEC_AT(&sc_pats[sc], const rc_rule *, j);
+			scoped_pats |= sc_pats[sc].len > 0;
 		}
-		rc_buf hkey;
-		rc_buf_init(&hkey);
+		if (hexact.len == 0 && !scoped_pats)
+			continue; /* the global layer and the patterns answer this host */
+		for (size_t j = 0; j < gpats.len; j++)
+			*(const rc_rule **)rc_vec_push(&hpats) = *RC_VEC_AT(&gpats, const rc_rule *, j);
+		if (h1 - h0 > 1 && hexact.len > 1)
+			qsort(hexact.items, hexact.len, sizeof(const rc_rule *), rule_index_cmp);
+		if (hpats.len > 1)
+			qsort(hpats.items, hpats.len, sizeof(const rc_rule *), rule_index_cmp);
+		rc_buf_reset(&hkey);
 		rc_sv_enc(&hkey, h, strlen(h), 0, 0);
 		size_t hlen = hkey.len;
 		seen.len = 0;
 		ktab st;
-		ktab_init(&st, nscoped_exact);
+		ktab_init(&st, hexact.len);
 		/* pass 1: the host's own exact rules */
-		for (size_t i = 0; i < nrules; i++) {
-			const rc_rule *r = rc_ir_rule(ir, i);
-			if (r->is_pattern || r->scope < 0 || !scope_has(ir, r->scope, h))
-				continue;
+		for (size_t i = 0; i < hexact.len; i++) {
+			const rc_rule *r = *RC_VEC_AT(&hexact, const rc_rule *, i);
 			rc_buf_reset(&kb);
 			rc_sv_key(&kb, ir, r->exact_key, r->exact_len);
 			size_t pos;
@@ -283,11 +310,19 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 			e->dash = 1;
 		}
 		ktab_fini(&st);
-		rc_buf_fini(&hkey);
 	}
+	rc_buf_fini(&hkey);
+	for (size_t k = 0; k < nscopes; k++) {
+		rc_vec_fini(&sc_exact[k]);
+		rc_vec_fini(&sc_pats[k]);
+	}
+	free(sc_exact);
+	free(sc_pats);
+	rc_vec_fini(&gpats);
+	rc_vec_fini(&hexact);
+	rc_vec_fini(&hs);
 	rc_vec_fini(&seen);
 	rc_vec_fini(&hpats);
-	rc_vec_fini(&hosts);
 	ktab_fini(&gt);
 	rc_vec_fini(&pats);
 	rc_buf_fini(&kb);

@@ -3,13 +3,23 @@
  * hits and misses, and a bare cmph_search_packed loop over the same keys in
  * the same run.  bench/run-table.sh builds and runs it.
  *
- *   table-bench TABLE KEYS.txt
+ *   table-bench TABLE KEYS.txt [ROUNDS]
  *
  * KEYS.txt: request paths of exact rules (hits), one a line.  Misses are
- * the same paths with "-zz" appended.  Lookups run single-threaded, in a
- * fixed random order, after a warm-up pass; each is timed on its own with
- * CLOCK_MONOTONIC and the timer's own cost (median of empty timings) is
- * subtracted; the mean of an untimed loop is printed as a cross-check.
+ * the same paths with "-zz" appended.
+ *
+ * Fairness: the lookup loop and the bare cmph loop use the same key array
+ * (the keys packed one after another in one fixed random order, so that
+ * reading a key is not itself a cache miss for one loop and not the other),
+ * the same warm-up pass and the same timing.  Each round runs the four
+ * measurements (lookup hits, lookup misses, cmph hits, cmph misses) back to
+ * back, so load on the machine hits all four alike; every figure is the
+ * median over ROUNDS (default 7) rounds with the min-max range, and the
+ * ratio lookup/bare cmph is taken within each round.
+ *
+ * Per lookup: each is timed on its own with CLOCK_MONOTONIC, the timer's own
+ * cost (median of empty timings) subtracted, and the median (and p99) of a
+ * round reported; the mean of an untimed loop is printed as a cross-check.
  */
 #include "redir.h"
 #include "table_format.h"
@@ -45,7 +55,7 @@ static double pct(double *v, size_t n, double p)
 }
 
 typedef struct key {
-	char *s;
+	const char *s;
 	size_t n;
 } key;
 
@@ -61,31 +71,31 @@ static uint64_t xorshift(void)
 static double timer_cost;
 static volatile unsigned sink;
 
-/* Time `fn` on each key: median and p99 (ns, timer cost removed), and the
- * mean of an untimed pass. */
 typedef unsigned (*probe_fn)(void *ctx, const key *k);
 
-static void measure(const char *label, probe_fn fn, void *ctx, const key *keys, size_t n,
-                    double *median_out)
+typedef struct figure {
+	double median, p99, mean;
+} figure;
+
+/* One measurement: warm-up pass, untimed pass (mean), timed pass (median,
+ * p99), all over keys[0..n) in the same order. */
+static figure measure(probe_fn fn, void *ctx, const key *keys, size_t n, double *t)
 {
-	double *t = malloc(n * sizeof *t);
-	for (size_t i = 0; i < n; i++) /* warm */
+	figure f;
+	for (size_t i = 0; i < n; i++)
 		sink += fn(ctx, &keys[i]);
 	double t0 = now_ns();
 	for (size_t i = 0; i < n; i++)
 		sink += fn(ctx, &keys[i]);
-	double mean = (now_ns() - t0) / (double)n;
+	f.mean = (now_ns() - t0) / (double)n;
 	for (size_t i = 0; i < n; i++) {
 		double a = now_ns();
 		sink += fn(ctx, &keys[i]);
 		t[i] = now_ns() - a - timer_cost;
 	}
-	double med = pct(t, n, 0.5), p99 = pct(t, n, 0.99);
-	printf("%-28s median %7.1f ns   p99 %7.1f ns   mean (untimed loop) %7.1f ns\n", label, med,
-	       p99, mean);
-	if (median_out)
-		*median_out = med;
-	free(t);
+	f.median = pct(t, n, 0.5);
+	f.p99 = pct(t, n, 0.99);
+	return f;
 }
 
 typedef struct lookup_ctx {
@@ -109,44 +119,75 @@ static unsigned do_cmph(void *ctx, const key *k)
 	return cmph_search_packed(ctx, k->s, (cmph_uint32)k->n);
 }
 
+/* Median and range of one figure over the rounds. */
+static void summary(const char *label, const double *v, int rounds, const char *unit)
+{
+	double s[64];
+	memcpy(s, v, sizeof *v * (size_t)rounds);
+	qsort(s, (size_t)rounds, sizeof *s, cmp_double);
+	printf("  %-34s %8.1f %s  (min %.1f, max %.1f)\n", label, s[rounds / 2], unit, s[0],
+	       s[rounds - 1]);
+}
+
+/* Keys packed back to back in `order`, with `suffix` appended. */
+static key *pack_keys(const key *src, size_t n, const char *suffix, char **store)
+{
+	size_t sl = strlen(suffix), total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += src[i].n + sl;
+	char *p = malloc(total + 1);
+	key *out = malloc(n * sizeof *out);
+	*store = p;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, src[i].s, src[i].n);
+		memcpy(p + src[i].n, suffix, sl);
+		out[i].s = p;
+		out[i].n = src[i].n + sl;
+		p += out[i].n;
+	}
+	return out;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: table-bench TABLE KEYS.txt\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: table-bench TABLE KEYS.txt [ROUNDS]\n");
 		return 2;
 	}
 	const char *path = argv[1];
-	/* keys */
+	int rounds = argc == 4 ? atoi(argv[3]) : 7;
+	if (rounds < 1 || rounds > 64)
+		rounds = 7;
+	/* keys, in a fixed random order */
 	FILE *fp = fopen(argv[2], "r");
 	if (!fp) {
 		perror(argv[2]);
 		return 2;
 	}
 	size_t n = 0, cap = 1024;
-	key *hits = malloc(cap * sizeof *hits);
+	key *raw = malloc(cap * sizeof *raw);
 	char line[4096];
 	while (fgets(line, sizeof line, fp)) {
 		size_t l = strcspn(line, "\n");
 		if (n == cap)
-			hits = realloc(hits, (cap *= 2) * sizeof *hits);
-		hits[n].s = strndup(line, l);
-		hits[n].n = l;
+			raw = realloc(raw, (cap *= 2) * sizeof *raw);
+		raw[n].s = strndup(line, l);
+		raw[n].n = l;
 		n++;
 	}
 	fclose(fp);
-	for (size_t i = n; i > 1; i--) { /* fixed random order */
+	for (size_t i = n; i > 1; i--) {
 		size_t j = (size_t)(xorshift() % i);
-		key tmp = hits[i - 1];
-		hits[i - 1] = hits[j];
-		hits[j] = tmp;
+		key tmp = raw[i - 1];
+		raw[i - 1] = raw[j];
+		raw[j] = tmp;
 	}
-	key *misses = malloc(n * sizeof *misses);
-	for (size_t i = 0; i < n; i++) {
-		misses[i].s = malloc(hits[i].n + 4);
-		memcpy(misses[i].s, hits[i].s, hits[i].n);
-		memcpy(misses[i].s + hits[i].n, "-zz", 4);
-		misses[i].n = hits[i].n + 3;
-	}
+	char *hit_store, *miss_store;
+	key *hits = pack_keys(raw, n, "", &hit_store);
+	key *misses = pack_keys(raw, n, "-zz", &miss_store);
+	for (size_t i = 0; i < n; i++)
+		free((char *)raw[i].s);
+	free(raw);
 
 	/* timer cost */
 	{
@@ -157,7 +198,8 @@ int main(int argc, char **argv)
 		}
 		timer_cost = pct(t, 10001, 0.5);
 	}
-	printf("keys: %zu hits, %zu misses; timer cost %.1f ns (subtracted)\n", n, n, timer_cost);
+	printf("keys: %zu hits, %zu misses (same order, packed); timer cost %.1f ns (subtracted); "
+	       "%d rounds\n", n, n, timer_cost, rounds);
 
 	/* open time */
 	rd_table *t;
@@ -200,16 +242,52 @@ int main(int argc, char **argv)
 
 	lookup_ctx *lc = calloc(1, sizeof *lc);
 	lc->t = t;
-	double hit_med, cmph_med;
-	measure("lookup, hits", do_lookup, lc, hits, n, &hit_med);
-	unsigned nh = lc->hits;
-	lc->hits = 0;
-	measure("lookup, misses", do_lookup, lc, misses, n, NULL);
-	unsigned nm = lc->hits;
-	measure("bare cmph_search_packed, hits", do_cmph, packed, hits, n, &cmph_med);
-	measure("bare cmph_search_packed, misses", do_cmph, packed, misses, n, NULL);
-	printf("ratio lookup/bare cmph (hits, median): %.2f\n", hit_med / cmph_med);
+	double *tbuf = malloc(n * sizeof *tbuf);
+	enum { LH, LM, CH, CM, NFIG };
+	static const char *names[NFIG] = { "lookup, hits", "lookup, misses",
+	                                   "bare cmph_search_packed, hits",
+	                                   "bare cmph_search_packed, misses" };
+	double med[NFIG][64], p99[NFIG][64], mean[NFIG][64], rh[64], rm[64];
+	unsigned nh = 0, nm = 0;
+	for (int r = 0; r < rounds; r++) {
+		figure f[NFIG];
+		lc->hits = 0;
+		f[LH] = measure(do_lookup, lc, hits, n, tbuf);
+		nh = lc->hits;
+		lc->hits = 0;
+		f[LM] = measure(do_lookup, lc, misses, n, tbuf);
+		nm = lc->hits;
+		f[CH] = measure(do_cmph, packed, hits, n, tbuf);
+		f[CM] = measure(do_cmph, packed, misses, n, tbuf);
+		for (int i = 0; i < NFIG; i++) {
+			med[i][r] = f[i].median;
+			p99[i][r] = f[i].p99;
+			mean[i][r] = f[i].mean;
+		}
+		rh[r] = f[LH].median / f[CH].median;
+		rm[r] = f[LM].median / f[CM].median;
+		fprintf(stderr, "round %d: lookup %.1f/%.1f ns, cmph %.1f/%.1f ns (hits/misses)\n", r + 1,
+		        f[LH].median, f[LM].median, f[CH].median, f[CM].median);
+	}
+	printf("per-lookup median (ns), median of %d rounds (min, max):\n", rounds);
+	for (int i = 0; i < NFIG; i++)
+		summary(names[i], med[i], rounds, "ns");
+	printf("per-lookup p99:\n");
+	for (int i = 0; i < NFIG; i++)
+		summary(names[i], p99[i], rounds, "ns");
+	printf("mean of an untimed loop (ns per call):\n");
+	for (int i = 0; i < NFIG; i++)
+		summary(names[i], mean[i], rounds, "ns");
+	printf("ratio lookup / bare cmph, within each round:\n");
+	summary("hits (median / median)", rh, rounds, "x ");
+	summary("misses (median / median)", rm, rounds, "x ");
 	printf("answers: %u of %zu hits redirected, %u of %zu misses\n", nh / 3, n, nm / 3, n);
+	free(tbuf);
+	free(lc);
+	free(hits);
+	free(misses);
+	free(hit_store);
+	free(miss_store);
 	rd_table_close(t);
 	munmap(map, (size_t)st.st_size);
 	return 0;

@@ -81,6 +81,19 @@ static const char *Qs(an *a, const char *s)
 	return rc_quote(&a->x.arena, s, strlen(s), 120);
 }
 
+static int cmp_host(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int host_in_list(const rc_vec *v, const char *host)
+{
+	for (size_t i = 0; i < v->len; i++)
+		if (strcmp(*RC_VEC_AT(v, char *, i), host) == 0)
+			return 1;
+	return 0;
+}
+
 /* The rule rc_ir_answer picks for (host, normalized path), or -1; with its
  * Location when `loc` is given (heap, caller frees). */
 static int64_t replay(an *a, const char *host, const char *path, size_t n, char **loc)
@@ -105,8 +118,9 @@ static void check_open_redirect(an *a)
 		const rc_rule *r = rc_ir_rule(a->ir, i);
 		if (r->gone || !r->target.absolute)
 			continue;
-		if (rc_ir_host_is_served(a->ir, r->target.host) ||
-		    rc_ir_host_is_allowed(a->ir, r->target.host))
+		if (rc_index_is_named(&a->x, r->target.host) ||
+		    host_in_list(&a->ir->served_hosts, r->target.host) ||
+		    host_in_list(&a->ir->allow_hosts, r->target.host))
 			continue;
 		rc_diag_add(a->d, RC_SEV_ERROR, "open-redirect", r->target_loc,
 		            "target '%s' names host '%s', which is neither served (a host block or "
@@ -383,7 +397,7 @@ static int cover(cover_ctx *c, uint32_t i, const int32_t *cand, size_t nc, int s
 			for (int64_t e = rc_index_exact_first(&a->x, path, len);
 			     e >= 0 && e < c->r->index && (best < 0 || e < best);
 			     e = rc_index_exact_next(&a->x, (size_t)e))
-				if (rd_rule_admits_host(&rc_ir_rule(a->ir, (size_t)e)->view, c->host)) {
+				if (rc_index_admits(&a->x, rc_ir_rule(a->ir, (size_t)e), c->host)) {
 					best = e;
 					break;
 				}
@@ -502,7 +516,7 @@ static int pattern_covered(an *a, const rc_rule *r, const char *host, rc_vec *re
 	for (size_t j = 0; j < nf; j++) {
 		int32_t q = *RC_VEC_AT(&a->x.found, int32_t, j);
 		const rc_rule *o = rc_ir_rule(a->ir, a->x.pats[q].rule);
-		if (o->index < r->index && rd_rule_admits_host(&o->view, host))
+		if (o->index < r->index && rc_index_admits(&a->x, o, host))
 			cand[nc++] = q;
 	}
 	int res = 0;
@@ -530,7 +544,7 @@ static int exact_covered(an *a, const rc_rule *r, const char *host, rc_vec *recs
 	int64_t best = -1;
 	for (int64_t e = a->x.ex_head[r->index]; e >= 0 && e < r->index;
 	     e = rc_index_exact_next(&a->x, (size_t)e))
-		if (rd_rule_admits_host(&rc_ir_rule(a->ir, (size_t)e)->view, host)) {
+		if (rc_index_admits(&a->x, rc_ir_rule(a->ir, (size_t)e), host)) {
 			best = e;
 			break;
 		}
@@ -541,7 +555,7 @@ static int exact_covered(an *a, const rc_rule *r, const char *host, rc_vec *recs
 		const rc_spat *q = &a->x.pats[*RC_VEC_AT(&a->x.found, int32_t, j)];
 		const rc_rule *o = rc_ir_rule(a->ir, q->rule);
 		if (o->index < r->index && (best < 0 || o->index < best) &&
-		    rd_rule_admits_host(&o->view, host))
+		    rc_index_admits(&a->x, o, host))
 			best = o->index;
 	}
 	if (best < 0)
@@ -612,8 +626,9 @@ static void report_shadowed(an *a, const rc_rule *r, rc_vec *recs)
 
 static void check_duplicate_shadowed(an *a)
 {
-	rc_vec recs;
+	rc_vec recs, reps;
 	rc_vec_init(&recs, sizeof(shadow_rec));
+	rc_vec_init(&reps, sizeof(const char *));
 	for (size_t i = 0; i < a->x.n; i++) {
 		const rc_rule *r = rc_ir_rule(a->ir, i);
 		int64_t d = find_duplicate(a, r);
@@ -628,8 +643,10 @@ static void check_duplicate_shadowed(an *a)
 		uint32_t nh = 1;
 		const char *const *hosts = NULL;
 		if (r->scope >= 0) {
-			nh = r->view.nhosts;
-			hosts = r->view.hosts;
+			reps.len = 0;
+			rc_index_scope_reps(&a->x, r->scope, &reps);
+			nh = (uint32_t)reps.len;
+			hosts = reps.items;
 		}
 		recs.len = 0;
 		int covered = nh > 0;
@@ -642,6 +659,7 @@ static void check_duplicate_shadowed(an *a)
 			report_shadowed(a, r, &recs);
 	}
 	rc_vec_fini(&recs);
+	rc_vec_fini(&reps);
 }
 
 /* ---- 3. walks: loop, unbounded, chain --------------------------------- */
@@ -726,13 +744,13 @@ static int next_request(an *a, const char *host, const char *loc, size_t ll,
 			he++;
 		char *canon = rc_arena_alloc(&a->x.arena, (size_t)(he - h) + 1);
 		rd_host_canon(h, (size_t)(he - h), canon);
-		if (!rc_ir_host_is_served(a->ir, canon))
-			return -1;
 		/* share the named host's string so states compare cheaply */
-		*nhost = canon;
-		for (size_t i = 0; i < a->x.nnamed; i++)
-			if (strcmp(a->x.named[i], canon) == 0)
-				*nhost = a->x.named[i];
+		const char *key = canon;
+		char *const *hit = a->x.nnamed ? bsearch(&key, a->x.named, a->x.nnamed,
+		                                         sizeof(char *), cmp_host) : NULL;
+		if (!hit && !host_in_list(&a->ir->served_hosts, canon))
+			return -1;
+		*nhost = hit ? *hit : canon;
 		p = he;
 	}
 	const char *q = memchr(p, '?', (size_t)(end - p));
@@ -998,6 +1016,8 @@ static void check_walks(an *a)
 	rc_buf samples[3];
 	for (int s = 0; s < 3; s++)
 		rc_buf_init(&samples[s]);
+	rc_vec reps;
+	rc_vec_init(&reps, sizeof(const char *));
 	for (size_t i = 0; i < a->x.n; i++) {
 		const rc_rule *r = rc_ir_rule(a->ir, i);
 		if (a->dup[i])
@@ -1019,8 +1039,11 @@ static void check_walks(an *a)
 		}
 		for (int s = 0; s < ns; s++) {
 			if (r->scope >= 0) {
-				for (uint32_t h = 0; h < r->view.nhosts; h++)
-					walk_start(a, &w, r->view.hosts[h], paths[s], lens[s], head, NULL);
+				reps.len = 0;
+				rc_index_scope_reps(&a->x, r->scope, &reps);
+				for (size_t h = 0; h < reps.len; h++)
+					walk_start(a, &w, *RC_VEC_AT(&reps, const char *, h), paths[s], lens[s],
+					           head, NULL);
 				continue;
 			}
 			int scoped = 0;
@@ -1028,12 +1051,13 @@ static void check_walks(an *a)
 			/* the host-less walk met a host block rule: every named host
 			 * may go its own way */
 			if (scoped || (r->target.absolute && rc_index_is_named(&a->x, r->target.host)))
-				for (size_t h = 0; h < a->x.nnamed; h++)
-					walk_start(a, &w, a->x.named[h], paths[s], lens[s], head, NULL);
+				for (size_t h = 0; h < a->x.nreps; h++)
+					walk_start(a, &w, a->x.named[a->x.reps[h]], paths[s], lens[s], head, NULL);
 		}
 	}
 	for (int s = 0; s < 3; s++)
 		rc_buf_fini(&samples[s]);
+	rc_vec_fini(&reps);
 	walk_fini(&w);
 }
 
@@ -1145,6 +1169,8 @@ size_t rc_flatten(rc_ir *ir)
 	an_init(&a, ir);
 	walk w;
 	walk_init(&w);
+	rc_vec reps;
+	rc_vec_init(&reps, sizeof(const char *));
 	size_t changed = 0;
 	for (size_t i = 0; i < a.x.n; i++) {
 		rc_rule *r = rc_ir_rule(ir, i);
@@ -1156,10 +1182,12 @@ size_t rc_flatten(rc_ir *ir)
 			ok = flat_target(&a, &w, NULL, r, &final, &drop) && !w.scoped &&
 			     !(r->target.absolute && rc_index_is_named(&a.x, r->target.host));
 		} else {
-			ok = r->view.nhosts > 0 &&
-			     flat_target(&a, &w, r->view.hosts[0], r, &final, &drop);
-			for (uint32_t h = 1; h < r->view.nhosts && ok; h++)
-				ok = flat_target(&a, &w, r->view.hosts[h], r, &other, &drop2) &&
+			reps.len = 0;
+			rc_index_scope_reps(&a.x, r->scope, &reps);
+			const char **hs = reps.items;
+			ok = reps.len > 0 && flat_target(&a, &w, hs[0], r, &final, &drop);
+			for (size_t h = 1; h < reps.len && ok; h++)
+				ok = flat_target(&a, &w, hs[h], r, &other, &drop2) &&
 				     strcmp(other, final) == 0 && drop2 == drop;
 		}
 		if (!ok)
@@ -1167,6 +1195,7 @@ size_t rc_flatten(rc_ir *ir)
 		set_target(&a, r, final, drop);
 		changed++;
 	}
+	rc_vec_fini(&reps);
 	walk_fini(&w);
 	an_fini(&a);
 	return changed;

@@ -72,6 +72,15 @@ typedef struct rc_index {
 	uint32_t *scope_set;/* per scope: id of its set of hosts */
 	char **named;       /* sorted distinct hosts of host blocks */
 	size_t nnamed;
+	/* hosts named in the same host blocks get the same answers: one host
+	 * per such class stands for the others */
+	uint32_t *hs_off;   /* named host i: its scopes are hs[hs_off[i]..hs_off[i+1]) */
+	uint32_t *hs;       /* scope ids, ascending */
+	uint32_t *rep_of;   /* named host i: the named host standing for its class */
+	uint32_t *reps;     /* the class representatives */
+	size_t nreps;
+	uint32_t *mark;     /* scratch per named host */
+	uint32_t stamp;
 	/* scratch for lookups */
 	rc_vec found;       /* int32_t pattern ids */
 	rc_vec segs;        /* rc_sseg */
@@ -104,6 +113,14 @@ int64_t rc_index_resolve(rc_index *x, const char *host, const char *path,
                          size_t len, int64_t head, int *scoped);
 
 int rc_index_is_named(const rc_index *x, const char *host);
+
+/* Does rule r admit the host (canonical, NULL = none)?  Like
+ * rd_rule_admits_host, in O(log) for scopes of any size. */
+int rc_index_admits(const rc_index *x, const rc_rule *r, const char *host);
+
+/* The class representatives among the hosts of scope s (pointers into
+ * x->named): appended to `out` (const char *). */
+void rc_index_scope_reps(rc_index *x, int32_t s, rc_vec *out);
 int rc_index_same_scope(const rc_index *x, const rc_rule *a, const rc_rule *b);
 
 /* Does a segment value (folded) start with the prefix? */

@@ -404,7 +404,7 @@ int64_t rc_index_resolve(rc_index *x, const char *host, const char *path,
 		const rc_rule *r = rc_ir_rule(x->ir, (size_t)e);
 		if (r->scope >= 0)
 			*scoped = 1;
-		if (best < 0 && rd_rule_admits_host(&r->view, host))
+		if (best < 0 && rc_index_admits(x, r, host))
 			best = e;
 	}
 	if (x->npats == 0)
@@ -417,7 +417,7 @@ int64_t rc_index_resolve(rc_index *x, const char *host, const char *path,
 		const rc_rule *r = rc_ir_rule(x->ir, p->rule);
 		if (r->scope >= 0)
 			*scoped = 1;
-		if ((best < 0 || p->rule < best) && rd_rule_admits_host(&r->view, host))
+		if ((best < 0 || p->rule < best) && rc_index_admits(x, r, host))
 			best = p->rule;
 	}
 	return best;
@@ -435,6 +435,125 @@ int rc_index_is_named(const rc_index *x, const char *host)
 	if (!host || x->nnamed == 0)
 		return 0;
 	return bsearch(&host, x->named, x->nnamed, sizeof(char *), cmp_str) != NULL;
+}
+
+static int64_t named_id(const rc_index *x, const char *host)
+{
+	if (!host || x->nnamed == 0)
+		return -1;
+	char *const *hit = bsearch(&host, x->named, x->nnamed, sizeof(char *), cmp_str);
+	return hit ? hit - x->named : -1;
+}
+
+int rc_index_admits(const rc_index *x, const rc_rule *r, const char *host)
+{
+	if (r->scope < 0)
+		return 1;
+	int64_t id = named_id(x, host);
+	if (id < 0)
+		return 0;
+	uint32_t lo = x->hs_off[id], hi = x->hs_off[id + 1];
+	uint32_t want = (uint32_t)r->scope;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (x->hs[mid] == want)
+			return 1;
+		if (x->hs[mid] < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+void rc_index_scope_reps(rc_index *x, int32_t s, rc_vec *out)
+{
+	const rc_scope *sc = RC_VEC_AT(&x->ir->scopes, rc_scope, s);
+	x->stamp++;
+	for (uint32_t j = 0; j < sc->nhosts; j++) {
+		int64_t id = named_id(x, sc->hosts[j]);
+		if (id < 0)
+			continue;
+		uint32_t rep = x->rep_of[id];
+		if (x->mark[rep] == x->stamp)
+			continue;
+		x->mark[rep] = x->stamp;
+		*(const char **)rc_vec_push(out) = x->named[rep];
+	}
+}
+
+/* Scopes per named host, and the classes of hosts with the same scopes. */
+static void classes_build(rc_index *x)
+{
+	const rc_ir *ir = x->ir;
+	size_t H = x->nnamed;
+	x->hs_off = calloc(H + 2, sizeof *x->hs_off);
+	x->rep_of = calloc(H + 1, sizeof *x->rep_of);
+	x->reps = calloc(H + 1, sizeof *x->reps);
+	x->mark = calloc(H + 1, sizeof *x->mark);
+	if (!x->hs_off || !x->rep_of || !x->reps || !x->mark)
+		abort();
+	size_t total = 0;
+	for (size_t s = 0; s < ir->scopes.len; s++) {
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
+		for (uint32_t j = 0; j < sc->nhosts; j++) {
+			int64_t id = named_id(x, sc->hosts[j]);
+			if (id >= 0 && x->mark[id] != s + 1) {
+				x->mark[id] = (uint32_t)s + 1;
+				x->hs_off[id + 1]++;
+				total++;
+			}
+		}
+	}
+	for (size_t i = 0; i < H; i++)
+		x->hs_off[i + 1] += x->hs_off[i];
+	x->hs = calloc(total + 1, sizeof *x->hs);
+	uint32_t *fill = calloc(H + 1, sizeof *fill);
+	if (!x->hs || !fill)
+		abort();
+	memset(x->mark, 0, (H + 1) * sizeof *x->mark);
+	for (size_t s = 0; s < ir->scopes.len; s++) {
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
+		for (uint32_t j = 0; j < sc->nhosts; j++) {
+			int64_t id = named_id(x, sc->hosts[j]);
+			if (id >= 0 && x->mark[id] != s + 1) {
+				x->mark[id] = (uint32_t)s + 1;
+				x->hs[x->hs_off[id] + fill[id]++] = (uint32_t)s;
+			}
+		}
+	}
+	free(fill);
+	/* classes: hash of the scope list, open addressing over hosts */
+	size_t cap = 16;
+	while (cap < H * 2)
+		cap *= 2;
+	int64_t *slot = malloc(cap * sizeof *slot);
+	if (!slot)
+		abort();
+	for (size_t i = 0; i < cap; i++)
+		slot[i] = -1;
+	for (size_t i = 0; i < H; i++) {
+		const uint32_t *l = x->hs + x->hs_off[i];
+		size_t n = x->hs_off[i + 1] - x->hs_off[i];
+		size_t sl = (size_t)rc_hash_bytes(l, n * sizeof *l, 3) & (cap - 1);
+		for (;; sl = (sl + 1) & (cap - 1)) {
+			if (slot[sl] < 0) {
+				slot[sl] = (int64_t)i;
+				x->rep_of[i] = (uint32_t)i;
+				x->reps[x->nreps++] = (uint32_t)i;
+				break;
+			}
+			size_t o = (size_t)slot[sl];
+			size_t on = x->hs_off[o + 1] - x->hs_off[o];
+			if (on == n && memcmp(x->hs + x->hs_off[o], l, n * sizeof *l) == 0) {
+				x->rep_of[i] = (uint32_t)o;
+				break;
+			}
+		}
+	}
+	free(slot);
+	memset(x->mark, 0, (H + 1) * sizeof *x->mark);
+	x->stamp = 0;
 }
 
 int rc_index_same_scope(const rc_index *x, const rc_rule *a, const rc_rule *b)
@@ -506,6 +625,7 @@ void rc_index_init(rc_index *x, const rc_ir *ir)
 	rc_vec_init(&x->segs, sizeof(rc_sseg));
 	exact_build(x);
 	scopes_build(x);
+	classes_build(x);
 	x->pat_of = malloc((x->n + 1) * sizeof *x->pat_of);
 	if (!x->pat_of)
 		abort();
@@ -537,6 +657,11 @@ void rc_index_fini(rc_index *x)
 	free(x->pats);
 	free(x->child_slot);
 	free(x->scope_set);
+	free(x->hs_off);
+	free(x->hs);
+	free(x->rep_of);
+	free(x->reps);
+	free(x->mark);
 	rc_vec_fini(&x->nodes);
 	rc_vec_fini(&x->found);
 	rc_vec_fini(&x->segs);

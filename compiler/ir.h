@@ -49,7 +49,9 @@ typedef struct rc_target {
 	char *host;         /* canonical host, absolute only */
 	int port;           /* 0 = none */
 	char *prefix;       /* "scheme://host[:port]" as written, absolute only */
-	rd_ttok *toks;      /* whole target minus fragment: prefix, path, query */
+	rd_ttok *toks;      /* whole target minus fragment: prefix, path, query;
+	                     * the '?' that starts the query is always the first
+	                     * byte of a LIT token (backends/servers.c relies on it) */
 	uint32_t ntoks;
 	int has_query;
 	char *fragment;     /* encoded, with '#', or NULL */
