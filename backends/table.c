@@ -396,21 +396,25 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 		for (uint32_t i = 0; i < nkeys; i++)
 			slot_of_key[i] = i;
 	}
-	/* entries in slot order */
 	uint32_t *key_at_slot = rc_xmalloc((nkeys + 1) * sizeof *key_at_slot);
 	for (uint32_t i = 0; i < nkeys; i++)
 		key_at_slot[slot_of_key[i]] = i;
 	free(slot_of_key);
+	/* entries in slot order, RDB_GROUP slots to a group; a fingerprint per slot */
 	rc_buf *ent = &sec[RDB_SEC_ENTRIES];
+	uint8_t *fps = rc_xmalloc(nkeys + 4);
 	for (uint32_t s = 0; s < nkeys; s++) {
 		const key_ent *ke = &ka[key_at_slot[s]];
 		if (ent->len > UINT32_MAX) {
 			rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
 			            "the table target cannot store more than 4 GiB of exact rules");
+			free(fps);
 			free(key_at_slot);
 			goto out;
 		}
-		put_u32(&sec[RDB_SEC_SLOTS], (uint32_t)ent->len);
+		if (s % RDB_GROUP == 0)
+			put_u32(&sec[RDB_SEC_GROUPS], (uint32_t)ent->len);
+		fps[s] = rdb_key_fp(ke->key, ke->len);
 		put_varint(ent, (ke->len << 1) | (ke->ncands > 1));
 		rc_buf_add(ent, ke->key, ke->len);
 		if (ke->ncands > 1)
@@ -443,6 +447,9 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 		}
 	}
 	free(key_at_slot);
+	add_bytes(&sec[RDB_SEC_GROUPS], fps, nkeys);
+	free(fps);
+	pad4(&sec[RDB_SEC_GROUPS]);
 
 	/* patterns in file order */
 	uint32_t npats = (uint32_t)pats.len;
@@ -481,37 +488,57 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 	if (npats > 0)
 		build_pindex(ir, pa, npats, pool, &sec[RDB_SEC_PINDEX], &A);
 
-	/* metadata: files, then line/file/owner/note per rule */
+	/* metadata (cold): files, runs of file/owner/note, line checkpoints and deltas */
 	{
+		rc_buf runs, checks, deltas;
+		rc_buf_init(&runs);
+		rc_buf_init(&checks);
+		rc_buf_init(&deltas);
+		const char *last_owner = NULL, *last_note = NULL;
+		uint32_t owner_off = RDB_NONE, note_off = RDB_NONE, nruns = 0, prev_line = 0;
+		rdb_meta_run cur = { 0, RDB_NONE, RDB_NONE, RDB_NONE };
+		for (size_t i = 0; i < nrules; i++) {
+			const rc_rule *r = rc_ir_rule(ir, i);
+			if (r->owner && r->owner != last_owner) {
+				owner_off = pool_add(pool, r->owner, strlen(r->owner), 1);
+				last_owner = r->owner;
+			}
+			if (r->note && r->note != last_note) {
+				note_off = pool_add(pool, r->note, strlen(r->note), 1);
+				last_note = r->note;
+			}
+			rdb_meta_run run = { (uint32_t)i, r->loc.file >= 0 ? (uint32_t)r->loc.file : RDB_NONE,
+			                     r->owner ? owner_off : RDB_NONE, r->note ? note_off : RDB_NONE };
+			if (i == 0 || run.file != cur.file || run.owner != cur.owner || run.note != cur.note) {
+				rc_buf_add(&runs, (const char *)&run, sizeof run);
+				cur = run;
+				nruns++;
+			}
+			uint32_t line = r->loc.line;
+			if (i % RDB_META_CHECK == 0) {
+				rdb_meta_check ck = { line, (uint32_t)deltas.len };
+				rc_buf_add(&checks, (const char *)&ck, sizeof ck);
+			} else {
+				/* zigzag of the difference mod 2^32, exact for any u32 */
+				uint32_t d = line - prev_line;
+				put_varint(&deltas, (d << 1) ^ (uint32_t)-(int32_t)(d >> 31));
+			}
+			prev_line = line;
+		}
 		rc_buf *m = &sec[RDB_SEC_META];
-		rdb_meta_head mh = { (uint32_t)ir->diags->files.len, (uint32_t)nrules };
+		rdb_meta_head mh = { (uint32_t)ir->diags->files.len, (uint32_t)nrules, nruns,
+		                     (uint32_t)((nrules + RDB_META_CHECK - 1) / RDB_META_CHECK) };
 		rc_buf_add(m, (const char *)&mh, sizeof mh);
 		for (uint32_t f = 0; f < mh.nfiles; f++) {
 			const rc_file *rf = rc_diags_file(ir->diags, (int32_t)f);
 			put_u32(m, pool_add(pool, rf->path, strlen(rf->path), 1));
 		}
-		const char *last_owner = NULL, *last_note = NULL;
-		uint32_t owner_off = RDB_NONE, note_off = RDB_NONE;
-		for (size_t i = 0; i < nrules; i++) {
-			const rc_rule *r = rc_ir_rule(ir, i);
-			rdb_meta md = { r->loc.line, r->loc.file >= 0 ? (uint32_t)r->loc.file : RDB_NONE,
-			                RDB_NONE, RDB_NONE };
-			if (r->owner) {
-				if (r->owner != last_owner) {
-					owner_off = pool_add(pool, r->owner, strlen(r->owner), 1);
-					last_owner = r->owner;
-				}
-				md.owner = owner_off;
-			}
-			if (r->note) {
-				if (r->note != last_note) {
-					note_off = pool_add(pool, r->note, strlen(r->note), 1);
-					last_note = r->note;
-				}
-				md.note = note_off;
-			}
-			rc_buf_add(m, (const char *)&md, sizeof md);
-		}
+		add_bytes(m, runs.data, runs.len);
+		add_bytes(m, checks.data, checks.len);
+		add_bytes(m, deltas.data, deltas.len);
+		rc_buf_fini(&runs);
+		rc_buf_fini(&checks);
+		rc_buf_fini(&deltas);
 	}
 	if (pool->len > UINT32_MAX) {
 		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,

@@ -203,8 +203,8 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 	if (code == RD_OK) {
 		/* sizes the counts imply */
 		why = NULL;
-		if (t->secsize[RDB_SEC_SLOTS] != 4 * (size_t)h->nkeys)
-			why = "slot section size";
+		if (t->secsize[RDB_SEC_GROUPS] != rdb_groups_size(h->nkeys))
+			why = "group section size";
 		else if (t->secsize[RDB_SEC_PATTERNS] != sizeof(rdb_pattern) * (size_t)h->npatterns)
 			why = "pattern section size";
 		else if (t->secsize[RDB_SEC_PTOKS] % sizeof(rdb_tok) || t->secsize[RDB_SEC_TTOKS] % sizeof(rdb_tok))
@@ -241,8 +241,12 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 				why = "metadata size";
 			} else {
 				memcpy(&mh, t->sec[RDB_SEC_META], sizeof mh);
-				uint64_t need = sizeof mh + 4 * (uint64_t)mh.nfiles + sizeof(rdb_meta) * (uint64_t)mh.nrules;
-				if (mh.nrules != h->nrules || need != t->secsize[RDB_SEC_META])
+				uint64_t need = sizeof mh + 4 * (uint64_t)mh.nfiles +
+				                sizeof(rdb_meta_run) * (uint64_t)mh.nruns +
+				                sizeof(rdb_meta_check) * (uint64_t)mh.ncheck;
+				if (mh.nrules != h->nrules || need > t->secsize[RDB_SEC_META] ||
+				    mh.ncheck != (mh.nrules + (uint64_t)RDB_META_CHECK - 1) / RDB_META_CHECK ||
+				    (mh.nrules > 0 && mh.nruns == 0))
 					why = "metadata size";
 			}
 		}

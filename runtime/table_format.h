@@ -15,7 +15,7 @@
 
 #define RDB_MAGIC "REDIRDB\0"
 #define RDB_MAGIC_LEN 8
-#define RDB_VERSION 1u
+#define RDB_VERSION 2u
 #define RDB_BOM 0x01020304u
 #define RDB_BOM_SWAPPED 0x04030201u
 #define RDB_HEADER_SIZE 256u
@@ -35,15 +35,15 @@ enum rdb_hash_kind {
 
 enum rdb_section {
 	RDB_SEC_HASH = 0,     /* packed cmph function (cmph_pack) or empty */
-	RDB_SEC_SLOTS = 1,    /* u32 per key: offset of its entry in ENTRIES */
-	RDB_SEC_ENTRIES = 2,  /* exact keys and their candidate rules */
+	RDB_SEC_GROUPS = 1,   /* u32 entry offset per group of 8 slots, u8 fingerprint per slot */
+	RDB_SEC_ENTRIES = 2,  /* exact keys and their candidate rules, in slot order */
 	RDB_SEC_PATTERNS = 3, /* rdb_pattern per pattern rule, file order */
 	RDB_SEC_PTOKS = 4,    /* rdb_tok: source tokens of patterns */
 	RDB_SEC_TTOKS = 5,    /* rdb_tok: target tokens of patterns */
 	RDB_SEC_PINDEX = 6,   /* first-segment index over the patterns */
 	RDB_SEC_HOSTS = 7,    /* host sets */
 	RDB_SEC_POOL = 8,     /* string bytes */
-	RDB_SEC_META = 9,     /* files, and line/owner/note per rule */
+	RDB_SEC_META = 9,     /* cold: files, owner/note runs, lines (rd_table_rule_info) */
 	RDB_NSECTIONS = 10,
 };
 
@@ -119,19 +119,73 @@ typedef struct rdb_bucket {
 	uint32_t count;     /* 0 = empty bucket */
 } rdb_bucket;
 
-/* META: head, files (u32 POOL offsets of NUL-terminated paths), then one
- * rdb_meta per rule. */
+/* GROUPS: the slots, in cmph order, form groups of RDB_GROUP consecutive
+ * slots whose entries are stored back to back; the section holds
+ * ceil(nkeys / RDB_GROUP) u32 offsets (in ENTRIES, ascending, the first 0)
+ * followed by nkeys u8 key fingerprints (rdb_key_fp), padded with zeros to
+ * a multiple of 4 bytes. */
+#define RDB_GROUP_SHIFT 3u
+#define RDB_GROUP (1u << RDB_GROUP_SHIFT)
+
+static inline uint32_t rdb_ngroups(uint32_t nkeys)
+{
+	return (uint32_t)(((uint64_t)nkeys + RDB_GROUP - 1) >> RDB_GROUP_SHIFT);
+}
+
+static inline uint64_t rdb_groups_size(uint32_t nkeys)
+{
+	return 4 * (uint64_t)rdb_ngroups(nkeys) + (((uint64_t)nkeys + 3) & ~(uint64_t)3);
+}
+
+/* One byte of a key's hash, stored per slot: a lookup whose fingerprint
+ * differs has no exact match and reads no entry (255 of 256 misses).  A
+ * filter only; a hit is always confirmed by comparing the stored key. */
+static inline uint8_t rdb_key_fp(const char *key, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)key;
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+	while (n >= 8) {
+		uint64_t w;
+		__builtin_memcpy(&w, p, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	__builtin_memcpy(&w, p, n);
+	h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 29;
+	return (uint8_t)(h >> 56);
+}
+
+/* META (cold; read only by rd_table_rule_info): head; files (u32 POOL
+ * offsets of NUL-terminated paths); runs of rules sharing file, owner and
+ * note; one checkpoint per RDB_META_CHECK rules; then the line deltas. */
+#define RDB_META_CHECK 64u
+
 typedef struct rdb_meta_head {
 	uint32_t nfiles;
-	uint32_t nrules;
+	uint32_t nrules;    /* equal to the header's */
+	uint32_t nruns;     /* at least 1 when nrules > 0 */
+	uint32_t ncheck;    /* ceil(nrules / RDB_META_CHECK) */
 } rdb_meta_head;
 
-typedef struct rdb_meta {
-	uint32_t line;
-	uint32_t file;      /* index into the files, RDB_NONE = unknown */
-	uint32_t owner;     /* POOL offset of a NUL-terminated string, RDB_NONE */
+typedef struct rdb_meta_run {
+	uint32_t first_rule; /* ascending, the first run's is 0 */
+	uint32_t file;       /* index into the files, RDB_NONE = unknown */
+	uint32_t owner;      /* POOL offset of a NUL-terminated string, RDB_NONE */
 	uint32_t note;
-} rdb_meta;
+} rdb_meta_run;
+
+/* Line of rule RDB_META_CHECK * k, and the offset (from the start of the
+ * delta stream) of the delta of the rule after it.  The stream holds, for
+ * every rule whose index is not a multiple of RDB_META_CHECK, the zigzag
+ * LEB128 varint of its line minus the previous rule's line. */
+typedef struct rdb_meta_check {
+	uint32_t line;
+	uint32_t off;
+} rdb_meta_check;
 
 /* Candidate byte of an exact entry: status code in bits 0-2, then flags. */
 #define RDB_C_STATUS_MASK   0x07u
