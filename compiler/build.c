@@ -1286,6 +1286,8 @@ static void parse_buffer(rc_builder *b, char *text, size_t len)
 	}
 }
 
+#define RC_MAX_FILE_SIZE (1024ull * 1024 * 1024)
+
 /* Read a whole file.  Returns the text (malloc'ed, NUL-terminated) or NULL
  * with *err set to an errno value (EISDIR, ENODEV for a non-regular file). */
 static char *read_file(const char *path, size_t *len, int *err, struct stat *st)
@@ -1310,9 +1312,21 @@ static char *read_file(const char *path, size_t *len, int *err, struct stat *st)
 		close(fd);
 		return NULL;
 	}
+	if ((unsigned long long)st->st_size > RC_MAX_FILE_SIZE) {
+		*err = EFBIG;
+		close(fd);
+		return NULL;
+	}
 	size_t cap = (size_t)st->st_size + 2, n = 0;
 	char *text = rc_xmalloc(cap);
 	for (;;) {
+		if (n > RC_MAX_FILE_SIZE) {
+			/* a file that grows while read, or a /proc file of size 0 */
+			*err = EFBIG;
+			free(text);
+			close(fd);
+			return NULL;
+		}
 		if (n + 1 >= cap) {
 			cap *= 2;
 			text = rc_xrealloc(text, cap);
@@ -1338,6 +1352,8 @@ static char *read_file(const char *path, size_t *len, int *err, struct stat *st)
 
 static const char *errno_text(int err)
 {
+	if (err == EFBIG)
+		return "larger than the 1 GiB limit of a rule file";
 	if (err == ENODEV)
 		return "not a regular file";
 	return strerror(err);
