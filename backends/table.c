@@ -166,24 +166,42 @@ static int build_cmph(key_ent *keys, uint32_t n, rc_buf *hash, uint32_t *slot_of
 
 typedef struct seg_bucket {
 	const char *seg;  /* folded */
-	uint32_t len;
+	uint32_t len;     /* | RDB_SEG_SECOND */
 	rc_vec list;      /* uint32_t pattern indices */
 } seg_bucket;
 
-/* The literal first segment of a pattern, or 0 when the first segment can
- * vary (a placeholder or a splat there, or "/blog" + splat). */
-static int pattern_first_segment(const rc_rule *r, const char **seg, size_t *len)
+/* The literal segment a pattern is indexed by: its first segment when the
+ * first token is "/seg/..." (*second 0), else its second when the pattern
+ * starts "/" PARAM "/seg/..." or ends with "/seg" (*second 1).  0 when
+ * neither is literal (a placeholder or a splat there, or "/blog" + splat):
+ * the wildcard list. */
+static int pattern_index_segment(const rc_rule *r, const char **seg, size_t *len, int *second)
 {
-	if (r->nsrc == 0 || r->src[0].kind != RD_PTOK_LIT || r->src[0].len < 2)
+	if (r->nsrc == 0 || r->src[0].kind != RD_PTOK_LIT || r->src[0].len < 1)
 		return 0;
 	const char *t = r->src[0].text;
 	if (t[0] != '/')
 		return 0;
-	const char *slash = memchr(t + 1, '/', r->src[0].len - 1);
-	if (!slash || slash == t + 1)
+	*second = 0;
+	if (r->src[0].len >= 2) {
+		const char *slash = memchr(t + 1, '/', r->src[0].len - 1);
+		if (!slash || slash == t + 1)
+			return 0;
+		*seg = t + 1;
+		*len = (size_t)(slash - (t + 1));
+		return 1;
+	}
+	/* "/" PARAM LIT("/seg/..." or a final "/seg") */
+	if (r->nsrc < 3 || r->src[1].kind != RD_PTOK_PARAM || r->src[2].kind != RD_PTOK_LIT ||
+	    r->src[2].len < 2 || r->src[2].text[0] != '/')
+		return 0;
+	t = r->src[2].text;
+	const char *slash = memchr(t + 1, '/', r->src[2].len - 1);
+	if (slash == t + 1 || (!slash && r->nsrc != 3))
 		return 0;
 	*seg = t + 1;
-	*len = (size_t)(slash - (t + 1));
+	*len = slash ? (size_t)(slash - (t + 1)) : r->src[2].len - 1;
+	*second = 1;
 	return 1;
 }
 
@@ -213,16 +231,18 @@ static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf
 	for (uint32_t pi = 0; pi < npats; pi++) {
 		const char *seg;
 		size_t len;
-		if (!pattern_first_segment(pats[pi], &seg, &len)) {
+		int second;
+		if (!pattern_index_segment(pats[pi], &seg, &len, &second)) {
 			*(uint32_t *)rc_vec_push(&wild) = pi;
 			continue;
 		}
 		char *f = fold_dup(A, seg, len);
-		size_t i = rdb_seg_hash(f, len) & (mcap - 1);
+		uint32_t klen = (uint32_t)len | (second ? RDB_SEG_SECOND : 0);
+		size_t i = (rdb_seg_hash(f, len) ^ (second ? RDB_SEG_SECOND_SALT : 0)) & (mcap - 1);
 		seg_bucket *bk = NULL;
 		while (map[i] != UINT32_MAX) {
 			seg_bucket *c = RC_VEC_AT(&buckets, seg_bucket, map[i]);
-			if (c->len == len && memcmp(c->seg, f, len) == 0) {
+			if (c->len == klen && memcmp(c->seg, f, len) == 0) {
 				bk = c;
 				break;
 			}
@@ -232,7 +252,7 @@ static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf
 			map[i] = (uint32_t)buckets.len;
 			bk = rc_vec_push(&buckets);
 			bk->seg = f;
-			bk->len = (uint32_t)len;
+			bk->len = klen;
 			rc_vec_init(&bk->list, sizeof(uint32_t));
 		}
 		*(uint32_t *)rc_vec_push(&bk->list) = pi;
@@ -251,10 +271,12 @@ static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf
 	next += (uint32_t)wild.len;
 	for (size_t b = 0; b < buckets.len; b++) {
 		seg_bucket *bk = RC_VEC_AT(&buckets, seg_bucket, b);
-		uint32_t i = rdb_seg_hash(bk->seg, bk->len) & (size - 1);
+		uint32_t sl = bk->len & ~RDB_SEG_SECOND;
+		uint32_t i = (rdb_seg_hash(bk->seg, sl) ^ ((bk->len & RDB_SEG_SECOND) ? RDB_SEG_SECOND_SALT : 0)) &
+		             (size - 1);
 		while (table[i].count != 0)
 			i = (i + 1) & (size - 1);
-		table[i].seg_off = pool_add(pool, bk->seg, bk->len, 0);
+		table[i].seg_off = pool_add(pool, bk->seg, sl, 0);
 		table[i].seg_len = bk->len;
 		table[i].list_off = next;
 		table[i].count = (uint32_t)bk->list.len;
@@ -405,6 +427,14 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 	uint8_t *fps = rc_xmalloc(nkeys + 4);
 	for (uint32_t s = 0; s < nkeys; s++) {
 		const key_ent *ke = &ka[key_at_slot[s]];
+		if (s + 16 < nkeys) {
+			/* slot order visits keys and rules at random: ask for them early */
+			const key_ent *ahead = &ka[key_at_slot[s + 16]];
+			__builtin_prefetch(ahead->key);
+			__builtin_prefetch(rc_ir_rule(ir, ahead->head));
+		}
+		if (s + 32 < nkeys)
+			__builtin_prefetch(&ka[key_at_slot[s + 32]]);
 		if (ent->len > UINT32_MAX) {
 			rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
 			            "the table target cannot store more than 4 GiB of exact rules");

@@ -59,8 +59,16 @@ int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const c
 		} else if (r == 0) {
 			printf("%s\tpass\n", url);
 		} else {
+			/* the source line: from the cold metadata, only now */
+			rd_rule_info info;
+			if (rd_table_rule_info(t, res.rule_id, &info) != RD_OK) {
+				fprintf(stderr, "redirc: error: %s: %s while answering '%s'\n", table,
+				        rd_strerror(RD_E_CORRUPT), url);
+				st = 2;
+				break;
+			}
 			printf("%s\t%d\t%s\t%s:%u\n", url, r, r == 410 ? "" : buf,
-			       res.file ? res.file : "?", res.line);
+			       info.file ? info.file : "?", info.line);
 		}
 	}
 	free(buf);

@@ -114,12 +114,22 @@ static void ask(const rd_table *t, const char *host, const char *p, size_t plen,
 				        res.location_len);
 				abort();
 			}
-			if (res.file)
-				(void)strlen(res.file);
-			if (res.owner)
-				(void)strlen(res.owner);
-			if (res.note)
-				(void)strlen(res.note);
+			for (size_t i = 0; i < res.location_len && bs > 0; i++) {
+				unsigned char c = (unsigned char)buf[i];
+				if (c <= 0x20 || c >= 0x7f) {
+					fprintf(stderr, "fuzz_table: Location byte 0x%02x\n", c);
+					abort();
+				}
+			}
+			rd_rule_info info;
+			if (st != 0 && rd_table_rule_info(t, res.rule_id, &info) == RD_OK) {
+				if (info.file)
+					(void)strlen(info.file);
+				if (info.owner)
+					(void)strlen(info.owner);
+				if (info.note)
+					(void)strlen(info.note);
+			}
 		} else if (st < RD_E_INVAL) {
 			fprintf(stderr, "fuzz_table: lookup returned unknown error %d\n", st);
 			abort();

@@ -13,6 +13,9 @@
  *                            query, query_len, &res, loc, sizeof loc);
  *   // st: 0 pass, 301..308 redirect (loc holds the Location), 410 gone,
  *   // < 0 an rd_error code (RD_E_BUFFER: res.needed says how much room)
+ *   rd_rule_info info;  // only when wanted: where the rule was written
+ *   if (st > 0 && rd_table_rule_info(t, res.rule_id, &info) == RD_OK)
+ *       printf("%s:%u\n", info.file ? info.file : "?", info.line);
  *   rd_table_close(t);
  *
  * Opening maps the file and checks the header and the section bounds only:
@@ -78,11 +81,9 @@ typedef struct rd_result {
 	int status;          /* 0 pass, 301 302 303 307 308, 410 */
 	size_t location_len; /* bytes of the Location (0 for 410 and pass) */
 	size_t needed;       /* RD_E_BUFFER: the buffer size that would do */
-	uint32_t rule_id;    /* 0-based index of the rule in file order */
-	uint32_t line;       /* source line of the rule (0 = unknown) */
-	const char *file;    /* source file as the compiler opened it, or NULL */
-	const char *owner;   /* the rule's owner, or NULL */
-	const char *note;    /* the rule's note, or NULL */
+	uint32_t rule_id;    /* 0-based index of the rule in file order: pass it
+	                        to rd_table_rule_info for its line, file, owner
+	                        and note */
 } rd_result;
 
 /* Answer a request: `host` is the Host header as sent (any case, port
@@ -95,6 +96,22 @@ typedef struct rd_result {
 int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
                     size_t path_len, const char *raw_query, size_t query_len,
                     rd_result *result, char *buf, size_t bufsize);
+
+/* Where a rule comes from, and its owner and note (strings point into the
+ * table's mapping and stay valid until rd_table_close). */
+typedef struct rd_rule_info {
+	uint32_t line;       /* source line of the rule (0 = unknown) */
+	const char *file;    /* source file as the compiler opened it, or NULL */
+	const char *owner;   /* the rule's owner, or NULL */
+	const char *note;    /* the rule's note, or NULL */
+} rd_rule_info;
+
+/* The metadata of rule `rule_id` (rd_result.rule_id after a redirect).  It
+ * lives apart from what lookups read, so asking for it costs a few cache
+ * misses that a lookup does not pay.  RD_OK (a table without metadata gives
+ * line 0 and NULLs), RD_E_INVAL (no such rule, NULL argument) or
+ * RD_E_CORRUPT.  Thread-safe, allocates nothing. */
+int rd_table_rule_info(const rd_table *t, uint32_t rule_id, rd_rule_info *info);
 
 #ifdef __cplusplus
 }

@@ -307,6 +307,8 @@ typedef struct cursor {
 
 static uint32_t cur_varint(cursor *c)
 {
+	if (c->p < c->end && *c->p < 0x80)
+		return *c->p++; /* the common one-byte case */
 	uint32_t v = 0;
 	for (int shift = 0; shift < 35; shift += 7) {
 		if (c->p >= c->end) {
@@ -396,15 +398,58 @@ typedef struct exact_cand {
 	uint32_t frag_len;
 } exact_cand;
 
-/* Decode the candidates of the entry at `off` if its key is `key`; fill
- * *out with the first admitted for `host`.  1 found, 0 not, -1 corrupt. */
-static int entry_find(const rd_table *t, uint32_t off, const char *key, size_t klen,
-                      const char *host, exact_cand *out)
+/* Skip the entry at the cursor (its key and every candidate). */
+static void cur_skip_entry(cursor *c)
+{
+	uint32_t kl2 = cur_varint(c);
+	cur_bytes(c, kl2 >> 1);
+	uint32_t ncands = (kl2 & 1) ? cur_varint(c) : 1;
+	for (uint32_t i = 0; i < ncands && !c->bad; i++) {
+		(void)cur_varint(c); /* rule */
+		const char *fb = cur_bytes(c, 1);
+		if (!fb)
+			return;
+		unsigned char f = (unsigned char)*fb;
+		if (f & RDB_C_HOSTS)
+			(void)cur_varint(c);
+		cur_bytes(c, cur_varint(c));
+		if (f & RDB_C_FRAGMENT)
+			cur_bytes(c, cur_varint(c));
+	}
+}
+
+/* A cursor on the entry of slot `s` (< nkeys): its group's first entry,
+ * then the entries before it in the group skipped.  0, or -1 corrupt. */
+static int slot_entry(const rd_table *t, uint32_t s, cursor *c)
 {
 	size_t n = t->secsize[RDB_SEC_ENTRIES];
+	uint32_t g = s >> RDB_GROUP_SHIFT;
+	uint32_t off = rd32(t->sec[RDB_SEC_GROUPS] + 4 * (size_t)g);
 	if (off >= n)
 		return -1;
-	cursor c = { t->sec[RDB_SEC_ENTRIES] + off, t->sec[RDB_SEC_ENTRIES] + n, 0 };
+	const unsigned char *e = t->sec[RDB_SEC_ENTRIES];
+	/* the lines of the group up to the entry arrive in parallel */
+	uint32_t ahead = s & (RDB_GROUP - 1);
+	size_t span = 64 * (size_t)(ahead + 1);
+	if (span > n - off)
+		span = n - off;
+	for (size_t l = 0; l < span; l += 64)
+		__builtin_prefetch(e + off + l);
+	c->p = e + off;
+	c->end = e + n;
+	c->bad = 0;
+	for (uint32_t i = 0; i < ahead; i++)
+		cur_skip_entry(c);
+	return c->bad ? -1 : 0;
+}
+
+/* Decode the candidates of the entry at the cursor if its key is `key`;
+ * fill *out with the first admitted for `host`.  1 found, 0 not, -1
+ * corrupt. */
+static int entry_find(const rd_table *t, cursor *cp, const char *key, size_t klen,
+                      const char *host, exact_cand *out)
+{
+	cursor c = *cp;
 	uint32_t kl2 = cur_varint(&c);
 	uint32_t kl = kl2 >> 1;
 	const char *stored = cur_bytes(&c, kl);
@@ -450,12 +495,11 @@ static int entry_find(const rd_table *t, uint32_t off, const char *key, size_t k
 	return 0;
 }
 
-static int key_compare(const rd_table *t, uint32_t off, const char *key, size_t klen, int *cmp)
+static int key_compare(const rd_table *t, uint32_t slot, const char *key, size_t klen, int *cmp)
 {
-	size_t n = t->secsize[RDB_SEC_ENTRIES];
-	if (off >= n)
+	cursor c;
+	if (slot_entry(t, slot, &c) != 0)
 		return -1;
-	cursor c = { t->sec[RDB_SEC_ENTRIES] + off, t->sec[RDB_SEC_ENTRIES] + n, 0 };
 	uint32_t kl = cur_varint(&c) >> 1;
 	const char *stored = cur_bytes(&c, kl);
 	if (c.bad)
@@ -466,21 +510,25 @@ static int key_compare(const rd_table *t, uint32_t off, const char *key, size_t 
 	return 0;
 }
 
-/* The slot of `key`, or -1 (no such key), -2 (corrupt). */
+/* The slot of `key`, or -1 (no such key), -2 (corrupt).  A slot whose
+ * fingerprint differs from the key's is "no such key" without reading an
+ * entry. */
 static long slot_of(const rd_table *t, const char *key, size_t klen)
 {
 	uint32_t nkeys = t->h->nkeys;
 	if (nkeys == 0)
 		return -1;
+	const unsigned char *fps = t->sec[RDB_SEC_GROUPS] + 4 * (size_t)rdb_ngroups(nkeys);
 	if (t->h->hash_kind == RDB_HASH_CMPH_BDZ) {
+		uint8_t fp = rdb_key_fp(key, klen);
 		uint32_t s = cmph_search_packed((void *)t->sec[RDB_SEC_HASH], key, (cmph_uint32)klen);
-		return s < nkeys ? (long)s : -1;
+		return s < nkeys && fps[s] == fp ? (long)s : -1;
 	}
 	uint32_t lo = 0, hi = nkeys;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		int cmp;
-		if (key_compare(t, rd32(t->sec[RDB_SEC_SLOTS] + 4 * (size_t)mid), key, klen, &cmp) != 0)
+		if (key_compare(t, mid, key, klen, &cmp) != 0)
 			return -2;
 		if (cmp == 0)
 			return mid;
@@ -504,6 +552,33 @@ static const unsigned char *pindex_list(const rd_table *t, uint32_t off, uint32_
 	if ((uint64_t)off * 4 + (uint64_t)count * 4 > n)
 		return NULL;
 	return t->sec[RDB_SEC_PINDEX] + 4 * (size_t)off;
+}
+
+/* The list of the bucket for segment `seg` (first or `second` segment of
+ * the path), or none.  0, or -1 corrupt. */
+static int pindex_bucket(const rd_table *t, const rdb_pindex_head *ph, const char *seg, size_t slen,
+                         int second, const unsigned char **list, uint32_t *count)
+{
+	uint32_t mask = ph->size - 1;
+	uint32_t want = (uint32_t)slen | (second ? RDB_SEG_SECOND : 0);
+	if (slen >= RDB_SEG_SECOND)
+		return 0;
+	uint32_t i = (rdb_seg_hash(seg, slen) ^ (second ? RDB_SEG_SECOND_SALT : 0)) & mask;
+	for (uint32_t probes = 0; probes < ph->size; probes++, i = (i + 1) & mask) {
+		rdb_bucket bk;
+		memcpy(&bk, t->sec[RDB_SEC_PINDEX] + sizeof *ph + sizeof bk * (size_t)i, sizeof bk);
+		if (bk.count == 0)
+			return 0;
+		const char *ss = bk.seg_len == want ? pool_bytes(t, bk.seg_off, (uint32_t)slen) : NULL;
+		if (ss && fold_eq(ss, seg, slen)) {
+			*list = pindex_list(t, bk.list_off, bk.count);
+			if (!*list)
+				return -1;
+			*count = bk.count;
+			return 0;
+		}
+	}
+	return 0;
 }
 
 #define MAX_TOKS RDB_MAX_TOKS
@@ -531,8 +606,24 @@ static int pattern_try(const rd_table *t, const rdb_pattern *p, const char *norm
 		if (tk.kind == RD_PTOK_LIT && !(toks[i].text = pool_bytes(t, tk.off, tk.len)))
 			return -1;
 	}
-	memset(caps, 0, sizeof(rd_span) * RD_MAX_CAPTURES);
 	return rd_pattern_match(toks, p->nptok, norm, nlen, t->h->policy, caps);
+}
+
+/* Is the raw path already in normal form (spec section 3 steps 1-4 would
+ * copy it unchanged)?  It starts with '/' and has no '%', no "//", no
+ * segment starting with '.', and no trailing '/' that the policy drops. */
+static int path_is_normal(const char *p, size_t n, unsigned policy)
+{
+	if (n == 0 || p[0] != '/')
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		char c = p[i];
+		if (c == '%' || (p[i - 1] == '/' && (c == '/' || c == '.')))
+			return 0;
+	}
+	if (!(policy & RD_POLICY_TRAILING_STRICT) && n > 1 && p[n - 1] == '/')
+		return 0;
+	return 1;
 }
 
 int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
@@ -547,7 +638,8 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 
 	/* scratch: the normalized path and its folded copy */
 	char stack_norm[4096], stack_fold[4096];
-	char *norm = stack_norm, *fold = stack_fold;
+	char *norm_buf = stack_norm, *fold = stack_fold;
+	const char *norm;
 	size_t scratch = 0;
 	if (path_len + 2 > sizeof stack_norm) {
 		scratch = 2 * (path_len + 2);
@@ -555,12 +647,18 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 			res->needed = scratch + 1;
 			return RD_E_BUFFER;
 		}
-		norm = buf + bufsize - scratch;
-		fold = norm + path_len + 2;
+		norm_buf = buf + bufsize - scratch;
+		fold = norm_buf + path_len + 2;
 	}
 	size_t nlen;
-	if (rd_path_normalize(raw_path ? raw_path : "", path_len, policy, norm, &nlen) != 0)
+	if (path_is_normal(raw_path, path_len, policy)) {
+		norm = raw_path; /* normalizing would copy it unchanged */
+		nlen = path_len;
+	} else if (rd_path_normalize(raw_path ? raw_path : "", path_len, policy, norm_buf, &nlen) != 0) {
 		return 0; /* an invalid escape: no redirect */
+	} else {
+		norm = norm_buf;
+	}
 
 	char hostbuf[256];
 	const char *hc = NULL;
@@ -575,7 +673,7 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 	}
 
 	/* the first exact candidate admitted for the host */
-	exact_cand ec;
+	exact_cand ec = { 0 };
 	int have_exact = 0;
 	if (h->nkeys > 0 && nlen <= h->max_key_len) {
 		const char *key = norm;
@@ -590,17 +688,13 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 		if (s == -2)
 			return RD_E_CORRUPT;
 		if (s >= 0) {
-			int r = entry_find(t, rd32(t->sec[RDB_SEC_SLOTS] + 4 * (size_t)s), key, nlen, hc, &ec);
+			cursor c;
+			int r = slot_entry(t, (uint32_t)s, &c);
+			if (r == 0)
+				r = entry_find(t, &c, key, nlen, hc, &ec);
 			if (r < 0)
 				return RD_E_CORRUPT;
 			have_exact = r;
-			if (r && t->secsize[RDB_SEC_META] > 0) {
-				/* start the metadata load now: it overlaps the patterns */
-				uint32_t nf = rd32(t->sec[RDB_SEC_META]);
-				size_t mo = sizeof(rdb_meta_head) + 4 * (size_t)nf + sizeof(rdb_meta) * (size_t)ec.rule;
-				if (mo < t->secsize[RDB_SEC_META])
-					__builtin_prefetch(t->sec[RDB_SEC_META] + mo);
-			}
 		}
 	}
 	uint32_t best = have_exact ? ec.rule : UINT32_MAX;
@@ -609,50 +703,45 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 	rd_span caps[RD_MAX_CAPTURES];
 	const rdb_pattern *win = NULL;
 	rdb_pattern pbuf;
-	if (h->npatterns > 0) {
+	/* patterns are in file order: when the first comes after the exact
+	 * winner, none can win (the common hit skips the segment hashing) */
+	if (h->npatterns > 0 && (!have_exact || rd32(t->sec[RDB_SEC_PATTERNS]) < best)) {
 		rdb_pindex_head ph;
 		memcpy(&ph, t->sec[RDB_SEC_PINDEX], sizeof ph);
-		const unsigned char *wl = pindex_list(t, ph.wild_off, ph.wild_count);
-		const unsigned char *bl = NULL;
-		uint32_t bcount = 0;
-		/* the first segment of the path */
-		const char *seg = norm + 1;
-		const char *se = memchr(seg, '/', nlen - 1);
-		size_t slen = se ? (size_t)(se - seg) : nlen - 1;
-		if (slen > 0) {
-			uint32_t mask = ph.size - 1;
-			uint32_t i = rdb_seg_hash(seg, slen) & mask;
-			for (uint32_t probes = 0; probes < ph.size; probes++, i = (i + 1) & mask) {
-				rdb_bucket bk;
-				memcpy(&bk, t->sec[RDB_SEC_PINDEX] + sizeof ph + sizeof bk * (size_t)i, sizeof bk);
-				if (bk.count == 0)
-					break;
-				const char *ss = bk.seg_len == slen ? pool_bytes(t, bk.seg_off, bk.seg_len) : NULL;
-				if (ss && fold_eq(ss, seg, slen)) {
-					bl = pindex_list(t, bk.list_off, bk.count);
-					if (!bl)
-						return RD_E_CORRUPT;
-					bcount = bk.count;
-					break;
-				}
-			}
-		}
-		if (!wl)
+		/* three ascending lists: the wildcard list, the bucket of the
+		 * path's first segment, the bucket of its second */
+		const unsigned char *list[3];
+		uint32_t cnt[3] = { ph.wild_count, 0, 0 }, at[3] = { 0, 0, 0 };
+		list[0] = pindex_list(t, ph.wild_off, ph.wild_count);
+		list[1] = list[2] = NULL;
+		if (!list[0])
 			return RD_E_CORRUPT;
-		uint32_t wi = 0, bi = 0;
-		while (wi < ph.wild_count || bi < bcount) {
-			uint32_t a = wi < ph.wild_count ? rd32(wl + 4 * (size_t)wi) : UINT32_MAX;
-			uint32_t b = bi < bcount ? rd32(bl + 4 * (size_t)bi) : UINT32_MAX;
-			uint32_t pi;
-			if (a <= b) {
-				pi = a;
-				wi++;
-				if (a == b)
-					bi++;
-			} else {
-				pi = b;
-				bi++;
-			}
+		const char *seg = norm + 1, *end = norm + nlen;
+		for (int k = 1; k <= 2 && seg < end; k++) {
+			const char *se = memchr(seg, '/', (size_t)(end - seg));
+			size_t slen = se ? (size_t)(se - seg) : (size_t)(end - seg);
+			if (slen == 0)
+				break;
+			if (pindex_bucket(t, &ph, seg, slen, k == 2, &list[k], &cnt[k]) != 0)
+				return RD_E_CORRUPT;
+			if (!se)
+				break;
+			seg = se + 1;
+		}
+		memset(caps, 0, sizeof caps); /* a failed try leaves spans inside the path */
+		for (;;) {
+			uint32_t pi = UINT32_MAX;
+			for (int k = 0; k < 3; k++)
+				if (at[k] < cnt[k]) {
+					uint32_t v = rd32(list[k] + 4 * (size_t)at[k]);
+					if (v < pi)
+						pi = v;
+				}
+			if (pi == UINT32_MAX)
+				break;
+			for (int k = 0; k < 3; k++)
+				if (at[k] < cnt[k] && rd32(list[k] + 4 * (size_t)at[k]) == pi)
+					at[k]++;
 			if (pi >= h->npatterns)
 				return RD_E_CORRUPT;
 			memcpy(&pbuf, t->sec[RDB_SEC_PATTERNS] + sizeof pbuf * (size_t)pi, sizeof pbuf);
@@ -724,22 +813,6 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 		return RD_E_CORRUPT;
 	res->status = view.status;
 
-	/* metadata */
-	if (t->secsize[RDB_SEC_META] > 0) {
-		rdb_meta_head mh; /* open checked its sizes against the section */
-		memcpy(&mh, t->sec[RDB_SEC_META], sizeof mh);
-		if (res->rule_id >= mh.nrules)
-			return RD_E_CORRUPT;
-		rdb_meta m;
-		memcpy(&m, t->sec[RDB_SEC_META] + sizeof mh + 4 * (size_t)mh.nfiles +
-		               sizeof m * (size_t)res->rule_id, sizeof m);
-		res->line = m.line;
-		if (m.file < mh.nfiles)
-			res->file = pool_cstr(t, rd32(t->sec[RDB_SEC_META] + sizeof mh + 4 * (size_t)m.file));
-		res->owner = pool_cstr(t, m.owner);
-		res->note = pool_cstr(t, m.note);
-	}
-
 	size_t cap = bufsize - scratch;
 	if (view.status == 410) {
 		if (cap > 0)
@@ -753,5 +826,77 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 		res->needed = need + 1 + scratch;
 		return RD_E_BUFFER;
 	}
+	/* the literal parts come from the file, which rd_table_open does not
+	 * checksum: a Location is printable ASCII, or the file is corrupt (a
+	 * control byte here could split a response header) */
+	for (size_t i = 0; i < need; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c <= 0x20 || c >= 0x7f) {
+			buf[0] = '\0';
+			res->location_len = 0;
+			res->status = 0;
+			return RD_E_CORRUPT;
+		}
+	}
 	return res->status;
+}
+
+/* ---- rule metadata (the cold META section) ------------------------------ */
+
+int rd_table_rule_info(const rd_table *t, uint32_t rule_id, rd_rule_info *info)
+{
+	if (!t || !info)
+		return RD_E_INVAL;
+	memset(info, 0, sizeof *info);
+	if (rule_id >= t->h->nrules)
+		return RD_E_INVAL;
+	size_t ms = t->secsize[RDB_SEC_META];
+	if (ms == 0)
+		return RD_OK; /* a table without metadata: line 0, no file */
+	const unsigned char *m = t->sec[RDB_SEC_META];
+	rdb_meta_head mh; /* open checked these counts against the section size */
+	memcpy(&mh, m, sizeof mh);
+	const unsigned char *files = m + sizeof mh;
+	const unsigned char *runs = files + 4 * (size_t)mh.nfiles;
+	const unsigned char *checks = runs + sizeof(rdb_meta_run) * (size_t)mh.nruns;
+	const unsigned char *deltas = checks + sizeof(rdb_meta_check) * (size_t)mh.ncheck;
+
+	/* the last run starting at or before the rule */
+	uint32_t lo = 0, hi = mh.nruns;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (rd32(runs + sizeof(rdb_meta_run) * (size_t)mid) <= rule_id)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	rdb_meta_run run;
+	memcpy(&run, runs + sizeof run * (size_t)lo, sizeof run);
+	if (run.first_rule > rule_id)
+		return RD_E_CORRUPT;
+	if (run.file != RDB_NONE) {
+		if (run.file >= mh.nfiles ||
+		    !(info->file = pool_cstr(t, rd32(files + 4 * (size_t)run.file))))
+			return RD_E_CORRUPT;
+	}
+	if ((run.owner != RDB_NONE && !(info->owner = pool_cstr(t, run.owner))) ||
+	    (run.note != RDB_NONE && !(info->note = pool_cstr(t, run.note))))
+		return RD_E_CORRUPT;
+
+	/* the line: the checkpoint, then at most RDB_META_CHECK - 1 deltas */
+	rdb_meta_check ck;
+	memcpy(&ck, checks + sizeof ck * (size_t)(rule_id / RDB_META_CHECK), sizeof ck);
+	size_t dsize = (size_t)(m + ms - deltas);
+	if (ck.off > dsize)
+		return RD_E_CORRUPT;
+	cursor c = { deltas + ck.off, m + ms, 0 };
+	uint32_t line = ck.line;
+	for (uint32_t j = 0; j < rule_id % RDB_META_CHECK; j++) {
+		uint32_t v = cur_varint(&c);
+		line += (v >> 1) ^ (uint32_t)-(int32_t)(v & 1);
+	}
+	if (c.bad)
+		return RD_E_CORRUPT;
+	info->line = line;
+	return RD_OK;
 }

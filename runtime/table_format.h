@@ -35,7 +35,7 @@ enum rdb_hash_kind {
 
 enum rdb_section {
 	RDB_SEC_HASH = 0,     /* packed cmph function (cmph_pack) or empty */
-	RDB_SEC_GROUPS = 1,   /* u32 entry offset per group of 8 slots, u8 fingerprint per slot */
+	RDB_SEC_GROUPS = 1,   /* u32 entry offset per group of 4 slots, u8 fingerprint per slot */
 	RDB_SEC_ENTRIES = 2,  /* exact keys and their candidate rules, in slot order */
 	RDB_SEC_PATTERNS = 3, /* rdb_pattern per pattern rule, file order */
 	RDB_SEC_PTOKS = 4,    /* rdb_tok: source tokens of patterns */
@@ -113,8 +113,8 @@ typedef struct rdb_pindex_head {
 } rdb_pindex_head;
 
 typedef struct rdb_bucket {
-	uint32_t seg_off;   /* folded first segment, in POOL */
-	uint32_t seg_len;
+	uint32_t seg_off;   /* folded segment, in POOL */
+	uint32_t seg_len;   /* | RDB_SEG_SECOND: the path's second segment */
 	uint32_t list_off;  /* u32 index in PINDEX */
 	uint32_t count;     /* 0 = empty bucket */
 } rdb_bucket;
@@ -124,7 +124,7 @@ typedef struct rdb_bucket {
  * ceil(nkeys / RDB_GROUP) u32 offsets (in ENTRIES, ascending, the first 0)
  * followed by nkeys u8 key fingerprints (rdb_key_fp), padded with zeros to
  * a multiple of 4 bytes. */
-#define RDB_GROUP_SHIFT 3u
+#define RDB_GROUP_SHIFT 2u
 #define RDB_GROUP (1u << RDB_GROUP_SHIFT)
 
 static inline uint32_t rdb_ngroups(uint32_t nkeys)
@@ -210,7 +210,12 @@ static inline uint64_t rdb_fnv64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* FNV-1a 32 of ASCII-folded bytes: the pattern index's bucket hash. */
+/* A bucket keyed by the second segment (patterns "/:param/seg..."). */
+#define RDB_SEG_SECOND 0x80000000u
+#define RDB_SEG_SECOND_SALT 0x9E3779B9u
+
+/* FNV-1a 32 of ASCII-folded bytes: the pattern index's bucket hash (xor
+ * RDB_SEG_SECOND_SALT for a second segment). */
 static inline uint32_t rdb_seg_hash(const char *s, size_t n)
 {
 	uint32_t h = 2166136261u;

@@ -80,11 +80,16 @@ int main(int argc, char **argv)
 			st = 2;
 			continue;
 		}
-		if (r == 0)
+		rd_rule_info info;
+		if (r == 0) {
 			printf("%s\tpass\n", url);
-		else
+		} else if (rd_table_rule_info(t, res.rule_id, &info) != RD_OK) {
+			fprintf(stderr, "table_client: %s: rule %u: no metadata\n", url, (unsigned)res.rule_id);
+			st = 2;
+		} else {
 			printf("%s\t%d\t%s\t%s:%u\n", url, r, r == 410 ? "" : buf,
-			       res.file ? res.file : "?", (unsigned)res.line);
+			       info.file ? info.file : "?", (unsigned)info.line);
+		}
 	}
 	if (buf != small)
 		free(buf);

@@ -15,7 +15,8 @@ with exit 1 and a named diagnostic; python output must pass py_compile.
 Inputs are generated into a temporary directory at test time (the large
 ones, include chains, FIFOs, symlink loops); regression inputs found by the
 fuzzers are committed in regress/, each NAME.redir with a NAME.expect
-("exit N" and "names a,b" lines; no .expect: exit 0 or 1, no crash).
+("exit N" and "names a,b" lines; no .expect: exit 0 or 1, no crash), and
+NAME.redirdb tables asked with `redirc lookup` ("url /x", "exit N").
 
 The closing line is `hostile: N passed, M failed`.
 """
@@ -305,6 +306,37 @@ def regress_cases():
     return out
 
 
+def table_regress(root):
+    """regress/*.redirdb: tables found by fuzz_table, asked with `redirc
+    lookup`; the .expect names the URL ("url /x") and the exit status."""
+    out = []
+    d = os.path.join(TOP, "tests", "hostile", "regress")
+    if not os.path.isdir(d):
+        return out
+    for fn in sorted(os.listdir(d)):
+        if not fn.endswith(".redirdb"):
+            continue
+        name = fn[:-8]
+        url, want = "/", None
+        exp = os.path.join(d, name + ".expect")
+        if os.path.exists(exp):
+            with open(exp) as f:
+                for line in f:
+                    k, _, v = line.strip().partition(" ")
+                    if k == "url":
+                        url = v
+                    elif k == "exit":
+                        want = int(v)
+        st, out_, err, problem = run(["lookup", os.path.join(d, fn), url], root)
+        errors = []
+        if problem:
+            errors.append("lookup: %s" % problem)
+        elif want is not None and st != want:
+            errors.append("lookup exit status %d, expected %d (stdout %r)" % (st, want, out_[:200]))
+        out.append(("regress-" + name, errors, "lookup %s: exit %s" % (url, st)))
+    return out
+
+
 def main():
     global passed, failed
     only = sys.argv[1:]
@@ -321,6 +353,15 @@ def main():
             else:
                 passed += 1
                 print("ok: %s: %s" % (case.name, detail))
+        for name, errors, detail in table_regress(root):
+            if only and name not in only:
+                continue
+            if errors:
+                failed += 1
+                print("FAIL: %s: %s" % (name, "; ".join(errors)))
+            else:
+                passed += 1
+                print("ok: %s: %s" % (name, detail))
     if skipped_targets:
         print("hostile: targets skipped for now (not yet available): %s" %
               ", ".join(sorted(skipped_targets)))

@@ -110,8 +110,10 @@ static void agree(fixture *f, const char *host, const char *url)
 		if (st != ans.status)
 			fail_msg("%s %s: table %d, interpreter %d", host ? host : "-", url, st, ans.status);
 		assert_int_equal(res.rule_id, ans.rule->index);
-		assert_int_equal(res.line, ans.rule->loc.line);
-		assert_string_equal(res.file, "t.redir");
+		rd_rule_info info;
+		assert_int_equal(rd_table_rule_info(f->t, res.rule_id, &info), RD_OK);
+		assert_int_equal(info.line, ans.rule->loc.line);
+		assert_string_equal(info.file, "t.redir");
 		if (ans.location)
 			assert_string_equal(buf, ans.location);
 		else
@@ -169,8 +171,10 @@ static void test_lookups_and_host_order(void **state)
 	assert_string_equal(buf, "https://www.example.com/pricing");
 	assert_int_equal(rd_table_lookup(f->t, NULL, "/pricing", 8, NULL, 0, &res, buf, sizeof buf), 301);
 	assert_string_equal(buf, "/plans");
-	assert_string_equal(res.owner, "growth");
-	assert_string_equal(res.note, "rollback: delete");
+	rd_rule_info info;
+	assert_int_equal(rd_table_rule_info(f->t, res.rule_id, &info), RD_OK);
+	assert_string_equal(info.owner, "growth");
+	assert_string_equal(info.note, "rollback: delete");
 	/* one key, three scopes */
 	assert_int_equal(rd_table_lookup(f->t, "b.example.com", "/faq", 4, NULL, 0, &res, buf, sizeof buf), 307);
 	assert_int_equal(rd_table_lookup(f->t, "a.example.com", "/faq", 4, NULL, 0, &res, buf, sizeof buf), 301);
@@ -184,8 +188,12 @@ static void test_case_insensitive(void **state)
 	fixture *f = build("set case insensitive\n"
 	                   "/Old-Page -> /New\n"
 	                   "/Docs/:v/Intro -> /d/:v\n"
-	                   "/BLOG/* -> /a/*\n");
-	const char *urls[] = { "/old-page", "/OLD-PAGE?Q=1", "/docs/V2/INTRO", "/blog/Hi", "/Blog", "/x" };
+	                   "/BLOG/* -> /a/*\n"
+	                   "/:lang/Legacy/* -> /l/:lang/*\n"
+	                   "/:lang/About -> /about?l=:lang\n");
+	const char *urls[] = { "/old-page", "/OLD-PAGE?Q=1", "/docs/V2/INTRO", "/blog/Hi", "/Blog", "/x",
+	                       "/fr/LEGACY/x/y", "/fr/legacy", "/fr/legacy/", "/fr/legacyx", "/de/about",
+	                       "/de/ABOUT/", "/de/about/x", "/about", "//fr//legacy/./z" };
 	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
 		agree(f, NULL, urls[i]);
 	release(f);
@@ -330,9 +338,25 @@ static void flip_all(fixture *f, size_t step, unsigned char mask)
 			fail_msg("flip at %zu: verify gave %d", k, v);
 		char buf[512];
 		rd_result res;
-		for (size_t i = 0; i < sizeof REQUESTS / sizeof REQUESTS[0]; i++)
-			(void)rd_table_lookup(t, REQUESTS[i][0], REQUESTS[i][1], strlen(REQUESTS[i][1]), "a=b",
-			                      3, &res, buf, sizeof buf);
+		for (size_t i = 0; i < sizeof REQUESTS / sizeof REQUESTS[0]; i++) {
+			int st = rd_table_lookup(t, REQUESTS[i][0], REQUESTS[i][1], strlen(REQUESTS[i][1]),
+			                         "a=b", 3, &res, buf, sizeof buf);
+			rd_rule_info info;
+			if (st > 0 && rd_table_rule_info(t, res.rule_id, &info) == RD_OK) {
+				if (info.file)
+					(void)strlen(info.file);
+				if (info.owner)
+					(void)strlen(info.owner);
+			}
+		}
+		for (uint32_t i = 0; i < rd_table_nrules(t); i++) {
+			rd_rule_info info;
+			int rc2 = rd_table_rule_info(t, i, &info);
+			if (rc2 != RD_OK && rc2 != RD_E_CORRUPT)
+				fail_msg("flip at %zu: rule_info(%u) gave %d", k, i, rc2);
+			if (rc2 == RD_OK && info.note)
+				(void)strlen(info.note);
+		}
 		for (int i = 0; i < 300; i += 13) {
 			char url[32];
 			int n = snprintf(url, sizeof url, "/k/%d", i);
@@ -341,6 +365,36 @@ static void flip_all(fixture *f, size_t step, unsigned char mask)
 		rd_table_close(t);
 	}
 	free(copy);
+}
+
+/* A body byte changed to a control byte: open (which does not checksum the
+ * body) succeeds, but the lookup refuses to return a Location with it. */
+static void test_control_byte_in_location(void **state)
+{
+	(void)state;
+	fixture *f = build("/careers -> https://jobs.example.com/open-positions 302\n"
+	                   "allow-host jobs.example.com\n");
+	char *hit = memmem(f->image.data, f->image.len, "open-positions", 14);
+	assert_non_null(hit);
+	char *copy = malloc(f->image.len);
+	memcpy(copy, f->image.data, f->image.len);
+	copy[(hit - f->image.data) + 4] = '\n';
+	char path[160];
+	snprintf(path, sizeof path, "%s/ctl.redirdb", tmpdir);
+	write_file(path, copy, f->image.len);
+	free(copy);
+	rd_table *t;
+	rd_error err;
+	assert_int_equal(rd_table_open(path, &t, &err), RD_OK);
+	char buf[256];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(t, NULL, "/careers", 8, NULL, 0, &res, buf, sizeof buf),
+	                 RD_E_CORRUPT);
+	assert_int_equal(res.location_len, 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(rd_table_verify(t, &err), RD_E_CHECKSUM);
+	rd_table_close(t);
+	release(f);
 }
 
 static void test_byte_flips(void **state)
@@ -371,7 +425,8 @@ static void test_endian_version_magic(void **state)
 		const char *word;
 	} cases[] = {
 		{ offsetof(rdb_header, bom), RDB_BOM_SWAPPED, RD_E_ENDIAN, "byte order" },
-		{ offsetof(rdb_header, version), 2, RD_E_VERSION, "version" },
+		{ offsetof(rdb_header, version), RDB_VERSION + 1, RD_E_VERSION, "version" },
+		{ offsetof(rdb_header, version), 1, RD_E_VERSION, "version 1" }, /* the old layout */
 		{ 0, 0x4c4c4548u, RD_E_MAGIC, "magic" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -413,6 +468,50 @@ static void test_deterministic(void **state)
 	release(b);
 }
 
+/* rd_table_rule_info: every rule's line, file, owner and note as the IR has
+ * them, across runs (owner/note changes), checkpoints (more than 64 rules),
+ * lines that go backwards, and out-of-range ids. */
+static void test_rule_info(void **state)
+{
+	(void)state;
+	rc_buf b;
+	rc_buf_init(&b);
+	for (int i = 0; i < 300; i++) {
+		if (i % 50 == 10)
+			rc_buf_printf(&b, "group \"g%d\" owner team%d note \"n %d\" {\n", i, i % 3, i);
+		rc_buf_printf(&b, "/r/%d -> /t/%d%s\n", i, i, i % 9 == 0 ? " owner solo" : "");
+		if (i % 50 == 20)
+			rc_buf_adds(&b, "}\n");
+		if (i % 13 == 0)
+			rc_buf_adds(&b, "\n# a comment\n\n");
+	}
+	fixture *f = build(b.data);
+	rc_buf_fini(&b);
+	uint32_t n = rd_table_nrules(f->t);
+	assert_int_equal(n, rc_ir_nrules(&f->ir));
+	for (uint32_t i = 0; i < n; i++) {
+		const rc_rule *r = rc_ir_rule(&f->ir, i);
+		rd_rule_info info;
+		assert_int_equal(rd_table_rule_info(f->t, i, &info), RD_OK);
+		assert_int_equal(info.line, r->loc.line);
+		assert_string_equal(info.file, "t.redir");
+		if (r->owner)
+			assert_string_equal(info.owner, r->owner);
+		else
+			assert_null(info.owner);
+		if (r->note)
+			assert_string_equal(info.note, r->note);
+		else
+			assert_null(info.note);
+	}
+	rd_rule_info info;
+	assert_int_equal(rd_table_rule_info(f->t, n, &info), RD_E_INVAL);
+	assert_int_equal(rd_table_rule_info(f->t, UINT32_MAX, &info), RD_E_INVAL);
+	assert_int_equal(rd_table_rule_info(NULL, 0, &info), RD_E_INVAL);
+	assert_int_equal(rd_table_rule_info(f->t, 0, NULL), RD_E_INVAL);
+	release(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,8 +522,10 @@ int main(void)
 		cmocka_unit_test(test_cmph_path),
 		cmocka_unit_test(test_truncation_every_offset),
 		cmocka_unit_test(test_byte_flips),
+		cmocka_unit_test(test_control_byte_in_location),
 		cmocka_unit_test(test_endian_version_magic),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_rule_info),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
