@@ -84,9 +84,39 @@ static size_t path_merge_and_resolve(char *p, size_t len)
 	return w;
 }
 
+/* Is a raw path already in normal form: a leading '/', no '%', no "//",
+ * no "." or ".." segment, and no trailing '/' unless the policy keeps it? */
+static int path_is_normal(const char *p, size_t len, unsigned policy)
+{
+	if (len == 0 || p[0] != '/')
+		return 0;
+	if (len > 1 && p[len - 1] == '/' && !(policy & RD_POLICY_TRAILING_STRICT))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+		if (c == '%')
+			return 0;
+		if (c == '/' && i + 1 < len) {
+			char n = p[i + 1];
+			if (n == '/')
+				return 0;
+			if (n == '.' && (i + 2 == len || p[i + 2] == '/' ||
+			                 (p[i + 2] == '.' && (i + 3 == len || p[i + 3] == '/'))))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 int rd_path_normalize(const char *raw, size_t len, unsigned policy,
                       char *out, size_t *out_len)
 {
+	if (path_is_normal(raw, len, policy)) {
+		memcpy(out, raw, len);
+		out[len] = '\0';
+		*out_len = len;
+		return 0;
+	}
 	size_t start = 0;
 	if (len == 0 || raw[0] != '/') {
 		out[0] = '/';
@@ -184,19 +214,28 @@ int rd_pattern_match(const rd_ptok *toks, size_t ntoks, const char *path,
 	return pos == len;
 }
 
-/* The byte classes of spec section 3. */
+/* The byte classes of spec section 3, as a table: bit 1 marks the bytes a
+ * capture keeps in a path (unreserved, sub-delims, ':', '@', '/'). */
+#define SAFE_PATH 1
+static const unsigned char BYTE_CLASS[256] = {
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&'] = 1,
+	['\''] = 1, ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1,
+	['='] = 1, [':'] = 1, ['@'] = 1, ['/'] = 1,
+};
+
 static int is_unreserved_or_sub(unsigned char c)
 {
-	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-		return 1;
-	switch (c) {
-	case '-': case '.': case '_': case '~': case '!': case '$': case '&':
-	case '\'': case '(': case ')': case '*': case '+': case ',': case ';':
-	case '=': case ':': case '@': case '/':
-		return 1;
-	default:
-		return 0;
-	}
+	return BYTE_CLASS[c] & SAFE_PATH;
 }
 
 static const char HEX[] = "0123456789ABCDEF";
