@@ -3,7 +3,9 @@
 #   1. `make check` in build/ (unit, golden, check corpus, end-to-end with
 #      real nginx, apache2, python3 and the table library);
 #   2. the unit tests again under valgrind (memory errors and leaks);
-#   3. the unit tests again in build-asan/, built with ASan and UBSan.
+#   3. the whole suite again in build-asan/, built with ASan and UBSan (the
+#      end-to-end tests then run the instrumented redirc);
+#   4. `make fuzz-smoke`: each libFuzzer harness for FUZZ_SECONDS (20 s).
 # Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,16 +44,26 @@ else
 	status=1
 fi
 
-echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
+echo "== every test under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
 mkdir -p build-asan
 if [ ! -f build-asan/Makefile ]; then
 	(cd build-asan && ../configure -q --enable-sanitizers)
 fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-if ! make -C build-asan -j"$(nproc)" check TESTS="$(cd build-asan && make -s print-unit-tests)"; then
+if ! make -C build-asan -j"$(nproc)" check; then
 	status=1
-	for log in build-asan/tests/unit/*.log; do echo "---- $log"; tail -n 60 "$log"; done
+	for log in $(find build-asan/tests -name '*.log' 2>/dev/null); do
+		if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+			echo "---- $log"; tail -n 60 "$log"
+		fi
+	done
+fi
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+echo "== fuzz smoke test (build/fuzz-build)"
+if ! make -C build fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-20}"; then
+	status=1
 fi
 
 if [ "$status" -eq 0 ]; then
