@@ -114,8 +114,8 @@ static void ask(const rd_table *t, const char *host, const char *p, size_t plen,
 				        res.location_len);
 				abort();
 			}
-			for (size_t i = 0; i < res.location_len && bs > 0; i++) {
-				unsigned char c = (unsigned char)buf[i];
+			for (size_t k = 0; k < res.location_len && bs > 0; k++) {
+				unsigned char c = (unsigned char)buf[k];
 				if (c <= 0x20 || c >= 0x7f) {
 					fprintf(stderr, "fuzz_table: Location byte 0x%02x\n", c);
 					abort();
