@@ -5,7 +5,9 @@
 #   2. the unit tests again under valgrind (memory errors and leaks);
 #   3. the whole suite again in build-asan/, built with ASan and UBSan (the
 #      end-to-end tests then run the instrumented redirc);
-#   4. `make fuzz-smoke`: each libFuzzer harness for FUZZ_SECONDS (20 s).
+#   4. `make fuzz-smoke`: each libFuzzer harness for FUZZ_SECONDS (20 s);
+#   5. `make distcheck`: the release tarball builds and passes its tests
+#      from a read-only source tree.
 # Exits non-zero when any test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +66,14 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 echo "== fuzz smoke test (build/fuzz-build)"
 if ! make -C build fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-20}"; then
 	status=1
+fi
+
+echo "== make distcheck (build/)"
+if ! make -C build distcheck >build/distcheck.log 2>&1; then
+	status=1
+	tail -n 80 build/distcheck.log
+else
+	grep -E 'archives ready|^# (TOTAL|PASS|FAIL)' build/distcheck.log
 fi
 
 if [ "$status" -eq 0 ]; then
