@@ -55,38 +55,37 @@ static void put_comment(FILE *f, const char *prefix, const char *s)
 /* ---- the map ----------------------------------------------------------- */
 
 /* "KEY VALUE" of one entry; -1 when a token cannot be written. */
-static int map_line(rc_buf *b, const rc_sv_entry *e)
+static int map_line(rc_buf *b, rc_buf *vb, const rc_sv_entry *e)
 {
 	if (rc_ap_quote(b, e->key, e->len, RC_AP_MAPTOK) != 0)
 		return -1;
 	rc_buf_addc(b, ' ');
-	rc_buf v;
-	rc_buf_init(&v);
+	rc_buf_reset(vb); /* the caller's scratch buffer, reused for every entry */
 	if (e->dash) {
-		rc_buf_addc(&v, '-');
+		rc_buf_addc(vb, '-');
 	} else if (e->rule->gone) {
-		rc_buf_adds(&v, "410:");
+		rc_buf_adds(vb, "410:");
 	} else {
-		rc_buf_printf(&v, "%d%c:", e->rule->status, e->rule->query_drop ? 'd' : 'k');
+		rc_buf_printf(vb, "%d%c:", e->rule->status, e->rule->query_drop ? 'd' : 'k');
 		for (uint32_t t = 0; t < e->rule->target.ntoks; t++)
-			rc_buf_add(&v, e->rule->target.toks[t].text, e->rule->target.toks[t].len);
+			rc_buf_add(vb, e->rule->target.toks[t].text, e->rule->target.toks[t].len);
 		if (e->rule->target.fragment)
-			rc_buf_adds(&v, e->rule->target.fragment);
+			rc_buf_adds(vb, e->rule->target.fragment);
 	}
-	int st = rc_ap_quote(b, v.data, v.len, RC_AP_MAPTOK);
-	rc_buf_fini(&v);
+	int st = rc_ap_quote(b, vb->data, vb->len, RC_AP_MAPTOK);
 	rc_buf_addc(b, '\n');
 	return st;
 }
 
 static void write_layer(ap_ctx *c, FILE *f, const rc_vec *layer)
 {
-	rc_buf b;
+	rc_buf b, v;
 	rc_buf_init(&b);
+	rc_buf_init(&v);
 	for (size_t i = 0; i < layer->len; i++) {
 		const rc_sv_entry *e = RC_VEC_AT(layer, rc_sv_entry, i);
 		rc_buf_reset(&b);
-		if (map_line(&b, e) != 0) {
+		if (map_line(&b, &v, e) != 0) {
 			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", e->rule ? e->rule->loc : RC_NOLOC,
 			            "rule '%s' needs an Apache map entry with whitespace or a control byte, "
 			            "which a RewriteMap file cannot hold",
@@ -105,6 +104,7 @@ static void write_layer(ap_ctx *c, FILE *f, const rc_vec *layer)
 		fwrite(b.data, 1, b.len, f);
 	}
 	rc_buf_fini(&b);
+	rc_buf_fini(&v);
 }
 
 /* Run httxt2dbm -f GDBM on the (flushed) temporary txt file. */

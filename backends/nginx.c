@@ -101,10 +101,11 @@ static void put_comment(FILE *f, const char *prefix, const char *s)
 	rc_buf_fini(&b);
 }
 
-static void write_map_entry(ngx_ctx *c, FILE *f, const rc_sv_entry *e)
+/* `b` is the caller's scratch buffer, reused for every entry. */
+static void write_map_entry(ngx_ctx *c, FILE *f, const rc_sv_entry *e, rc_buf *bp)
 {
-	rc_buf b;
-	rc_buf_init(&b);
+	rc_buf b = *bp;
+	rc_buf_reset(&b);
 	rc_buf_adds(&b, "    \"");
 	size_t k0 = b.len;
 	rc_ngx_quote(&b, e->key, e->len, RC_NGX_MAPKEY); /* keys are ASCII, never NUL */
@@ -126,7 +127,7 @@ static void write_map_entry(ngx_ctx *c, FILE *f, const rc_sv_entry *e)
 	else if (e->rule && val_tok > NGX_TOKEN_MAX)
 		too_long(c, e->rule, "map value", val_tok);
 	fwrite(b.data, 1, b.len, f);
-	rc_buf_fini(&b);
+	*bp = b;
 }
 
 static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const char *js_path,
@@ -182,13 +183,15 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const char *j
 	      "# host (an earlier pattern rule takes the path)\n"
 	      "map $redir_hkey $redir_exact {\n"
 	      "    default $redir_gexact;\n", f);
+	rc_buf_init(&b);
 	for (size_t i = 0; i < L->host.len; i++)
-		write_map_entry(c, f, RC_VEC_AT(&L->host, rc_sv_entry, i));
+		write_map_entry(c, f, RC_VEC_AT(&L->host, rc_sv_entry, i), &b);
 	fputs("}\n\n# global exact layer: value = STATUS:LOCATION\n"
 	      "map $redir_key $redir_gexact {\n"
 	      "    default \"\";\n", f);
 	for (size_t i = 0; i < L->global.len; i++)
-		write_map_entry(c, f, RC_VEC_AT(&L->global, rc_sv_entry, i));
+		write_map_entry(c, f, RC_VEC_AT(&L->global, rc_sv_entry, i), &b);
+	rc_buf_fini(&b);
 	fputs("}\n", f);
 }
 

@@ -28,14 +28,20 @@ void rc_py_quote(rc_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	rc_buf_add(b, "b\"", 2);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\'' && c != '\\') {
-			rc_buf_addc(b, (char)c);
-		} else {
-			char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
-			rc_buf_add(b, esc, 4);
-		}
+	size_t i = 0;
+	while (i < n) {
+		/* copy the run of plain bytes at once, then escape one byte */
+		size_t j = i;
+		while (j < n && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x7f &&
+		       s[j] != '"' && s[j] != '\'' && s[j] != '\\')
+			j++;
+		rc_buf_add(b, s + i, j - i);
+		if (j == n)
+			break;
+		unsigned char c = (unsigned char)s[j];
+		char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+		rc_buf_add(b, esc, 4);
+		i = j + 1;
 	}
 	rc_buf_addc(b, '"');
 }
@@ -552,6 +558,8 @@ typedef struct exact_key {
 
 static int fold_cmp(const char *a, const char *b, size_t n, int fold)
 {
+	if (!fold)
+		return memcmp(a, b, n); /* callers use only the sign */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
 		if (fold) {
@@ -612,13 +620,17 @@ static void col_flush(py_col *c)
 /* Add one record; with `escape`, '\0' becomes "\0\1" and '\n' "\0\2". */
 static void col_record(py_col *c, const char *s, size_t n, int escape)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (escape && s[i] == '\0')
-			rc_buf_add(&c->chunk, "\0\1", 2);
-		else if (escape && s[i] == '\n')
-			rc_buf_add(&c->chunk, "\0\2", 2);
-		else
-			rc_buf_addc(&c->chunk, s[i]);
+	if (!escape) {
+		rc_buf_add(&c->chunk, s, n);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '\0')
+				rc_buf_add(&c->chunk, "\0\1", 2);
+			else if (s[i] == '\n')
+				rc_buf_add(&c->chunk, "\0\2", 2);
+			else
+				rc_buf_addc(&c->chunk, s[i]);
+		}
 	}
 	rc_buf_addc(&c->chunk, '\n');
 	c->records++;
@@ -781,10 +793,16 @@ static int python_emit(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 			npatterns++;
 		else
 			nexact++;
+		/* "%d,%d,%d,%d,%d,%u" without printf: one record per rule */
 		rc_buf_reset(&rec);
-		rc_buf_printf(&rec, "%d,%d,%d,%d,%d,%u", r->status, r->query_drop ? 1 : 0,
-		              (!r->gone && r->target.has_query) ? 1 : 0, (int)r->scope,
-		              (int)r->loc.file, (unsigned)r->loc.line);
+		rc_buf_add_int(&rec, r->status);
+		rc_buf_add(&rec, r->query_drop ? ",1," : ",0,", 3);
+		rc_buf_add(&rec, (!r->gone && r->target.has_query) ? "1," : "0,", 2);
+		rc_buf_add_int(&rec, r->scope);
+		rc_buf_addc(&rec, ',');
+		rc_buf_add_int(&rec, r->loc.file);
+		rc_buf_addc(&rec, ',');
+		rc_buf_add_int(&rec, r->loc.line);
 		col_record(&col, rec.data, rec.len, 0);
 	}
 	col_end(&col);
@@ -866,7 +884,7 @@ static int python_emit(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 		if (group_end[i] != i + 1)
 			continue;
 		rc_buf_reset(&rec);
-		rc_buf_printf(&rec, "%u", (unsigned)keys[i].rule);
+		rc_buf_add_int(&rec, keys[i].rule);
 		col_record(&col, rec.data, rec.len, 0);
 	}
 	col_end(&col);

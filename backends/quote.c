@@ -37,6 +37,15 @@ int rc_ngx_quote(rc_buf *b, const char *s, size_t n, unsigned flags)
 	if ((flags & RC_NGX_MAPKEY) && ngx_key_is_special(s, n))
 		rc_buf_adds(b, "\\\\");
 	for (size_t i = 0; i < n; i++) {
+		/* copy the run of bytes that need no quoting at once */
+		size_t j = i;
+		while (j < n && s[j] != '\\' && s[j] != '"' && s[j] != '\n' && s[j] != '\r' &&
+		       s[j] != '\t' && s[j] != '$')
+			j++;
+		rc_buf_add(b, s + i, j - i);
+		if (j == n)
+			break;
+		i = j;
 		char c = s[i];
 		switch (c) {
 		case '\\': rc_buf_adds(b, "\\\\"); break;

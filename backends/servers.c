@@ -18,10 +18,28 @@ static int pathsafe(unsigned char c)
 	return c != 0 && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
 }
 
+/* Bytes every flavour of rc_sv_enc keeps: pathsafe, minus '&', '=', '+'
+ * and capitals (which some contexts encode). */
+static int always_kept(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '-' ||
+	       c == '.' || c == '_' || c == '~';
+}
+
 void rc_sv_enc(rc_buf *b, const char *s, size_t n, int qctx, int upper)
 {
 	static const char HEX[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < n; i++) {
+		/* fast path: copy a run of common bytes at once */
+		size_t j = i;
+		while (j < n && always_kept((unsigned char)s[j]))
+			j++;
+		if (j > i) {
+			rc_buf_add(b, s + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+		}
 		unsigned char c = (unsigned char)s[i];
 		int keep = pathsafe(c);
 		if (qctx && (c == '&' || c == '=' || c == '+'))
@@ -96,7 +114,7 @@ static long ktab_find(const ktab *t, const rc_vec *ents, const char *k, size_t n
 static int rule_matches_path(const rc_ir *ir, const rc_rule *p, const rc_rule *exact)
 {
 	rd_span caps[RD_MAX_CAPTURES];
-	return rd_pattern_match(p->view.src, p->view.nsrc, exact->exact_key, exact->exact_len,
+	return rd_pattern_match(p->src, p->nsrc, exact->exact_key, exact->exact_len,
 	                        ir->policy, caps);
 }
 

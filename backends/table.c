@@ -363,8 +363,8 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 			*(rc_rule **)rc_vec_push(&pats) = r;
 			continue;
 		}
-		for (uint32_t t = 0; t < r->view.ndst; t++)
-			if (r->view.dst[t].kind != RD_TTOK_LIT) {
+		for (uint32_t t = 0; t < r->target.ntoks; t++)
+			if (r->target.toks[t].kind != RD_TTOK_LIT) {
 				rule_error(ir, r, "an exact rule whose target uses a capture");
 				goto out;
 			}
@@ -451,6 +451,8 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 			put_varint(ent, ke->ncands);
 		for (uint32_t ri = ke->head; ri != UINT32_MAX; ri = cand_next[ri]) {
 			const rc_rule *r = rc_ir_rule(ir, ri);
+			rd_rule v;
+			rc_rule_view(ir, r, &v);
 			unsigned f = (unsigned)status_code(r->status);
 			if (r->query_drop)
 				f |= RDB_C_QUERY_DROP;
@@ -458,21 +460,21 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 				f |= RDB_C_TARGET_QUERY;
 			if (r->scope >= 0)
 				f |= RDB_C_HOSTS;
-			if (r->view.fragment)
+			if (v.fragment)
 				f |= RDB_C_FRAGMENT;
 			put_varint(ent, ri);
 			rc_buf_addc(ent, (char)f);
 			if (r->scope >= 0)
 				put_varint(ent, hostset_of(ir, r->scope, scope_off, &sec[RDB_SEC_HOSTS], pool));
 			uint32_t tl = 0;
-			for (uint32_t t = 0; t < r->view.ndst; t++)
-				tl += r->view.dst[t].len;
+			for (uint32_t t = 0; t < v.ndst; t++)
+				tl += v.dst[t].len;
 			put_varint(ent, tl);
-			for (uint32_t t = 0; t < r->view.ndst; t++)
-				add_bytes(ent, r->view.dst[t].text, r->view.dst[t].len);
-			if (r->view.fragment) {
-				put_varint(ent, r->view.fragment_len);
-				rc_buf_add(ent, r->view.fragment, r->view.fragment_len);
+			for (uint32_t t = 0; t < v.ndst; t++)
+				add_bytes(ent, v.dst[t].text, v.dst[t].len);
+			if (v.fragment) {
+				put_varint(ent, v.fragment_len);
+				rc_buf_add(ent, v.fragment, v.fragment_len);
 			}
 		}
 	}
@@ -487,31 +489,33 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 	uint32_t nptok = 0, nttok = 0;
 	for (uint32_t pi = 0; pi < npats; pi++) {
 		const rc_rule *r = pa[pi];
+		rd_rule v;
+		rc_rule_view(ir, r, &v);
 		rdb_pattern p;
 		memset(&p, 0, sizeof p);
 		p.rule = r->index;
 		p.status = (uint16_t)r->status;
-		p.flags = r->view.flags;
+		p.flags = v.flags;
 		p.hostset = hostset_of(ir, r->scope, scope_off, &sec[RDB_SEC_HOSTS], pool);
 		p.ptok = nptok;
-		p.nptok = (uint16_t)r->view.nsrc;
+		p.nptok = (uint16_t)v.nsrc;
 		p.ttok = nttok;
-		p.nttok = (uint16_t)r->view.ndst;
-		for (uint32_t t = 0; t < r->view.nsrc; t++) {
-			const rd_ptok *tk = &r->view.src[t];
+		p.nttok = (uint16_t)v.ndst;
+		for (uint32_t t = 0; t < v.nsrc; t++) {
+			const rd_ptok *tk = &v.src[t];
 			uint32_t off = tk->kind == RD_PTOK_LIT ? pool_add(pool, tk->text, tk->len, 0) : 0;
 			put_tok(&sec[RDB_SEC_PTOKS], tk->kind, tk->capture, tk->len, off);
 		}
-		for (uint32_t t = 0; t < r->view.ndst; t++) {
-			const rd_ttok *tk = &r->view.dst[t];
+		for (uint32_t t = 0; t < v.ndst; t++) {
+			const rd_ttok *tk = &v.dst[t];
 			uint32_t off = tk->kind == RD_TTOK_LIT ? pool_add(pool, tk->text, tk->len, 0) : 0;
 			put_tok(&sec[RDB_SEC_TTOKS], tk->kind, tk->capture, tk->len, off);
 		}
-		nptok += r->view.nsrc;
-		nttok += r->view.ndst;
-		if (r->view.fragment) {
-			p.frag_off = pool_add(pool, r->view.fragment, r->view.fragment_len, 0);
-			p.frag_len = r->view.fragment_len;
+		nptok += v.nsrc;
+		nttok += v.ndst;
+		if (v.fragment) {
+			p.frag_off = pool_add(pool, v.fragment, v.fragment_len, 0);
+			p.frag_len = v.fragment_len;
 		}
 		rc_buf_add(&sec[RDB_SEC_PATTERNS], (const char *)&p, sizeof p);
 	}

@@ -3,10 +3,17 @@
  * hits and misses, and a bare cmph_search_packed loop over the same keys in
  * the same run.  bench/run-table.sh builds and runs it.
  *
- *   table-bench TABLE KEYS.txt [ROUNDS]
+ *   table-bench TABLE KEYS.txt [ROUNDS] [-j THREADS] [-m]
  *
  * KEYS.txt: request paths of exact rules (hits), one a line.  Misses are
  * the same paths with "-zz" appended.
+ *
+ * -j THREADS: also measure throughput with THREADS threads (and with one,
+ * the same code, for the scaling): each thread looks up the hits in its own
+ * random order over the same mapped table (one rd_table, shared), after a
+ * warm-up pass; all start at a barrier and the total is THREADS x keys over
+ * the slowest thread's time.  Printed as lookups/s, median of ROUNDS.
+ * -m: also print the figures as `RESULT name value` lines (for bench/run).
  *
  * Fairness: the lookup loop and the bare cmph loop use the same key array
  * (the keys packed one after another in one fixed random order, so that
@@ -26,6 +33,7 @@
 
 #include <cmph.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +127,14 @@ static unsigned do_cmph(void *ctx, const key *k)
 	return cmph_search_packed(ctx, k->s, (cmph_uint32)k->n);
 }
 
+static double median_of(const double *v, int rounds)
+{
+	double s[64];
+	memcpy(s, v, sizeof *v * (size_t)rounds);
+	qsort(s, (size_t)rounds, sizeof *s, cmp_double);
+	return s[rounds / 2];
+}
+
 /* Median and range of one figure over the rounds. */
 static void summary(const char *label, const double *v, int rounds, const char *unit)
 {
@@ -148,20 +164,83 @@ static key *pack_keys(const key *src, size_t n, const char *suffix, char **store
 	return out;
 }
 
+/* ---- throughput with several threads over one shared table ---- */
+typedef struct worker {
+	const rd_table *t;
+	const key *keys;
+	size_t n;
+	pthread_barrier_t *bar;
+	double ns;
+	unsigned sum;
+} worker;
+
+static void *work(void *arg)
+{
+	worker *w = arg;
+	char buf[4096];
+	rd_result res;
+	unsigned sum = 0;
+	for (size_t i = 0; i < w->n; i++) /* warm-up */
+		sum += (unsigned)rd_table_lookup(w->t, NULL, w->keys[i].s, w->keys[i].n, NULL, 0, &res,
+		                                 buf, sizeof buf);
+	pthread_barrier_wait(w->bar);
+	double t0 = now_ns();
+	for (size_t i = 0; i < w->n; i++)
+		sum += (unsigned)rd_table_lookup(w->t, NULL, w->keys[i].s, w->keys[i].n, NULL, 0, &res,
+		                                 buf, sizeof buf);
+	w->ns = now_ns() - t0;
+	w->sum = sum;
+	return NULL;
+}
+
+/* Lookups per second, all threads together: nthreads x n over the slowest. */
+static double throughput(const rd_table *t, key **orders, size_t n, int nthreads)
+{
+	pthread_t tid[64];
+	worker w[64];
+	pthread_barrier_t bar;
+	pthread_barrier_init(&bar, NULL, (unsigned)nthreads);
+	for (int i = 0; i < nthreads; i++) {
+		w[i] = (worker){ .t = t, .keys = orders[i], .n = n, .bar = &bar };
+		pthread_create(&tid[i], NULL, work, &w[i]);
+	}
+	double slowest = 0;
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(tid[i], NULL);
+		sink += w[i].sum;
+		if (w[i].ns > slowest)
+			slowest = w[i].ns;
+	}
+	pthread_barrier_destroy(&bar);
+	return (double)nthreads * (double)n / (slowest / 1e9);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: table-bench TABLE KEYS.txt [ROUNDS]\n");
+	const char *pos[3] = { NULL, NULL, NULL };
+	int npos = 0, nthreads = 0, machine = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-j") == 0 && i + 1 < argc)
+			nthreads = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-m") == 0)
+			machine = 1;
+		else if (npos < 3 && argv[i][0] != '-')
+			pos[npos++] = argv[i];
+		else
+			npos = 99;
+	}
+	if (npos < 2 || npos > 3 || nthreads < 0 || nthreads > 64) {
+		fprintf(stderr, "usage: table-bench TABLE KEYS.txt [ROUNDS] [-j THREADS] [-m]\n");
 		return 2;
 	}
-	const char *path = argv[1];
-	int rounds = argc == 4 ? atoi(argv[3]) : 7;
+	const char *path = pos[0];
+	int rounds = npos == 3 ? atoi(pos[2]) : 7;
 	if (rounds < 1 || rounds > 64)
 		rounds = 7;
 	/* keys, in a fixed random order */
-	FILE *fp = fopen(argv[2], "r");
+	FILE *fp = fopen(pos[1], "r");
 	if (!fp) {
-		perror(argv[2]);
+		perror(pos[1]);
 		return 2;
 	}
 	size_t n = 0, cap = 1024;
@@ -185,6 +264,18 @@ int main(int argc, char **argv)
 	char *hit_store, *miss_store;
 	key *hits = pack_keys(raw, n, "", &hit_store);
 	key *misses = pack_keys(raw, n, "-zz", &miss_store);
+	/* for -j: one more random order of the hits per thread */
+	key *orders[64];
+	char *order_store[64];
+	for (int j = 0; j < nthreads; j++) {
+		for (size_t i = n; i > 1; i--) {
+			size_t k = (size_t)(xorshift() % i);
+			key tmp = raw[i - 1];
+			raw[i - 1] = raw[k];
+			raw[k] = tmp;
+		}
+		orders[j] = pack_keys(raw, n, "", &order_store[j]);
+	}
 	for (size_t i = 0; i < n; i++)
 		free((char *)raw[i].s);
 	free(raw);
@@ -216,8 +307,9 @@ int main(int argc, char **argv)
 		}
 		rd_table_close(t);
 	}
+	double open_med = pct(ot, NOPEN, 0.5), open_p99 = pct(ot, NOPEN, 0.99);
 	printf("open (mmap + header checks)  median %7.1f us   p99 %7.1f us   (%d opens)\n",
-	       pct(ot, NOPEN, 0.5) / 1000, pct(ot, NOPEN, 0.99) / 1000, NOPEN);
+	       open_med / 1000, open_p99 / 1000, NOPEN);
 	if (rd_table_open(path, &t, &err) != RD_OK) {
 		fprintf(stderr, "table-bench: %s\n", err.message);
 		return 2;
@@ -282,6 +374,50 @@ int main(int argc, char **argv)
 	summary("hits (median / median)", rh, rounds, "x ");
 	summary("misses (median / median)", rm, rounds, "x ");
 	printf("answers: %u of %zu hits redirected, %u of %zu misses\n", nh / 3, n, nm / 3, n);
+	double tp1[64], tpn[64], scale[64];
+	if (nthreads > 0) {
+		for (int r = 0; r < rounds; r++) {
+			tp1[r] = throughput(t, orders, n, 1);
+			tpn[r] = throughput(t, orders, n, nthreads);
+			scale[r] = tpn[r] / tp1[r];
+		}
+		double m1[64], mn[64];
+		for (int r = 0; r < rounds; r++) {
+			m1[r] = tp1[r] / 1e6;
+			mn[r] = tpn[r] / 1e6;
+		}
+		printf("throughput over the hits, each thread its own random order, one shared table:\n");
+		summary("1 thread (million lookups/s)", m1, rounds, "M/s");
+		char label[64];
+		snprintf(label, sizeof label, "%d threads, total (million lookups/s)", nthreads);
+		summary(label, mn, rounds, "M/s");
+		summary("scaling (total / 1 thread)", scale, rounds, "x ");
+	}
+	if (machine) {
+		printf("RESULT keys %zu\n", n);
+		printf("RESULT hits_redirected %u\n", nh / 3);
+		printf("RESULT misses_redirected %u\n", nm / 3);
+		printf("RESULT open_median_ns %.1f\n", open_med);
+		printf("RESULT open_p99_ns %.1f\n", open_p99);
+		static const char *fig_keys[NFIG] = { "lookup_hit", "lookup_miss", "cmph_hit", "cmph_miss" };
+		for (int i = 0; i < NFIG; i++) {
+			printf("RESULT %s_median_ns %.1f\n", fig_keys[i], median_of(med[i], rounds));
+			printf("RESULT %s_p99_ns %.1f\n", fig_keys[i], median_of(p99[i], rounds));
+			printf("RESULT %s_mean_ns %.1f\n", fig_keys[i], median_of(mean[i], rounds));
+		}
+		printf("RESULT ratio_hit %.3f\n", median_of(rh, rounds));
+		printf("RESULT ratio_miss %.3f\n", median_of(rm, rounds));
+		if (nthreads > 0) {
+			printf("RESULT threads %d\n", nthreads);
+			printf("RESULT tput_1_lps %.0f\n", median_of(tp1, rounds));
+			printf("RESULT tput_n_lps %.0f\n", median_of(tpn, rounds));
+			printf("RESULT tput_scaling %.3f\n", median_of(scale, rounds));
+		}
+	}
+	for (int j = 0; j < nthreads; j++) {
+		free(orders[j]);
+		free(order_store[j]);
+	}
 	free(tbuf);
 	free(lc);
 	free(hits);

@@ -756,13 +756,13 @@ static int next_request(an *a, const char *host, const char *loc, size_t ll,
 	const char *q = memchr(p, '?', (size_t)(end - p));
 	const char *pe = q ? q : end;
 	size_t raw = (size_t)(pe - p);
+	/* normalize straight into npath (it needs raw + 2 bytes) */
 	rc_buf_reset(npath);
-	char *tmp = rc_xmalloc(raw + 3);
+	rc_buf_reserve(npath, raw + 2);
 	size_t nl;
-	int bad = rd_path_normalize(raw ? p : "/", raw ? raw : 1, a->ir->policy, tmp, &nl);
-	if (!bad)
-		rc_buf_add(npath, tmp, nl);
-	free(tmp);
+	int bad = rd_path_normalize(raw ? p : "/", raw ? raw : 1, a->ir->policy, npath->data, &nl);
+	npath->len = bad ? 0 : nl;
+	npath->data[npath->len] = '\0';
 	if (nquery) {
 		rc_buf_reset(nquery);
 		if (q)
@@ -785,16 +785,21 @@ static int hop_answer(an *a, walk *w, hop *h)
 	if (r->gone)
 		return -1;
 	rd_span caps[RD_MAX_CAPTURES];
-	if (!rd_pattern_match(r->view.src, r->view.nsrc, h->path.data, h->path.len,
+	rd_rule view;
+	rc_rule_view(a->ir, r, &view);
+	if (!rd_pattern_match(r->src, r->nsrc, h->path.data, h->path.len,
 	                      a->ir->policy, caps))
 		abort(); /* a bug: the index and the matcher disagree */
 	const char *q = w->carry_query && w->query.len ? w->query.data : NULL;
-	size_t need = rd_location_build(&r->view, h->path.data, caps, q, w->query.len, NULL, 0);
+	/* build into h->loc; only a Location longer than its buffer is built twice */
 	rc_buf_reset(&h->loc);
-	char *tmp = rc_xmalloc(need + 1);
-	rd_location_build(&r->view, h->path.data, caps, q, w->query.len, tmp, need + 1);
-	rc_buf_add(&h->loc, tmp, need);
-	free(tmp);
+	size_t need = rd_location_build(&view, h->path.data, caps, q, w->query.len,
+	                                h->loc.data, h->loc.cap);
+	if (need + 1 > h->loc.cap) {
+		rc_buf_reserve(&h->loc, need);
+		rd_location_build(&view, h->path.data, caps, q, w->query.len, h->loc.data, need + 1);
+	}
+	h->loc.len = need;
 	w->drop |= r->query_drop;
 	return 0;
 }
@@ -1155,12 +1160,6 @@ static void set_target(an *a, rc_rule *r, const char *loc, int drop)
 		t->fragment = rc_arena_strdup(A, hash);
 	r->target_text = rc_arena_strndup(A, loc, strlen(loc));
 	r->query_drop = drop;
-	r->view.dst = t->toks;
-	r->view.ndst = t->ntoks;
-	r->view.fragment = t->fragment;
-	r->view.fragment_len = t->fragment ? (uint32_t)strlen(t->fragment) : 0;
-	r->view.flags = (uint16_t)((r->query_drop ? RD_RULE_QUERY_DROP : 0) |
-	                           (t->has_query ? RD_RULE_TARGET_QUERY : 0));
 }
 
 size_t rc_flatten(rc_ir *ir)

@@ -15,6 +15,8 @@ static unsigned char fold_byte(unsigned char c)
 
 static uint64_t hash_text(const rc_index *x, const char *s, size_t n, uint64_t seed)
 {
+	if (!x->fold)
+		return rc_hash_bytes(s, n, seed * 0x9E3779B97F4A7C15ull);
 	uint64_t h = 1469598103934665603ull ^ (seed * 0x9E3779B97F4A7C15ull);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];

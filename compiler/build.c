@@ -56,6 +56,8 @@ struct rc_builder {
 	rc_vec active;        /* struct active_file: the include chain */
 	int seen_rule;
 	int seen_setting[8];
+	rc_buf scratch;       /* build_exact_source: the normalized path */
+	rc_vec ttoks;         /* build_target: rd_ttok */
 	uint32_t last_syntax_line;
 	int32_t last_syntax_file;
 	int today;
@@ -610,7 +612,14 @@ static int source_has_placeholder(const char *s, size_t n)
 static int build_exact_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 {
 	rc_arena *A = &b->ir->arena;
-	char *norm = rc_arena_alloc(A, t->len + 2);
+	/* normalize into scratch; most sources are already normal, and then
+	 * the key shares the source text instead of copying it */
+	rc_buf_reset(&b->scratch);
+	if (t->len + 2 > b->scratch.cap) { /* grow to hold len + 2 bytes */
+		rc_buf_add(&b->scratch, t->text, t->len + 1);
+		rc_buf_reset(&b->scratch);
+	}
+	char *norm = b->scratch.data;
 	size_t nl;
 	if (rd_path_normalize(t->text, t->len, b->ir->policy, norm, &nl) != 0) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
@@ -618,6 +627,10 @@ static int build_exact_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 		            "expected %%25 for a literal '%%'", Q(b, t));
 		return -1;
 	}
+	if (nl == t->len && memcmp(norm, t->text, nl) == 0)
+		norm = t->text;
+	else
+		norm = rc_arena_strndup(A, norm, nl);
 	rd_ptok *tok = rc_arena_alloc(A, sizeof(rd_ptok));
 	tok->kind = RD_PTOK_LIT;
 	tok->len = (uint32_t)nl;
@@ -849,13 +862,21 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 
 /* ---- targets --------------------------------------------------------- */
 
+/* `s` points into a NUL-terminated token text. */
 static void ttok_lit(rc_arena *A, rc_vec *v, const char *s, size_t n, enum rd_url_part part)
 {
 	if (n == 0)
 		return;
 	size_t need = rd_encode_literal(s, n, part, NULL, 0);
-	char *enc = rc_arena_alloc(A, need + 1);
-	rd_encode_literal(s, n, part, enc, need + 1);
+	char *enc;
+	if (need == n && s[n] == '\0') {
+		/* nothing to encode (the encoding only ever grows) and the text
+		 * ends the token: share it */
+		enc = (char *)s;
+	} else {
+		enc = rc_arena_alloc_raw(A, need + 1);
+		rd_encode_literal(s, n, part, enc, need + 1);
+	}
 	rd_ttok *t = rc_vec_push(v);
 	t->kind = RD_TTOK_LIT;
 	t->len = (uint32_t)need;
@@ -951,8 +972,8 @@ static int build_target(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *o
 		return -1;
 	}
 	size_t qstart = qm ? (size_t)(qm - s) : end;
-	rc_vec toks;
-	rc_vec_init(&toks, sizeof(rd_ttok));
+	rc_vec toks = b->ttoks; /* the builder's scratch, reused: no malloc per rule */
+	toks.len = 0;
 	if (out->absolute) {
 		rd_ttok *pt = rc_vec_push(&toks);
 		pt->kind = RD_TTOK_LIT;
@@ -1017,16 +1038,14 @@ static int build_target(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *o
 		}
 		ttok_lit(A, &toks, s + lit, to - lit, up);
 	}
-	if (!ok) {
-		rc_vec_fini(&toks);
+	b->ttoks = toks;
+	if (!ok)
 		return -1;
-	}
 	out->has_query = qm != NULL;
 	out->ntoks = (uint32_t)toks.len;
 	out->toks = rc_arena_alloc(A, sizeof(rd_ttok) * (toks.len + 1));
 	if (toks.len)
 		memcpy(out->toks, toks.items, sizeof(rd_ttok) * toks.len);
-	rc_vec_fini(&toks);
 	if (hash) {
 		size_t fl = n - end;
 		size_t need = rd_encode_literal(hash + 1, fl - 1, RD_PART_FRAGMENT, NULL, 0);
@@ -1048,26 +1067,6 @@ static const block *innermost(const rc_builder *b, enum block_kind kind)
 			return o;
 	}
 	return NULL;
-}
-
-static void rule_view(const rc_ir *ir, rc_rule *r)
-{
-	rd_rule *v = &r->view;
-	v->src = r->src;
-	v->nsrc = r->nsrc;
-	v->dst = r->target.toks;
-	v->ndst = r->target.ntoks;
-	v->fragment = r->target.fragment;
-	v->fragment_len = r->target.fragment ? (uint32_t)strlen(r->target.fragment) : 0;
-	v->status = (uint16_t)r->status;
-	v->flags = (uint16_t)((r->gone ? RD_RULE_GONE : 0) |
-	                      (r->query_drop ? RD_RULE_QUERY_DROP : 0) |
-	                      (r->target.has_query ? RD_RULE_TARGET_QUERY : 0));
-	if (r->scope >= 0) {
-		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
-		v->hosts = (const char *const *)s->hosts;
-		v->nhosts = s->nhosts;
-	}
 }
 
 void rc_build_rule(rc_builder *b, const rc_tok *source, const rc_tok *target,
@@ -1137,7 +1136,6 @@ void rc_build_rule(rc_builder *b, const rc_tok *source, const rc_tok *target,
 	r->index = (uint32_t)b->ir->rules.len;
 	rc_rule *slot = rc_vec_push(&b->ir->rules);
 	*slot = tmp;
-	rule_view(b->ir, slot);
 }
 
 /* ---- expectations ---------------------------------------------------- */
@@ -1201,12 +1199,29 @@ void rc_build_expect(rc_builder *b, const rc_tok *kw, const rc_tok *url,
 /* ---- files and includes ---------------------------------------------- */
 
 /* Report NUL bytes and invalid UTF-8, one error per line, and blank those
- * lines so the parser goes on with the next. */
-static void screen_text(rc_builder *b, char *text, size_t len)
+ * lines so the parser goes on with the next.  With `fix` 0, only tell
+ * whether the text has such a byte (1) or not (0): nothing is reported or
+ * changed. */
+/* Are the 8 bytes of w all ASCII, none of them NUL or '\n'?  (A byte is
+ * zero exactly when (v - 0x01) & ~v sets its high bit.) */
+static int word_is_plain_ascii(uint64_t w)
+{
+	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+	uint64_t nl = w ^ (lo * '\n');
+	return ((w | ((w - lo) & ~w) | ((nl - lo) & ~nl)) & hi) == 0;
+}
+
+static int screen_text(rc_builder *b, char *text, size_t len, int fix)
 {
 	uint32_t line = 1;
 	size_t line_start = 0;
 	for (size_t i = 0; i < len;) {
+		/* fast path: plain ASCII needs no check, 8 bytes at a time */
+		uint64_t w;
+		while (i + 8 <= len && (memcpy(&w, text + i, 8), word_is_plain_ascii(w)))
+			i += 8;
+		if (i >= len)
+			break;
 		unsigned char c = (unsigned char)text[i];
 		if (c == '\n') {
 			line++;
@@ -1232,6 +1247,8 @@ static void screen_text(rc_builder *b, char *text, size_t len)
 			i++;
 			continue;
 		}
+		if (!fix)
+			return 1;
 		rc_loc loc = { b->file, line, (uint32_t)(i - line_start + 1), 1 };
 		rc_diag_add(D(b), RC_SEV_ERROR, "syntax", loc,
 		            "%s (byte 0x%02x), expected UTF-8 text; the line is skipped", what, c);
@@ -1240,6 +1257,7 @@ static void screen_text(rc_builder *b, char *text, size_t len)
 			text[j++] = ' ';
 		i = j;
 	}
+	return 0;
 }
 
 /* Reserve the rules array once from the line count of the top file, so a
@@ -1286,10 +1304,21 @@ static void parse_buffer(rc_builder *b, char *text, size_t len)
 	}
 }
 
+/* Parse len bytes of text, which has room for 3 more: every statement
+ * ends with a newline, and flex wants two NUL bytes at the end. */
+static void scan_text(rc_builder *b, char *text, size_t len)
+{
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	text[len + 2] = '\0';
+	parse_buffer(b, text, len + 1);
+}
+
 #define RC_MAX_FILE_SIZE (1024ull * 1024 * 1024)
 
-/* Read a whole file.  Returns the text (malloc'ed, NUL-terminated) or NULL
- * with *err set to an errno value (EISDIR, ENODEV for a non-regular file). */
+/* Read a whole file.  Returns the text (malloc'ed, NUL-terminated, with room
+ * for 2 more bytes after the NUL: see scan_text) or NULL with *err set to an
+ * errno value (EISDIR, ENODEV for a non-regular file). */
 static char *read_file(const char *path, size_t *len, int *err, struct stat *st)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -1317,7 +1346,7 @@ static char *read_file(const char *path, size_t *len, int *err, struct stat *st)
 		close(fd);
 		return NULL;
 	}
-	size_t cap = (size_t)st->st_size + 2, n = 0;
+	size_t cap = (size_t)st->st_size + 4, n = 0;
 	char *text = rc_xmalloc(cap);
 	for (;;) {
 		if (n > RC_MAX_FILE_SIZE) {
@@ -1327,11 +1356,11 @@ static char *read_file(const char *path, size_t *len, int *err, struct stat *st)
 			close(fd);
 			return NULL;
 		}
-		if (n + 1 >= cap) {
+		if (n + 3 >= cap) {
 			cap *= 2;
 			text = rc_xrealloc(text, cap);
 		}
-		ssize_t r = read(fd, text + n, cap - n - 1);
+		ssize_t r = read(fd, text + n, cap - n - 3);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1400,13 +1429,8 @@ static int load_one(rc_builder *b, const char *path, rc_loc at)
 	}
 	int32_t parent = b->file;
 	int32_t id = rc_diags_add_file(D(b), path, text, len, at.file < 0 ? -1 : parent, at);
-	char *work = rc_xmalloc(len + 3);
-	memcpy(work, text, len);
-	work[len] = '\n'; /* every statement ends with a newline */
-	work[len + 1] = '\0';
-	work[len + 2] = '\0';
 	if (at.file < 0)
-		reserve_rules(b->ir, work, len);
+		reserve_rules(b->ir, text, len);
 	struct active_file *af = rc_vec_push(&b->active);
 	af->dev = st.st_dev;
 	af->ino = st.st_ino;
@@ -1417,9 +1441,22 @@ static int load_one(rc_builder *b, const char *path, rc_loc at)
 	b->file = id;
 	if (at.file < 0)
 		b->ir->top_file = id;
-	screen_text(b, work, len);
-	parse_buffer(b, work, len + 1);
-	free(work);
+	/* Scan the text in place (read_file left room for the "\n\0\0" the
+	 * scanner needs): a clean file is not copied.  Flex NUL-terminates each
+	 * token in the buffer only until it reads the next, so the text is
+	 * whole again when the parse ends, before any diagnostic is printed.  A
+	 * text with bad bytes is screened in a copy, since the diagnostics
+	 * show its lines as they are. */
+	if (screen_text(b, text, len, 0)) {
+		char *work = rc_xmalloc(len + 3);
+		memcpy(work, text, len);
+		screen_text(b, work, len, 1);
+		scan_text(b, work, len);
+		free(work);
+	} else {
+		scan_text(b, text, len);
+		text[len] = '\0'; /* the file text again, NUL-terminated */
+	}
 	b->file = saved_file;
 	b->last_syntax_line = saved_line;
 	b->last_syntax_file = saved_sfile;
@@ -1474,12 +1511,16 @@ static void builder_init(rc_builder *b, rc_ir *ir, int today)
 	b->today = today;
 	rc_vec_init(&b->blocks, sizeof(block));
 	rc_vec_init(&b->active, sizeof(struct active_file));
+	rc_buf_init(&b->scratch);
+	rc_vec_init(&b->ttoks, sizeof(rd_ttok));
 }
 
 static void builder_fini(rc_builder *b)
 {
 	rc_vec_fini(&b->blocks);
 	rc_vec_fini(&b->active);
+	rc_buf_fini(&b->scratch);
+	rc_vec_fini(&b->ttoks);
 }
 
 int rc_load_file(rc_ir *ir, const char *path, int today)
@@ -1507,7 +1548,7 @@ int rc_load_text(rc_ir *ir, const char *name, const char *text, size_t len, int 
 	work[len + 1] = '\0';
 	work[len + 2] = '\0';
 	reserve_rules(ir, work, len);
-	screen_text(&b, work, len);
+	screen_text(&b, work, len, 1);
 	parse_buffer(&b, work, len + 1);
 	free(work);
 	builder_fini(&b);

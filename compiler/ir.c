@@ -64,6 +64,26 @@ void rc_answer_fini(rc_answer *ans)
 	ans->location = NULL;
 }
 
+void rc_rule_view(const rc_ir *ir, const rc_rule *r, rd_rule *v)
+{
+	memset(v, 0, sizeof *v);
+	v->src = r->src;
+	v->nsrc = r->nsrc;
+	v->dst = r->target.toks;
+	v->ndst = r->target.ntoks;
+	v->fragment = r->target.fragment;
+	v->fragment_len = r->target.fragment ? (uint32_t)strlen(r->target.fragment) : 0;
+	v->status = (uint16_t)r->status;
+	v->flags = (uint16_t)((r->gone ? RD_RULE_GONE : 0) |
+	                      (r->query_drop ? RD_RULE_QUERY_DROP : 0) |
+	                      (r->target.has_query ? RD_RULE_TARGET_QUERY : 0));
+	if (r->scope >= 0) {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+		v->hosts = (const char *const *)s->hosts;
+		v->nhosts = s->nhosts;
+	}
+}
+
 void rc_ir_answer(const rc_ir *ir, const char *host, const char *path,
                   size_t path_len, const char *query, size_t query_len,
                   rc_answer *ans)
@@ -79,17 +99,19 @@ void rc_ir_answer(const rc_ir *ir, const char *host, const char *path,
 	rd_span caps[RD_MAX_CAPTURES];
 	for (size_t i = 0; i < ir->rules.len; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
-		if (!rd_rule_admits_host(&r->view, host))
+		rd_rule view;
+		rc_rule_view(ir, r, &view);
+		if (!rd_rule_admits_host(&view, host))
 			continue;
-		if (!rd_pattern_match(r->view.src, r->view.nsrc, norm, norm_len, ir->policy, caps))
+		if (!rd_pattern_match(r->src, r->nsrc, norm, norm_len, ir->policy, caps))
 			continue;
 		ans->matched = 1;
 		ans->rule = r;
 		ans->status = r->status;
 		if (!r->gone) {
-			size_t need = rd_location_build(&r->view, norm, caps, query, query_len, NULL, 0);
+			size_t need = rd_location_build(&view, norm, caps, query, query_len, NULL, 0);
 			ans->location = rc_xmalloc(need + 1);
-			rd_location_build(&r->view, norm, caps, query, query_len, ans->location, need + 1);
+			rd_location_build(&view, norm, caps, query, query_len, ans->location, need + 1);
 		}
 		break;
 	}

@@ -5,8 +5,8 @@
  * an rc_ir: settings, rules in file order (includes expanded in place) with
  * normalized sources, parsed targets and resolved attributes, host scopes,
  * and expectations.  checks.c proves properties of it, backends/ turn it
- * into artifacts.  Every rule carries an rd_rule view, so the runtime
- * matcher (runtime/redir_match.h) answers requests for the compiler.
+ * into artifacts.  rc_rule_view() shows a rule as an rd_rule, so the
+ * runtime matcher (runtime/redir_match.h) answers requests for the compiler.
  *
  * Ownership: the rc_ir owns its arena; every pointer in it is arena memory.
  */
@@ -83,7 +83,6 @@ typedef struct rc_rule {
 	rc_loc expires_loc;
 	int32_t scope;      /* index into rc_ir.scopes, -1 = every host */
 	const char *group;  /* innermost group label or NULL */
-	rd_rule view;       /* what the runtime matcher sees */
 } rc_rule;
 
 enum rc_expect_kind {
@@ -129,6 +128,10 @@ static inline rc_rule *rc_ir_rule(const rc_ir *ir, size_t i)
 {
 	return RC_VEC_AT(&ir->rules, rc_rule, i);
 }
+
+/* What the runtime matcher sees of a rule: built on demand, so a rule does
+ * not carry a second copy of its own pointers. */
+void rc_rule_view(const rc_ir *ir, const rc_rule *r, rd_rule *v);
 
 /* Is `host` (canonical) served by this rule set: in a host block or in
  * `set hosts`? */

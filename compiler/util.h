@@ -22,6 +22,7 @@ typedef struct rc_arena {
 void rc_arena_init(rc_arena *a);
 void rc_arena_fini(rc_arena *a);
 void *rc_arena_alloc(rc_arena *a, size_t size);       /* zeroed, 8-aligned */
+void *rc_arena_alloc_raw(rc_arena *a, size_t size);   /* not zeroed, 8-aligned */
 char *rc_arena_strndup(rc_arena *a, const char *s, size_t n);
 char *rc_arena_strdup(rc_arena *a, const char *s);
 char *rc_arena_printf(rc_arena *a, const char *fmt, ...)
@@ -54,17 +55,32 @@ typedef struct rc_buf {
 void rc_buf_init(rc_buf *b);
 void rc_buf_fini(rc_buf *b);
 void rc_buf_reset(rc_buf *b);
+/* Make room for `extra` more bytes (and the NUL) after len. */
+void rc_buf_reserve(rc_buf *b, size_t extra);
 void rc_buf_add(rc_buf *b, const char *s, size_t n);
 void rc_buf_adds(rc_buf *b, const char *s);
-void rc_buf_addc(rc_buf *b, char c);
+void rc_buf_addc_slow(rc_buf *b, char c);
+/* The decimal form of v, as printf "%lld" writes it, without printf. */
+void rc_buf_add_int(rc_buf *b, long long v);
 void rc_buf_printf(rc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void rc_buf_vprintf(rc_buf *b, const char *fmt, va_list ap);
 
+/* One byte: inline, since backends write most output a byte at a time. */
+static inline void rc_buf_addc(rc_buf *b, char c)
+{
+	if (b->len + 2 <= b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+	} else {
+		rc_buf_addc_slow(b, c);
+	}
+}
 /* Length of the valid UTF-8 sequence at p (n bytes available), or -1. */
 int rc_utf8_seq_len(const unsigned char *p, size_t n);
 
-/* 64-bit FNV-1a, for hash tables. */
+/* A 64-bit hash for hash tables (8 bytes per step; not stable across
+ * versions: nothing written out may depend on it). */
 uint64_t rc_hash_bytes(const void *p, size_t n, uint64_t seed);
 
 #endif /* RC_UTIL_H */

@@ -156,6 +156,26 @@ static void test_every_byte(void **state)
 	}
 }
 
+/* rc_buf_add_int (compiler/util.c) writes what printf "%lld" writes; the
+ * backends use it for numbers in their hot loops. */
+static void test_buf_add_int(void **state)
+{
+	(void)state;
+	static const long long vals[] = { 0, 7, -7, 10, 301, 4294967295ll, -2147483648ll,
+	                                  9223372036854775807ll, -9223372036854775807ll - 1 };
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "%lld", vals[i]);
+		rc_buf b;
+		rc_buf_init(&b);
+		rc_buf_adds(&b, "x");
+		rc_buf_add_int(&b, vals[i]);
+		assert_int_equal(b.len, strlen(want) + 1);
+		assert_string_equal(b.data + 1, want);
+		rc_buf_fini(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_apache),
 		cmocka_unit_test(test_strings_and_comments),
 		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_buf_add_int),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
