@@ -49,13 +49,9 @@ char *rc_artifacts_final_path(const rc_artifacts *a, const char *suffix)
 	return b.data;
 }
 
-FILE *rc_artifacts_open(rc_artifacts *a, const char *suffix)
+/* An empty temporary file beside the item's final path; its fd, or -1. */
+static int item_create(rc_artifacts *a, rc_artifact *it)
 {
-	rc_artifact *it = rc_vec_push(&a->items);
-	rc_buf b;
-	rc_buf_init(&b);
-	rc_buf_printf(&b, "%s%s", a->base, suffix);
-	it->final_path = b.data;
 	rc_buf t;
 	rc_buf_init(&t);
 	rc_buf_printf(&t, "%s.tmp-XXXXXX", it->final_path);
@@ -63,10 +59,29 @@ FILE *rc_artifacts_open(rc_artifacts *a, const char *suffix)
 	if (fd < 0) {
 		set_error(a, "create a file beside", it->final_path, errno);
 		rc_buf_fini(&t);
-		return NULL;
+		return -1;
 	}
 	fchmod(fd, 0644);
 	it->tmp_path = t.data;
+	return fd;
+}
+
+static rc_artifact *item_push(rc_artifacts *a, const char *suffix)
+{
+	rc_artifact *it = rc_vec_push(&a->items);
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_buf_printf(&b, "%s%s", a->base, suffix);
+	it->final_path = b.data;
+	return it;
+}
+
+FILE *rc_artifacts_open(rc_artifacts *a, const char *suffix)
+{
+	rc_artifact *it = item_push(a, suffix);
+	int fd = item_create(a, it);
+	if (fd < 0)
+		return NULL;
 	it->fp = fdopen(fd, "w");
 	if (!it->fp) {
 		set_error(a, "open", it->tmp_path, errno);
@@ -74,6 +89,16 @@ FILE *rc_artifacts_open(rc_artifacts *a, const char *suffix)
 		return NULL;
 	}
 	return it->fp;
+}
+
+const char *rc_artifacts_reserve(rc_artifacts *a, const char *suffix)
+{
+	rc_artifact *it = item_push(a, suffix);
+	int fd = item_create(a, it);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	return it->tmp_path;
 }
 
 int rc_artifacts_commit(rc_artifacts *a)

@@ -32,6 +32,10 @@ typedef struct rc_artifacts {
 void rc_artifacts_init(rc_artifacts *a, const char *base);
 /* Open BASE+suffix for writing (a temporary file beside it). */
 FILE *rc_artifacts_open(rc_artifacts *a, const char *suffix);
+/* Reserve BASE+suffix for a file that a library writes by name: an empty
+ * temporary file beside it, renamed or removed with the others.  Returns
+ * its temporary path (owned by the set), or NULL (the set has failed). */
+const char *rc_artifacts_reserve(rc_artifacts *a, const char *suffix);
 /* The absolute final path of BASE+suffix (heap). */
 char *rc_artifacts_final_path(const rc_artifacts *a, const char *suffix);
 /* Close every stream and rename into place; 0 or -1 (nothing renamed when
@@ -40,9 +44,13 @@ int rc_artifacts_commit(rc_artifacts *a);
 void rc_artifacts_abort(rc_artifacts *a);
 void rc_artifacts_fini(rc_artifacts *a);
 
+struct rc_sv_cache;
+
 typedef struct rc_emit_opts {
 	const char *map_dir;  /* apache: deployed location of map files */
 	const char *source_name; /* the top file as given */
+	struct rc_sv_cache *sv_cache; /* nginx, apache: the exact layers, built once
+	                               * for both (servers.h); NULL = per target */
 } rc_emit_opts;
 
 typedef struct rc_backend {

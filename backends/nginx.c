@@ -309,12 +309,12 @@ static int emit_nginx(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *o
 		free(js_path);
 		return -1;
 	}
-	rc_sv_layers L;
-	rc_sv_layers_build(ir, &L);
-	write_http(&c, http, &L, js_path, opts, out);
-	write_server(&c, server, &L, opts, out);
+	rc_sv_cache own = { 0 };
+	const rc_sv_layers *L = rc_sv_cache_layers(opts->sv_cache ? opts->sv_cache : &own, ir);
+	write_http(&c, http, L, js_path, opts, out);
+	write_server(&c, server, L, opts, out);
 	write_js(js, ir, opts);
-	rc_sv_layers_fini(&L);
+	rc_sv_cache_fini(&own);
 	free(js_path);
 	return c.failed ? -1 : 0;
 }

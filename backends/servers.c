@@ -372,6 +372,22 @@ void rc_sv_layers_fini(rc_sv_layers *L)
 	rc_arena_fini(&L->arena);
 }
 
+const rc_sv_layers *rc_sv_cache_layers(rc_sv_cache *c, const rc_ir *ir)
+{
+	if (!c->built) {
+		rc_sv_layers_build(ir, &c->layers);
+		c->built = 1;
+	}
+	return &c->layers;
+}
+
+void rc_sv_cache_fini(rc_sv_cache *c)
+{
+	if (c->built)
+		rc_sv_layers_fini(&c->layers);
+	c->built = 0;
+}
+
 /* ---- pattern regexes (design 4.2) ------------------------------------- */
 
 static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,

@@ -46,6 +46,18 @@ typedef struct rc_sv_layers {
 void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L);
 void rc_sv_layers_fini(rc_sv_layers *L);
 
+/* The layers built at most once per compile and shared by the nginx and
+ * apache targets (rc_emit_opts.sv_cache, owned by the driver).  A zeroed
+ * cache is empty; rc_sv_cache_fini frees the layers and empties it. */
+typedef struct rc_sv_cache {
+	int built;
+	rc_sv_layers layers;
+} rc_sv_cache;
+
+/* The layers of `ir`, built on first use. */
+const rc_sv_layers *rc_sv_cache_layers(rc_sv_cache *c, const rc_ir *ir);
+void rc_sv_cache_fini(rc_sv_cache *c);
+
 /* The regex of a pattern rule over the subject (design 4.2): with `named`,
  * used captures are (?<redir_pI>…) / (?<redir_qI>…) (nginx); otherwise
  * plain groups numbered in order of opening, and pgroup[i] / qgroup[i]

@@ -822,7 +822,6 @@ static enum walk_end walk_run(an *a, walk *w, const char *host, const char *path
 	rc_buf_add(&h->path, path, len);
 	for (;;) {
 		h = hop_at(w, w->n);
-		h->hash = rc_hash_bytes(h->path.data, h->path.len, 0);
 		if (hop_answer(a, w, h) != 0) {
 			*total = w->n;
 			return W_END;
@@ -836,6 +835,9 @@ static enum walk_end walk_run(an *a, walk *w, const char *host, const char *path
 				return W_END;
 			}
 		}
+		/* a hop that got here is hashed for the loop check (the last hop of
+		 * most walks gets no answer and needs none) */
+		h->hash = rc_hash_bytes(h->path.data, h->path.len, 0);
 		for (size_t j = 0; j < w->n; j++) {
 			hop *o = hop_at(w, j);
 			if (o->hash == h->hash && host_eq(o->host, h->host) && o->path.len == h->path.len &&

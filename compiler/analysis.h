@@ -59,6 +59,7 @@ typedef struct rc_index {
 	/* exact sources */
 	uint64_t *ex_slot;  /* hash << 32 | chain head rule + 1, 0 = empty */
 	size_t ex_cap;
+	uint64_t *ex_bits;  /* 4 * ex_cap bits: the bit of every exact key's hash */
 	uint32_t *ex_next;  /* per rule: next exact rule with the same key + 1 */
 	uint32_t *ex_head;  /* per exact rule: the first rule with its key */
 	/* patterns */

@@ -47,7 +47,16 @@ static char *fold_copy(rc_index *x, const char *s, size_t n)
 /* ---- exact sources ---------------------------------------------------- */
 
 /* A slot holds the key's hash in the high half and rule index + 1 in the
- * low half, so a probe touches a rule only when the hashes agree. */
+ * low half, so a probe touches a rule only when the hashes agree.  At 1M
+ * rules the table is 16 MB and each probe a cache miss, while most lookups
+ * (a redirect's target in a chain walk) are for paths no rule has; so a
+ * lookup first tests one bit of ex_bits (8 bits a key, 1 MB at 1M rules),
+ * which is clear for about 88 % of the absent paths. */
+static uint64_t ex_bit(const rc_index *x, uint64_t h)
+{
+	return (h >> 32) & (x->ex_cap * 4 - 1);
+}
+
 static void exact_build(rc_index *x)
 {
 	size_t nexact = 0;
@@ -57,10 +66,11 @@ static void exact_build(rc_index *x)
 	while (x->ex_cap < nexact * 2)
 		x->ex_cap *= 2;
 	x->ex_slot = calloc(x->ex_cap, sizeof *x->ex_slot);
+	x->ex_bits = calloc(x->ex_cap * 4 / 64, sizeof *x->ex_bits);
 	x->ex_next = calloc(x->n + 1, sizeof *x->ex_next);
 	x->ex_head = calloc(x->n + 1, sizeof *x->ex_head);
 	uint32_t *tail = calloc(x->ex_cap, sizeof *tail);
-	if (!x->ex_slot || !x->ex_next || !x->ex_head || !tail)
+	if (!x->ex_slot || !x->ex_bits || !x->ex_next || !x->ex_head || !tail)
 		abort();
 	for (size_t i = 0; i < x->n; i++) {
 		const rc_rule *r = rc_ir_rule(x->ir, i);
@@ -69,6 +79,8 @@ static void exact_build(rc_index *x)
 		size_t m = x->ex_cap - 1;
 		uint64_t h = hash_text(x, r->exact_key, r->exact_len, 1);
 		uint64_t tag = h & 0xffffffff00000000ull;
+		uint64_t bit = ex_bit(x, h);
+		x->ex_bits[bit / 64] |= 1ull << (bit % 64);
 		for (size_t s = (size_t)h & m;; s = (s + 1) & m) {
 			if (x->ex_slot[s] == 0) {
 				x->ex_slot[s] = tag | ((uint64_t)i + 1);
@@ -95,6 +107,9 @@ int64_t rc_index_exact_first(const rc_index *x, const char *path, size_t len)
 	size_t m = x->ex_cap - 1;
 	uint64_t h = hash_text(x, path, len, 1);
 	uint64_t tag = h & 0xffffffff00000000ull;
+	uint64_t bit = ex_bit(x, h);
+	if (!(x->ex_bits[bit / 64] & (1ull << (bit % 64))))
+		return -1; /* no exact key has this hash */
 	for (size_t s = (size_t)h & m;; s = (s + 1) & m) {
 		uint64_t v = x->ex_slot[s];
 		if (v == 0)
@@ -376,21 +391,19 @@ void rc_index_intersecting(rc_index *x, const rc_spat *p)
 size_t rc_index_split(rc_index *x, const char *path, size_t len, int *trailing)
 {
 	x->segs.len = 0;
-	*trailing = 0;
-	size_t i = 1;
-	while (i < len) {
-		size_t s = i;
-		while (i < len && path[i] != '/')
-			i++;
-		if (i > s) {
+	/* a path ending in '/' (other than "/" itself) has a trailing slash */
+	*trailing = len > 1 && path[len - 1] == '/';
+	const char *p = path + (len > 0), *end = path + len;
+	while (p < end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *e = slash ? slash : end;
+		if (e > p) {
 			rc_sseg *g = rc_vec_push(&x->segs);
 			g->kind = RC_SEG_LIT;
-			g->text = path + s;
-			g->len = (uint32_t)(i - s);
+			g->text = p;
+			g->len = (uint32_t)(e - p);
 		}
-		if (i < len && i + 1 == len)
-			*trailing = 1;
-		i++;
+		p = e + 1;
 	}
 	return x->segs.len;
 }
@@ -653,6 +666,7 @@ void rc_index_init(rc_index *x, const rc_ir *ir)
 void rc_index_fini(rc_index *x)
 {
 	free(x->ex_slot);
+	free(x->ex_bits);
 	free(x->ex_next);
 	free(x->ex_head);
 	free(x->pat_of);

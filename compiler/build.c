@@ -595,8 +595,9 @@ static int decode_into(const char *s, size_t n, char *out, size_t *out_len)
 /* Does a written source have a whole segment `:name`? */
 static int source_has_placeholder(const char *s, size_t n)
 {
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (s[i] != '/' || s[i + 1] != ':' || i + 2 >= n || !name_start((unsigned char)s[i + 2]))
+	for (const char *c = memchr(s, ':', n); c; c = memchr(c + 1, ':', n - (size_t)(c + 1 - s))) {
+		size_t i = (size_t)(c - s) - 1; /* the '/' before the ':' */
+		if (c == s || s[i] != '/' || i + 2 >= n || !name_start((unsigned char)s[i + 2]))
 			continue;
 		size_t k = i + 3;
 		while (k < n && name_char((unsigned char)s[k]))
@@ -643,6 +644,35 @@ static int build_exact_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 	return 0;
 }
 
+/* The index of the first control byte (< 0x20) or DEL in s, or n; 8 bytes
+ * at a time (v has a byte below 0x20 when (v - 0x20..) & ~v sets a high
+ * bit, and a DEL when v ^ 0x7f.. has a zero byte). */
+static size_t first_control(const char *s, size_t n)
+{
+	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+	size_t i = 0;
+	uint64_t w, del;
+	while (i + 8 <= n && (memcpy(&w, s + i, 8), del = w ^ (lo * 0x7f),
+	                      ((((w - lo * 0x20) & ~w) | ((del - lo) & ~del)) & hi) == 0))
+		i += 8;
+	while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
+		i++;
+	return i;
+}
+
+/* The index of the first byte build_source must look at (a control byte,
+ * DEL, '?', '#' or '*'), or n. */
+static size_t source_first_stop(const char *s, size_t n)
+{
+	size_t end = first_control(s, n);
+	for (const char *stop = "?#*"; *stop; stop++) {
+		const char *c = memchr(s, *stop, end);
+		if (c)
+			end = (size_t)(c - s);
+	}
+	return end;
+}
+
 /* Parse and normalize a source.  Fills the rule's tokens; returns -1 after
  * a diagnostic. */
 static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
@@ -655,7 +685,7 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 		            "invalid source '%s', expected a path starting with '/'", Q(b, t));
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = source_first_stop(s, n); i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
 			/* as in targets: a raw control byte is never a path */
 			rc_loc l = t->loc;
@@ -883,6 +913,15 @@ static void ttok_lit(rc_arena *A, rc_vec *v, const char *s, size_t n, enum rd_ur
 	t->text = enc;
 }
 
+/* The index of the first ':' or '*' in s[from, to), or to. */
+static size_t next_capture_char(const char *s, size_t from, size_t to)
+{
+	const char *colon = memchr(s + from, ':', to - from);
+	size_t end = colon ? (size_t)(colon - s) : to;
+	const char *star = memchr(s + from, '*', end - from);
+	return star ? (size_t)(star - s) : end;
+}
+
 /* Parse a target (rules) or an expected target (expect lines, where
  * `rule` is NULL and placeholders are literal text). */
 static int build_target(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
@@ -892,16 +931,11 @@ static int build_target(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *o
 	size_t n = t->len;
 	memset(out, 0, sizeof *out);
 	size_t pos = 0;
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ') {
-			/* quoted targets may hold blanks: they are encoded; controls never */
-			if (s[i] != ' ') {
-				rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
-				            "invalid target '%s': a control byte, expected printable text",
-				            Q(b, t));
-				return -1;
-			}
-		}
+	/* quoted targets may hold blanks: they are encoded; controls never */
+	if (first_control(s, n) < n) {
+		rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
+		            "invalid target '%s': a control byte, expected printable text", Q(b, t));
+		return -1;
 	}
 	if (n >= 7 && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0)) {
 		size_t sl = (s[4] == ':') ? 4 : 5;
@@ -986,9 +1020,12 @@ static int build_target(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *o
 		size_t to = part == 0 ? qstart : end;
 		enum rd_url_part up = part == 0 ? RD_PART_PATH : RD_PART_QUERY;
 		size_t lit = from;
-		for (size_t k = from; k < to; k++) {
-			int is_param = r && s[k] == ':' && k + 1 < to && name_start((unsigned char)s[k + 1]);
-			int is_splat = r && s[k] == '*';
+		for (size_t k = from; r && k < to; k++) {
+			k = next_capture_char(s, k, to);
+			if (k == to)
+				break;
+			int is_param = s[k] == ':' && k + 1 < to && name_start((unsigned char)s[k + 1]);
+			int is_splat = s[k] == '*';
 			if (!is_param && !is_splat)
 				continue;
 			ttok_lit(A, &toks, s + lit, k - lit, up);

@@ -17,6 +17,7 @@
 #include "checks.h"
 #include "ir.h"
 #include "../backends/backend.h"
+#include "../backends/servers.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
@@ -238,6 +239,15 @@ static int cmd_explain(rc_ir *ir, const options *o)
 	return 0;
 }
 
+/* Whether a target from chosen[from] on uses the shared server layers. */
+static int server_target_after(const rc_backend *const *chosen, int from, int n)
+{
+	for (int i = from; i < n; i++)
+		if (strcmp(chosen[i]->name, "nginx") == 0 || strcmp(chosen[i]->name, "apache") == 0)
+			return 1;
+	return 0;
+}
+
 static int cmd_compile(rc_ir *ir, const options *o)
 {
 	if (o->ntargets == 0)
@@ -258,11 +268,16 @@ static int cmd_compile(rc_ir *ir, const options *o)
 	}
 	rc_artifacts out;
 	rc_artifacts_init(&out, o->out_base);
-	rc_emit_opts eo = { o->map_dir, o->file };
+	rc_sv_cache layers = { 0 }; /* built once for nginx and apache */
+	rc_emit_opts eo = { o->map_dir, o->file, &layers };
 	int failed = 0;
-	for (int i = 0; i < o->ntargets && !failed; i++)
+	for (int i = 0; i < o->ntargets && !failed; i++) {
 		if (chosen[i]->emit(ir, &eo, &out) != 0 || out.failed)
 			failed = 1;
+		if (!server_target_after(chosen, i + 1, o->ntargets))
+			rc_sv_cache_fini(&layers); /* free them before python and table */
+	}
+	rc_sv_cache_fini(&layers);
 	if (failed || ir->diags->errors) {
 		rc_artifacts_abort(&out);
 		print_diags(ir->diags, o);

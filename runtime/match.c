@@ -92,18 +92,16 @@ static int path_is_normal(const char *p, size_t len, unsigned policy)
 		return 0;
 	if (len > 1 && p[len - 1] == '/' && !(policy & RD_POLICY_TRAILING_STRICT))
 		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
-		if (c == '%')
+	if (memchr(p, '%', len))
+		return 0;
+	const char *end = p + len;
+	for (const char *s = p; (s = memchr(s, '/', (size_t)(end - s))) != NULL && s + 1 < end; s++) {
+		char n = s[1];
+		if (n == '/')
 			return 0;
-		if (c == '/' && i + 1 < len) {
-			char n = p[i + 1];
-			if (n == '/')
-				return 0;
-			if (n == '.' && (i + 2 == len || p[i + 2] == '/' ||
-			                 (p[i + 2] == '.' && (i + 3 == len || p[i + 3] == '/'))))
-				return 0;
-		}
+		if (n == '.' && (s + 2 == end || s[2] == '/' ||
+		                 (s[2] == '.' && (s + 3 == end || s[3] == '/'))))
+			return 0;
 	}
 	return 1;
 }
@@ -260,6 +258,18 @@ static size_t encode_keeping_escapes(const char *s, size_t len, int keep_qmark,
                                      char *out, size_t cap, size_t o)
 {
 	for (size_t i = 0; i < len; i++) {
+		/* a run of bytes kept as they are: copied (or counted) at once */
+		size_t j = i;
+		while (j < len && (is_unreserved_or_sub((unsigned char)s[j]) || (keep_qmark && s[j] == '?')))
+			j++;
+		if (j > i) {
+			if (o < cap)
+				memcpy(out + o, s + i, j - i <= cap - o ? j - i : cap - o);
+			o += j - i;
+			i = j;
+			if (i == len)
+				break;
+		}
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%') {
 			if (i + 2 < len && hex_value((unsigned char)s[i + 1]) >= 0 &&

@@ -13,9 +13,10 @@ control byte, a space or a non-ASCII byte.
 
 Then: the helper scripts are the canonical prototype text, `--map-dir`
 names the deployed files, a rule with more than 9 captures and an exact
-rule whose map line passes 1000 bytes are `backend` errors on Apache and
+rule whose txt map line passes 1000 bytes are `backend` errors on Apache and
 not on nginx, and an Apache map above the GDBM threshold
-is built and answers.
+is built and answers, also for exact rules whose key or target passes
+1000 bytes (a GDBM map has no line limit).
 
 The default host of a case's requests is the first name of its `set hosts`,
 else of its first host block, else `localhost`; `host=` on a request line
@@ -214,8 +215,9 @@ def check_too_many_captures(tmp):
     res = subprocess.run([common.redirc(), "compile", case, "--target", "nginx", "-o",
                           os.path.join(d, "ng")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     T.check(res.returncode == 0, "captures: nginx refused 10 captures: %s" % res.stderr.decode())
-    # an exact source whose Apache map line would pass mod_rewrite's
-    # 1024-byte line buffer: refused on Apache, fine on nginx
+    # an exact source whose Apache txt map line would pass mod_rewrite's
+    # 1024-byte line buffer: refused on Apache (below the GDBM threshold),
+    # fine on nginx
     case = os.path.join(d, "long.redir")
     with open(case, "w") as fh:
         fh.write("/%s -> /t\n" % ("Seg-" * 300))
@@ -261,8 +263,45 @@ def check_dbm(tmp):
         T.check(False, "dbm/apache: %s" % exc)
 
 
+def check_dbm_long(tmp):
+    """Above the GDBM threshold, exact rules with a key or a target of more
+    than 1000 bytes (a txt map refuses them) compile and Apache answers."""
+    d = os.path.join(tmp, "dbmlong")
+    os.makedirs(d)
+    case = os.path.join(d, "long.redir")
+    n = 10050
+    long_key = "/long/" + "".join("seg-%d/" % i for i in range(250))  # 1,896 bytes
+    long_target = "/to/" + "".join("part-%d/" % i for i in range(400)) + "?q=1"  # 3,498 bytes
+    with open(case, "w") as fh:
+        fh.write("set hosts www.example.com\n")
+        for i in range(n):
+            fh.write("/f/%d -> /g/%d\n" % (i, i))
+        fh.write("%s -> /short 308\n" % long_key)
+        fh.write("/short-src -> %s\n" % long_target)
+        fh.write("%sx -> %s 302\n" % (long_key, long_target))
+    base = os.path.join(d, "site")
+    res = compile_both(case, base)
+    T.check(res.returncode == 0 and os.path.exists(base + ".map.gdbm"),
+            "dbm-long: long exact rules refused above the GDBM threshold: %s"
+            % res.stderr.decode(errors="replace")[-500:])
+    if res.returncode != 0:
+        return
+    urls = [long_key, long_key + "?a=b", "/short-src", "/short-src?z=9", long_key + "x",
+            long_key + "x/", "/f/0", "/f/%d" % (n - 1)]
+    truths = explain_all(case, urls, "www.example.com")
+    T.check(all(t is not None for t in truths), "dbm-long: explain has no answer for %r" % (truths,))
+    try:
+        with Apache(os.path.join(d, "ap"), base + ".conf", ["www.example.com"], modules=["lua"]) as ap:
+            server_test_clean("dbm-long/apache", ap)
+            for u, t in zip(urls, truths):
+                compare("dbm-long/apache", u, "www.example.com", t,
+                        raw_request(ap.port, u.encode(), "www.example.com"))
+    except ServerError as exc:
+        T.check(False, "dbm-long/apache: %s" % exc)
+
+
 def main():
-    for binary in ("/usr/sbin/nginx", "/usr/sbin/apache2", "/usr/sbin/httxt2dbm",
+    for binary in ("/usr/sbin/nginx", "/usr/sbin/apache2",
                    "/usr/lib/nginx/modules/ngx_http_js_module.so",
                    "/usr/lib/apache2/modules/mod_lua.so"):
         T.check(os.path.exists(binary), "missing %s: run tools/bootstrap.sh" % binary)
@@ -276,6 +315,7 @@ def main():
         check_map_dir(tmp)
         check_too_many_captures(tmp)
         check_dbm(tmp)
+        check_dbm_long(tmp)
     finally:
         if os.environ.get("KEEP_TMP"):
             print("kept", tmp)
