@@ -181,6 +181,23 @@ def prepare(tmp):
             if b"@PROTO@" in data:
                 with open(p, "wb") as fh:
                     fh.write(data.replace(b"@PROTO@", proto.encode()))
+    # the insensitive helpers are the sensitive ones with their two settings
+    # flipped (case insensitive, trailing-slash strict): one copy in the tree
+    flips = {
+        "redir.js": [(b"var CASE_INSENSITIVE = false;        ", b"var CASE_INSENSITIVE = true;         "),
+                     (b"var TRAILING_SLASH_IGNORE = true;    ", b"var TRAILING_SLASH_IGNORE = false;   ")],
+        "redir.lua": [(b"local CASE_INSENSITIVE = false        ", b"local CASE_INSENSITIVE = true         "),
+                      (b"local TRAILING_SLASH_IGNORE = true    ", b"local TRAILING_SLASH_IGNORE = false   ")],
+    }
+    for name, pairs in flips.items():
+        with open(os.path.join(proto, "sensitive", name), "rb") as fh:
+            data = fh.read()
+        for old, new in pairs:
+            if old not in data:
+                raise SystemExit("prototype: setting line %r not found in sensitive/%s" % (old, name))
+            data = data.replace(old, new)
+        with open(os.path.join(proto, "insensitive", name), "wb") as fh:
+            fh.write(data)
     return proto
 
 
