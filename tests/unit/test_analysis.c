@@ -15,26 +15,7 @@
 #include "compiler/build.h"
 #include "compiler/checks.h"
 
-typedef struct fixture {
-	rc_diags diags;
-	rc_ir ir;
-} fixture;
-
-static fixture *load(const char *text)
-{
-	fixture *f = calloc(1, sizeof *f);
-	rc_diags_init(&f->diags);
-	rc_ir_init(&f->ir, &f->diags);
-	rc_load_text(&f->ir, "t.redir", text, strlen(text), 20261126);
-	return f;
-}
-
-static void release(fixture *f)
-{
-	rc_ir_fini(&f->ir);
-	rc_diags_fini(&f->diags);
-	free(f);
-}
+#include "ir_fixture.h"
 
 static size_t count(const rc_diags *d, const char *name)
 {
