@@ -2,10 +2,11 @@
 # The README's second command: every test.
 #   1. `make check` in build/ (unit, golden, check corpus, end-to-end with
 #      real nginx, apache2, python3 and the table library);
-#   2. the unit tests again under valgrind (memory errors and leaks);
+#   2. the unit tests again under valgrind (memory errors and leaks), and
+#      the hostile inputs with every redirc run under valgrind;
 #   3. the whole suite again in build-asan/, built with ASan and UBSan (the
 #      end-to-end tests then run the instrumented redirc);
-#   4. `make fuzz-smoke`: each libFuzzer harness for FUZZ_SECONDS (20 s);
+#   4. `make fuzz-smoke`: each libFuzzer harness for FUZZ_SECONDS (60 s);
 #   5. `make distcheck`: the release tarball builds and passes its tests
 #      from a read-only source tree.
 # Exits non-zero when any test fails.
@@ -46,6 +47,21 @@ else
 	status=1
 fi
 
+echo "== hostile inputs under valgrind (build/)"
+# the hostile corpus again, every redirc run under valgrind: a memory error,
+# an uninitialised read or a leak fails the case (exit 99)
+if command -v valgrind >/dev/null 2>&1; then
+	# (libtool's execute mode swaps its wrapper script for the real binary)
+	if ! (cd build && HOSTILE_WRAPPER="$top/build/libtool --mode=execute valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+		HOSTILE_TIMEOUT=900 REDIRC="$top/build/redirc" \
+		top_srcdir="$top" "$top/tests/hostile/run.sh" >hostile-valgrind.log 2>&1); then
+		status=1
+		echo "---- hostile under valgrind"; grep -v '^ok:' build/hostile-valgrind.log | tail -n 60
+	else
+		tail -n 1 build/hostile-valgrind.log
+	fi
+fi
+
 echo "== every test under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
 mkdir -p build-asan
 if [ ! -f build-asan/Makefile ]; then
@@ -64,7 +80,7 @@ fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== fuzz smoke test (build/fuzz-build)"
-if ! make -C build fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-20}"; then
+if ! make -C build fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-60}"; then
 	status=1
 fi
 

@@ -10,7 +10,10 @@ and '\\t', or 0x7f) on stdout or stderr, in text or JSON layout.
 Cases that compile are also compiled with every target; a target that
 answers exactly "target 'T' is not yet available in this version" is
 skipped for now (and named), a target that refuses the input must do so
-with exit 1 and a named diagnostic; python output must pass py_compile.
+with exit 1 and a named diagnostic.  Every artifact produced must pass its
+consumer's own check: `nginx -t` and `apache2 -t` (with a config of their
+own in the temporary directory, no warning allowed; nothing is started)
+and `python3 -m py_compile`.
 
 Inputs are generated into a temporary directory at test time (the large
 ones, include chains, FIFOs, symlink loops); regression inputs found by the
@@ -22,6 +25,7 @@ The closing line is `hostile: N passed, M failed`.
 """
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -29,8 +33,15 @@ import tempfile
 REDIRC = os.environ["REDIRC"]
 TOP = os.environ.get("top_srcdir") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+from servers import Apache, Nginx, ServerError, free_port  # noqa: E402
 TARGETS = ["nginx", "apache", "python", "table"]
-TIMEOUT = 20
+# HOSTILE_WRAPPER runs redirc under a tool, e.g. "valgrind -q
+# --error-exitcode=99 ..." (tests/run-all.sh does); its exit status 99 means
+# the tool found a memory error or a leak.  HOSTILE_TIMEOUT scales with it.
+WRAPPER = shlex.split(os.environ.get("HOSTILE_WRAPPER", ""))
+WRAPPER_ERROR = 99
+TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "20"))
 NOT_YET = "is not yet available in this version"
 
 passed = 0
@@ -45,7 +56,7 @@ def control_bytes(data):
 def run(args, cwd):
     """Run redirc under `timeout`; returns (status, stdout, stderr, problem)."""
     try:
-        p = subprocess.run(["timeout", "-k", "5", str(TIMEOUT), REDIRC] + args, cwd=cwd,
+        p = subprocess.run(["timeout", "-k", "5", str(TIMEOUT)] + WRAPPER + [REDIRC] + args, cwd=cwd,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=TIMEOUT + 15)
     except subprocess.TimeoutExpired:
@@ -53,6 +64,9 @@ def run(args, cwd):
     problem = None
     if p.returncode == 124 or p.returncode == 137:
         problem = "hung (killed by timeout %d s)" % TIMEOUT
+    elif WRAPPER and p.returncode == WRAPPER_ERROR:
+        problem = "%s found a memory error or a leak: %s" % (
+            WRAPPER[0], p.stderr.decode("utf-8", "replace")[-1500:])
     elif p.returncode < 0:
         problem = "killed by signal %d" % -p.returncode
     elif p.returncode > 2:
@@ -155,6 +169,10 @@ def check_case(case, root):
                 t, st, err.decode("utf-8", "replace")[:300]))
             continue
         notes.append("%s: ok" % t)
+        if t in ("nginx", "apache"):
+            problem = server_config_test(t, base, os.path.join(d, "srv-" + t))
+            if problem:
+                errors.append("compile --target %s: %s" % (t, problem))
         if t == "python":
             p = subprocess.run([sys.executable, "-m", "py_compile", base + ".py"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -162,6 +180,28 @@ def check_case(case, root):
                 errors.append("python output fails py_compile: %s" %
                               p.stdout.decode("utf-8", "replace")[:300])
     return errors, detail + "; " + ", ".join(notes)
+
+
+def server_config_test(target, base, srvdir):
+    """`nginx -t` or `apache2 -t` on the artifacts, in a config of their own
+    under srvdir (tests/e2e/servers.py; nothing is started).  Returns None
+    when the test passes without a warning, else what went wrong."""
+    if target == "nginx":
+        srv = Nginx(srvdir, base + ".http.conf", base + ".server.conf", ["www.example.com"],
+                    modules=["ngx_http_js_module"], port=free_port())
+    else:
+        srv = Apache(srvdir, base + ".conf", ["www.example.com"], modules=["lua"],
+                     port=free_port())
+    os.makedirs(srvdir)
+    srv.write_config()
+    try:
+        out = srv.check_config()
+    except ServerError as exc:
+        return str(exc)[-600:]
+    bad = [ln for ln in out.splitlines() if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln]
+    if bad:
+        return "%s config test warns: %s" % (srv.name, " | ".join(bad)[:600])
+    return None
 
 
 # ---- the cases ------------------------------------------------------------
