@@ -21,8 +21,8 @@ TARGETS = ["nginx", "apache", "python", "table"]
 EXAMPLE = os.path.join(common.TOP, "examples", "site.redir")
 
 
-def compile_all(src, base, env=None, preexec=None):
-    cmd = [common.redirc(), "compile", src, "-o", base]
+def compile_all(src, base, env=None, preexec=None, extra=()):
+    cmd = [common.redirc(), "compile", src, "-o", base] + list(extra)
     for t in TARGETS:
         cmd += ["--target", t]
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -64,6 +64,15 @@ def main():
         second = snapshot(out)
         t.check(first == second, "artifacts differ between two compiles: %s" %
                 [k for k in first if first.get(k) != second.get(k)])
+        # and on another day: after the example's `expires 2027-03-01` the
+        # rule draws an `expired` warning, and the artifacts stay the same
+        r = compile_all(src, base, extra=["--today", "2028-01-01"])
+        t.check(r.returncode == 0 and b"[expired]" in r.stderr,
+                "a compile in 2028 should warn [expired] and succeed: %d %s" % (
+                    r.returncode, r.stderr.decode(errors="replace")[-300:]))
+        third = snapshot(out)
+        t.check(first == third, "artifacts differ on another day: %s" %
+                [k for k in first if first.get(k) != third.get(k)])
 
         # 2. an input error: nothing written, nothing left behind
         bad = os.path.join(work, "bad.redir")
