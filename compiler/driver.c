@@ -68,6 +68,15 @@ static void usage(FILE *out)
 	    out);
 }
 
+static int is_command(const char *c)
+{
+	static const char *const commands[] = { "check", "test", "explain", "compile", "lookup" };
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(c, commands[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fputs("redirc: error: ", stderr);
@@ -172,6 +181,9 @@ static int parse_args(int argc, char **argv, options *o, rc_diags *d)
 	}
 	if (!o->command)
 		return usage_error("%s", "no command given");
+	if (!is_command(o->command))
+		return usage_error("unknown command '%s', expected check, test, explain, compile or lookup",
+		                   o->command);
 	if (!o->file)
 		return usage_error("command '%s' needs a FILE", o->command);
 	return 0;
@@ -316,12 +328,6 @@ int main(int argc, char **argv)
 		st = rc_cmd_lookup(o.file, o.urls, o.nurls, o.host);
 		rc_diags_fini(&diags);
 		return st;
-	}
-	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "test") != 0 &&
-	    strcmp(cmd, "explain") != 0 && strcmp(cmd, "compile") != 0) {
-		rc_diags_fini(&diags);
-		return usage_error("unknown command '%s', expected check, test, explain, compile or lookup",
-		                   cmd);
 	}
 	if (strcmp(cmd, "explain") == 0 && o.nurls == 0) {
 		rc_diags_fini(&diags);

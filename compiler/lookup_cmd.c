@@ -15,6 +15,24 @@
 
 int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host);
 
+/* What the operator can do about a table the reader refused. */
+static const char *open_hint(int code)
+{
+	switch (code) {
+	case RD_E_IO:
+		return "expected a readable .redirdb file; a retry will not help until the path is fixed";
+	case RD_E_NOMEM:
+		return "a retry may help once memory is free";
+	case RD_E_VERSION:
+	case RD_E_ENDIAN:
+		return "expected a table written by this version of 'redirc compile --target table' "
+		       "on a machine of the same byte order; recompile it here, a retry will not help";
+	default:
+		return "expected a table written by 'redirc compile --target table'; recompile it, "
+		       "a retry will not help";
+	}
+}
+
 int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host)
 {
 	if (nurls == 0) {
@@ -25,7 +43,7 @@ int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const c
 	rd_table *t;
 	rd_error err;
 	if (rd_table_open(table, &t, &err) != RD_OK || rd_table_verify(t, &err) != RD_OK) {
-		fprintf(stderr, "redirc: error: %s\n", err.message);
+		fprintf(stderr, "redirc: error: %s; %s\n", err.message, open_hint(err.code));
 		rd_table_close(t);
 		return 2;
 	}
@@ -40,7 +58,8 @@ int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const c
 		size_t qlen;
 		const char *why;
 		if (rc_url_split(&a, url, strlen(url), &uhost, &path, &query, &qlen, &why) != 0) {
-			fprintf(stderr, "redirc: error: invalid URL '%s': %s\n", url, why);
+			fprintf(stderr, "redirc: error: invalid URL '%s': %s (a retry will not help)\n", url,
+			        why);
 			st = 2;
 			break;
 		}
@@ -53,8 +72,8 @@ int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const c
 			buf = rc_xrealloc(buf, cap);
 		}
 		if (r < 0) {
-			fprintf(stderr, "redirc: error: %s: %s while answering '%s'\n", table,
-			        rd_strerror(r), url);
+			fprintf(stderr, "redirc: error: %s: %s while answering '%s'; %s\n", table,
+			        rd_strerror(r), url, open_hint(r));
 			st = 2;
 		} else if (r == 0) {
 			printf("%s\tpass\n", url);
@@ -62,8 +81,8 @@ int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const c
 			/* the source line: from the cold metadata, only now */
 			rd_rule_info info;
 			if (rd_table_rule_info(t, res.rule_id, &info) != RD_OK) {
-				fprintf(stderr, "redirc: error: %s: %s while answering '%s'\n", table,
-				        rd_strerror(RD_E_CORRUPT), url);
+				fprintf(stderr, "redirc: error: %s: %s while answering '%s'; %s\n", table,
+				        rd_strerror(RD_E_CORRUPT), url, open_hint(RD_E_CORRUPT));
 				st = 2;
 				break;
 			}
