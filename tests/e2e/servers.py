@@ -47,6 +47,13 @@ PASS_BODY = "pass\n"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
+def config_warnings(output):
+    """The lines of a config test's output (`nginx -t`, `apache2 -t`) that
+    warn or fail: a clean artifact has none."""
+    return [ln for ln in output.splitlines()
+            if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln]
+
+
 class ServerError(RuntimeError):
     """The server failed its config test or did not come up."""
 

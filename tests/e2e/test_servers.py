@@ -34,7 +34,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import common  # noqa: E402
-from servers import Apache, Nginx, ServerError, raw_request  # noqa: E402
+from servers import Apache, Nginx, ServerError, config_warnings, raw_request  # noqa: E402
 
 T = common.Tally("servers-e2e")
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -116,7 +116,7 @@ def compare(label, url, host, truth, got):
 
 def server_test_clean(label, server):
     out = getattr(server, "test_output", "")
-    bad = [ln for ln in out.splitlines() if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln]
+    bad = config_warnings(out)
     T.check(not bad, "%s: config test is not clean: %s" % (label, "\n".join(bad)))
 
 

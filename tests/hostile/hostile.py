@@ -34,7 +34,7 @@ REDIRC = os.environ["REDIRC"]
 TOP = os.environ.get("top_srcdir") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
-from servers import Apache, Nginx, ServerError, free_port  # noqa: E402
+from servers import Apache, Nginx, ServerError, config_warnings, free_port  # noqa: E402
 TARGETS = ["nginx", "apache", "python", "table"]
 # HOSTILE_WRAPPER runs redirc under a tool, e.g. "valgrind -q
 # --error-exitcode=99 ..." (tests/run-all.sh does); its exit status 99 means
@@ -198,7 +198,7 @@ def server_config_test(target, base, srvdir):
         out = srv.check_config()
     except ServerError as exc:
         return str(exc)[-600:]
-    bad = [ln for ln in out.splitlines() if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln]
+    bad = config_warnings(out)
     if bad:
         return "%s config test warns: %s" % (srv.name, " | ".join(bad)[:600])
     return None
