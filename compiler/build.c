@@ -842,6 +842,14 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 	}
 	if (trailing && b->ir->settings.trailing_strict == 0)
 		trailing = 0;
+	/* the placeholders that the dot segments left, in order: they are the
+	 * captures.  A `:name` removed by a `..` after it binds nothing. */
+	uint32_t kept = 0;
+	for (size_t k = 0; k < nout; k++)
+		if (out[k].param)
+			names[kept++] = (char *)out[k].text;
+	nparams = kept;
+	is_pattern = splat || kept > 0;
 	/* rebuild as tokens: literal runs joined with '/' */
 	rc_buf lit;
 	rc_buf_init(&lit);
@@ -891,6 +899,15 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 }
 
 /* ---- targets --------------------------------------------------------- */
+
+/* Whether `src` (a source as written) has the whole segment w[0..n). */
+static int written_segment(const char *src, const char *w, size_t n)
+{
+	for (const char *p = src; (p = strchr(p, '/')) != NULL; p++)
+		if (strncmp(p + 1, w, n) == 0 && (p[n + 1] == '/' || p[n + 1] == '\0' || p[n + 1] == '*'))
+			return 1;
+	return 0;
+}
 
 /* `s` points into a NUL-terminated token text. */
 static void ttok_lit(rc_arena *A, rc_vec *v, const char *s, size_t n, enum rd_url_part part)
@@ -1043,9 +1060,11 @@ static int build_target(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *o
 					l.col += (uint32_t)k;
 					l.len = (uint32_t)(nend - k);
 					rc_diag_add(D(b), RC_SEV_ERROR, "unbound", l,
-					            "target uses placeholder ':%.*s' that source '%s' does not bind, "
+					            "target uses placeholder ':%.*s' that source '%s' does not bind%s, "
 					            "expected one of the source's placeholders (write %%3A for a literal ':')",
-					            (int)(nend - k - 1), s + k + 1, r->source_text);
+					            (int)(nend - k - 1), s + k + 1, r->source_text,
+					            written_segment(r->source_text, s + k, nend - k)
+					                ? " (a '..' after it removes that segment)" : "");
 					ok = 0;
 				} else {
 					out->param_mask |= 1u << capture;
