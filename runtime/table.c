@@ -583,9 +583,10 @@ static int pindex_bucket(const rd_table *t, const rdb_pindex_head *ph, const cha
 
 #define MAX_TOKS RDB_MAX_TOKS
 
-/* Try pattern `pi` on the normalized path; 1 match, 0 not, -1 corrupt. */
+/* Try pattern `pi` on the normalized path; 1 match, 0 not, -1 corrupt.
+ * *bound gets bit i for each capture i the pattern binds. */
 static int pattern_try(const rd_table *t, const rdb_pattern *p, const char *norm, size_t nlen,
-                       const char *host, rd_span *caps)
+                       const char *host, rd_span *caps, uint32_t *bound)
 {
 	int adm = hostset_admits(t, p->hostset, host);
 	if (adm <= 0)
@@ -599,6 +600,8 @@ static int pattern_try(const rd_table *t, const rdb_pattern *p, const char *norm
 		memcpy(&tk, t->sec[RDB_SEC_PTOKS] + sizeof(rdb_tok) * ((size_t)p->ptok + i), sizeof tk);
 		if (tk.capture >= RD_MAX_CAPTURES)
 			return -1;
+		if (tk.kind == RD_PTOK_PARAM || tk.kind == RD_PTOK_SPLAT)
+			*bound |= 1u << tk.capture;
 		toks[i].kind = tk.kind;
 		toks[i].capture = tk.capture;
 		toks[i].len = tk.len;
@@ -701,6 +704,7 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 
 	/* the first pattern, in file order, before `best` */
 	rd_span caps[RD_MAX_CAPTURES];
+	uint32_t win_bound = 0; /* the captures the winning pattern binds */
 	const rdb_pattern *win = NULL;
 	rdb_pattern pbuf;
 	/* patterns are in file order: when the first comes after the exact
@@ -749,7 +753,8 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 				return RD_E_CORRUPT;
 			if (pbuf.rule >= best)
 				break; /* patterns are in file order: none later can win */
-			int r = pattern_try(t, &pbuf, norm, nlen, hc, caps);
+			win_bound = 0;
+			int r = pattern_try(t, &pbuf, norm, nlen, hc, caps, &win_bound);
 			if (r < 0)
 				return RD_E_CORRUPT;
 			if (r) {
@@ -773,6 +778,10 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 			rdb_tok tk;
 			memcpy(&tk, t->sec[RDB_SEC_TTOKS] + sizeof(rdb_tok) * ((size_t)win->ttok + i), sizeof tk);
 			if (tk.capture >= RD_MAX_CAPTURES)
+				return RD_E_CORRUPT;
+			/* a target may only use what its pattern captured */
+			if ((tk.kind == RD_TTOK_CAP_PATH || tk.kind == RD_TTOK_CAP_QUERY) &&
+			    !(win_bound & (1u << tk.capture)))
 				return RD_E_CORRUPT;
 			ttoks[i].kind = tk.kind;
 			ttoks[i].capture = tk.capture;

@@ -397,6 +397,48 @@ static void test_control_byte_in_location(void **state)
 	release(f);
 }
 
+/* A target token naming a capture its pattern does not bind (a corrupt
+ * record whose checksum was repaired) is refused, never read from stray
+ * span memory. */
+static void test_target_capture_not_bound(void **state)
+{
+	(void)state;
+	fixture *f = build("/a/:x -> /b/:x\n");
+	rdb_header h;
+	memcpy(&h, f->image.data, sizeof h);
+	const rdb_section_ref *tt = &h.sec[RDB_SEC_TTOKS];
+	size_t n = (size_t)(tt->size / sizeof(rdb_tok)), caps = 0;
+	char *copy = malloc(f->image.len);
+	memcpy(copy, f->image.data, f->image.len);
+	for (size_t i = 0; i < n; i++) {
+		rdb_tok tk;
+		memcpy(&tk, copy + tt->off + i * sizeof tk, sizeof tk);
+		if (tk.kind == RD_TTOK_CAP_PATH) {
+			assert_int_equal(tk.capture, 0);
+			tk.capture = 1; /* the pattern binds capture 0 only */
+			memcpy(copy + tt->off + i * sizeof tk, &tk, sizeof tk);
+			caps++;
+		}
+	}
+	assert_int_equal(caps, 1);
+	char path[160];
+	snprintf(path, sizeof path, "%s/cap.redirdb", tmpdir);
+	write_file(path, copy, f->image.len);
+	free(copy);
+	rd_table *t;
+	rd_error err;
+	assert_int_equal(rd_table_open(path, &t, &err), RD_OK);
+	char buf[256];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(t, NULL, "/a/q", 4, NULL, 0, &res, buf, sizeof buf),
+	                 RD_E_CORRUPT);
+	/* the untouched table answers the same request */
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/a/q", 4, NULL, 0, &res, buf, sizeof buf), 301);
+	assert_string_equal(buf, "/b/q");
+	rd_table_close(t);
+	release(f);
+}
+
 static void test_byte_flips(void **state)
 {
 	(void)state;
@@ -526,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_endian_version_magic),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_rule_info),
+		cmocka_unit_test(test_target_capture_not_bound),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
