@@ -40,8 +40,8 @@
  * a growing rule otherwise costs 256 hops of up to 4 KB paths per sample,
  * milliseconds per input under ASan and coverage, and the harness would
  * spend its time there instead of on new inputs. */
-#define HOP_LIMIT 40
-#define PATH_LIMIT 512
+#define HOP_LIMIT 24
+#define PATH_LIMIT 256
 #endif
 #define COVER_BUDGET 200000
 

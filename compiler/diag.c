@@ -284,7 +284,18 @@ static void print_source_line(const rc_diags *d, FILE *out, rc_loc loc)
 			}
 			continue;
 		}
-		fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, out);
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			fputc('?', out);
+			continue;
+		}
+		/* a run of printable ASCII (and tabs) at once */
+		size_t k = i;
+		while (k < shown && (unsigned char)p[start + k] < 0x80 &&
+		       ((unsigned char)p[start + k] >= 0x20 || p[start + k] == '\t') &&
+		       p[start + k] != 0x7f)
+			k++;
+		fwrite(p + start + i, 1, k - i, out);
+		i = k - 1;
 	}
 	if (start + shown < linelen)
 		fputs("...", out);
@@ -318,10 +329,25 @@ void rc_diags_print_text(const rc_diags *d, FILE *out, int color)
 		fprintf(out, "redirc: note: %zu more errors not shown (--max-errors)\n", d->dropped);
 }
 
+/* Printable ASCII but '"' and '\\': written as is, a run at a time. */
+static int json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
+	const unsigned char *end = (const unsigned char *)s + strlen(s);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (json_plain(*p)) {
+			const unsigned char *q = p;
+			while (q < end && json_plain(*q))
+				q++;
+			fwrite(p, 1, (size_t)(q - p), out);
+			p = q - 1;
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			fputs("\\\"", out);
@@ -337,7 +363,7 @@ static void json_string(FILE *out, const char *s)
 			break;
 		default:
 			if (*p >= 0x80) {
-				int l = rc_utf8_seq_len(p, strlen((const char *)p));
+				int l = rc_utf8_seq_len(p, (size_t)(end - p));
 				if (l > 0) {
 					fwrite(p, 1, (size_t)l, out);
 					p += l - 1;
