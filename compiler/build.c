@@ -904,7 +904,7 @@ static int build_source(rc_builder *b, rc_rule *r, const rc_tok *t)
 static int written_segment(const char *src, const char *w, size_t n)
 {
 	for (const char *p = src; (p = strchr(p, '/')) != NULL; p++)
-		if (strncmp(p + 1, w, n) == 0 && (p[n + 1] == '/' || p[n + 1] == '\0' || p[n + 1] == '*'))
+		if (strncmp(p + 1, w, n) == 0 && (p[n + 1] == '/' || p[n + 1] == '\0'))
 			return 1;
 	return 0;
 }
