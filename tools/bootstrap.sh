@@ -34,7 +34,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		$SUDO chmod +x /usr/sbin/policy-rc.d
 		made_policy=1
 	fi
-	cleanup() { [ "$made_policy" = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d; }
+	# (an if, not `[ ] &&`: under set -e a false test as the last command of
+	# cleanup would end the script when a policy-rc.d was already there)
+	cleanup() { if [ "$made_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi; }
 	trap cleanup EXIT
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
