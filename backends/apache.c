@@ -8,15 +8,15 @@
  * file, written with libgdbm, above AP_DBM_THRESHOLD entries) and
  * BASE.lua (the mod_lua helper).  Every string goes through quote.h.
  */
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <errno.h>
 #include <gdbm.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "quote.h"
-#include "servers.h"
+#include "backends/quote.h"
+#include "backends/servers.h"
 
 /* Above this many map entries the map is a GDBM file: mod_rewrite scans a
  * txt map linearly for every new key (28-250 ms per lookup at 200k-1M

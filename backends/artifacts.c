@@ -2,7 +2,7 @@
  * artifacts.c - write every artifact to a temporary file beside its final
  * path, and rename them all into place only when every target succeeded.
  */
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "../compiler/ir.h"
+#include "compiler/ir.h"
 
 typedef struct rc_artifact {
 	char *final_path;

@@ -1,7 +1,7 @@
 /*
  * backends.c - the registry of targets.
  */
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <string.h>
 

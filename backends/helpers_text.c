@@ -6,7 +6,7 @@
  * write a header and the two setting lines before it.  tests/e2e/
  * test_servers.py checks that the emitted text still equals those files.
  */
-#include "servers.h"
+#include "backends/servers.h"
 
 const char rc_sv_njs_fixed[] =
 	"// ---- fixed part (emit verbatim) ------------------------------------------\n"

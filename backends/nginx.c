@@ -8,13 +8,13 @@
  * helper: normalizes the raw request target and computes the ASCII-only
  * key and subject variables).  Every string goes through quote.h.
  */
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "quote.h"
-#include "servers.h"
+#include "backends/quote.h"
+#include "backends/servers.h"
 
 /* nginx reads one configuration token into a 4096-byte buffer
  * (NGX_CONF_BUFFER): a longer quoted string fails `nginx -t` with "too long

@@ -18,8 +18,8 @@
  * The runtime lines below (py_runtime) are kept as Python source, one line
  * per string, so that they read as Python.
  */
-#include "backend.h"
-#include "python.h"
+#include "backends/backend.h"
+#include "backends/python.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "../compiler/util.h"
+#include "compiler/util.h"
 
 /* Append `s` (n bytes, any bytes) to `b` as a Python bytes literal b"...":
  * printable ASCII is kept, except '"', '\'' and '\\', which are written as

@@ -1,7 +1,7 @@
 /*
  * quote.c - the quoting functions of the server targets (see quote.h).
  */
-#include "quote.h"
+#include "backends/quote.h"
 
 #include <string.h>
 

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "../compiler/util.h"
+#include "compiler/util.h"
 
 /* nginx: the inside of a double-quoted configuration string (the caller
  * writes the quotes, so that several pieces can form one string).

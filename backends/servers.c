@@ -2,12 +2,12 @@
  * servers.c - the parts of the server targets that do not depend on the
  * server: encodings, exact layers in file order, pattern regexes.
  */
-#include "servers.h"
+#include "backends/servers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "quote.h"
+#include "backends/quote.h"
 
 /* ---- encodings (design section 2) ------------------------------------ */
 

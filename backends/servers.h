@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "../compiler/ir.h"
+#include "compiler/ir.h"
 
 /* The fixed parts of BASE.js (njs) and BASE.lua (mod_lua): helpers_text.c. */
 extern const char rc_sv_njs_fixed[];

@@ -13,14 +13,14 @@
  * Output is deterministic: the only randomness, cmph's seeds, comes from
  * rand() seeded here with fixed values.
  */
-#include "backend.h"
-#include "table_build.h"
+#include "backends/backend.h"
+#include "backends/table_build.h"
 
 #include <cmph.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/table_format.h"
+#include "runtime/table_format.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 

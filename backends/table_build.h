@@ -5,7 +5,7 @@
 #ifndef RC_TABLE_BUILD_H
 #define RC_TABLE_BUILD_H
 
-#include "../compiler/ir.h"
+#include "compiler/ir.h"
 
 /* Lay out the whole file for a checked IR into `file` (reset first).
  * 0, or -1 after queueing a `backend` diagnostic on ir->diags. */

@@ -23,7 +23,7 @@ mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT INT TERM
 
 python3 "$here/gen-table-rules.py" "$work/rules.redir" "$work/keys.txt" "$nexact" "$npat"
-${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$src/runtime" -o "$work/table-bench" \
+${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$src" -o "$work/table-bench" \
 	"$here/table-bench.c" "$build/.libs/libredir.so" -Wl,-rpath,"$build/.libs" -lcmph
 
 echo "rules: $nexact exact + $npat patterns ($(wc -c < "$work/rules.redir") bytes of source)"

@@ -28,8 +28,8 @@
  * cost (median of empty timings) subtracted, and the median (and p99) of a
  * round reported; the mean of an untimed loop is printed as a cross-check.
  */
-#include "redir.h"
-#include "table_format.h"
+#include "runtime/redir.h"
+#include "runtime/table_format.h"
 
 #include <cmph.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * unserved hosts, duplicate, shadowed, loop, unbounded, chain; and
  * --flatten.
  *
- * Pipeline: build the index (analysis_index.c), then
+ * Pipeline: build the index (rule_index.c), then
  *   1. open-redirect: absolute targets on hosts neither served nor allowed;
  *   2. duplicate and shadowed, rule by rule in file order.  An exact rule is
  *      shadowed when, for every host it applies to, an earlier rule answers
@@ -26,8 +26,9 @@
  * for ever, whether the query stays the same (`query keep`: /a?x -> /b?x ->
  * /a?x) or grows (a target with its own query appends it on every round).
  */
-#include "checks.h"
-#include "analysis.h"
+#include "compiler/analysis.h"
+
+#include "compiler/rule_index.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,8 @@
  * checks.c - policy checks (expired, require owner/note/expect) and the
  * expectations; the rule-set analysis lives in analysis.c.
  */
-#include "checks.h"
+#include "compiler/analysis.h"
+#include "compiler/checks.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,23 +7,15 @@
 #ifndef RC_CHECKS_H
 #define RC_CHECKS_H
 
-#include "ir.h"
+#include "compiler/ir.h"
 
 typedef struct rc_check_opts {
 	int today;        /* YYYYMMDD, for `expired` */
 	int run_expects;  /* `test` and `compile` evaluate expect lines */
 } rc_check_opts;
 
-/* Run every check: rule-set analysis (analysis.c), policies, expectations. */
+/* Run every check: rule-set analysis (analysis.h), policies, expectations. */
 void rc_check_all(rc_ir *ir, const rc_check_opts *opts);
-
-/* Duplicate, shadowed, loop, unbounded, chain, open-redirect through
- * served hosts (analysis.c). */
-void rc_check_analysis(rc_ir *ir);
-
-/* --flatten: rewrite exact rules' targets to their final destination
- * (analysis.c).  Returns the number of rules rewritten. */
-size_t rc_flatten(rc_ir *ir);
 
 /* Evaluate one expectation; returns 1 when it holds.  `actual` gets a
  * heap string describing the actual response (caller frees). */

@@ -1,7 +1,7 @@
 /*
  * diag.c - queue, filter and print diagnostics (GCC layout and JSON).
  */
-#include "diag.h"
+#include "compiler/diag.h"
 
 #include <stdlib.h>
 #include <string.h>

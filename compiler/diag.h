@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "util.h"
+#include "compiler/util.h"
 
 /* A place in a source file: 1-based line and byte column, and the span
  * length in bytes (0 = a point). */

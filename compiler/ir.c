@@ -2,7 +2,7 @@
  * ir.c - the IR's lifetime, host lookups and the request interpreter that
  * wraps the runtime matcher.
  */
-#include "ir.h"
+#include "compiler/ir.h"
 
 #include <stdlib.h>
 #include <string.h>

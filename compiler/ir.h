@@ -15,9 +15,9 @@
 
 #include <stdint.h>
 
-#include "diag.h"
-#include "util.h"
-#include "../runtime/redir_match.h"
+#include "compiler/diag.h"
+#include "compiler/util.h"
+#include "runtime/match.h"
 
 /* `set require …` bits */
 #define RC_REQUIRE_OWNER  0x1u

@@ -1,7 +1,7 @@
 /*
  * util.c - arena, arrays and string buffers (see util.h).
  */
-#include "util.h"
+#include "compiler/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 # Compiles the project's library sources with clang and ASan+UBSan (plus
 # fuzzer coverage), generates the parser and scanner with bison and flex into
 # OUTDIR/grammar (never into the source tree), and links OUTDIR/fuzz_parse,
-# OUTDIR/fuzz_match and, once runtime/table.c exists, OUTDIR/fuzz_table.
+# OUTDIR/fuzz_match and OUTDIR/fuzz_table.
 # Needs clang 14 with libclang-rt-14-dev (installed by tools/bootstrap.sh).
 set -eu
 
@@ -23,7 +23,7 @@ out=$(cd "$out" && pwd)
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 BASE="-std=c11 -g -O1 -D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -DRD_FUZZING=1 \
- -I$src -I$src/runtime -I$out -I$out/grammar"
+ -I$src -I$out"
 # Project sources: gcc's -Werror build gates their warnings; here clang's
 # warnings are shown but do not stop the fuzz build.  The harnesses
 # themselves build with -Werror.
@@ -41,13 +41,14 @@ if [ ! -f "$out/grammar/scanner.c" ] || [ "$src/grammar/scanner.l" -nt "$out/gra
 	"$FLEX" --header-file="$out/grammar/scanner.h" -o "$out/grammar/scanner.c" "$src/grammar/scanner.l"
 fi
 
-# 2. the library: every compiler, backend and runtime source but the driver,
+# 2. the library: every grammar, compiler, backend and runtime source (the
+# command line, cli/, is not part of it),
 # as an archive, so each harness links only the objects it needs
 objs=""
 compile() { # compile SRC OBJ FLAGS...
 	s=$1 o=$2
 	shift 2
-	if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$src/compiler" "$src/runtime" "$src/backends" -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
+	if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$src/grammar" "$src/compiler" "$src/runtime" "$src/backends" -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
 		# shellcheck disable=SC2086
 		$CC $BASE $SAN -fsanitize=fuzzer-no-link "$@" -c "$s" -o "$o"
 	fi
@@ -55,9 +56,8 @@ compile() { # compile SRC OBJ FLAGS...
 compile "$out/grammar/parser.c" "$out/obj/grammar_parser.o" -w
 compile "$out/grammar/scanner.c" "$out/obj/grammar_scanner.o" -w
 objs="$out/obj/grammar_parser.o $out/obj/grammar_scanner.o"
-for s in "$src"/compiler/*.c "$src"/backends/*.c "$src"/runtime/*.c; do
+for s in "$src"/grammar/*.c "$src"/compiler/*.c "$src"/backends/*.c "$src"/runtime/*.c; do
 	[ -f "$s" ] || continue
-	case "$s" in */compiler/driver.c) continue ;; esac
 	d=$(basename "$(dirname "$s")")
 	o="$out/obj/${d}_$(basename "$s" .c).o"
 	# shellcheck disable=SC2086
@@ -69,13 +69,7 @@ rm -f "$out/libfuzztarget.a"
 ar rcs "$out/libfuzztarget.a" $objs
 
 # 3. the harnesses
-harnesses="fuzz_parse fuzz_match"
-# fuzz_table: only once the table reader exists (runtime/table.c with
-# rd_table_open in runtime/redir.h)
-if [ -f "$src/runtime/table.c" ] && [ -f "$src/runtime/redir.h" ] &&
-   grep -q 'rd_table_open' "$src/runtime/redir.h" && [ -f "$src/fuzz/fuzz_table.c" ]; then
-	harnesses="$harnesses fuzz_table"
-fi
+harnesses="fuzz_parse fuzz_match fuzz_table"
 for h in $harnesses; do
 	# shellcheck disable=SC2086
 	$CC $BASE $SAN -fsanitize=fuzzer $HARN_WARN "$src/fuzz/$h.c" "$out/libfuzztarget.a" \

@@ -1,6 +1,6 @@
 /*
  * fuzz_match.c - libFuzzer harness for the runtime matcher
- * (runtime/redir_match.h): normalize, match, build the Location.
+ * (runtime/match.h): normalize, match, build the Location.
  *
  * The input is split on '\n' into
  *
@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/redir_match.h"
+#include "runtime/match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,7 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compiler/build.h"
+#include "grammar/grammar.h"
+#include "compiler/analysis.h"
 #include "compiler/checks.h"
 #include "compiler/ir.h"
 
@@ -176,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc_diags_init(&diags);
 	rc_ir ir;
 	rc_ir_init(&ir, &diags);
-	rc_load_text(&ir, name, text, size, TODAY);
+	rc_load_text(&ir, name, text, size);
 	rc_check_opts co = { TODAY, 1 };
 	rc_check_all(&ir, &co);
 	print_and_check(&diags);

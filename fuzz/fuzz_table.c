@@ -1,5 +1,5 @@
 /*
- * fuzz_table.c - libFuzzer harness for the table reader (runtime/table.c,
+ * fuzz_table.c - libFuzzer harness for the table reader (runtime/table_reader.c,
  * runtime/redir.h): the input is a .redirdb file.
  *
  * rd_table_open takes a path, so the input is written to a private temp

@@ -28,7 +28,7 @@
 %define api.prefix {rc_yy}
 
 %code requires {
-#include "../compiler/build.h"
+#include "grammar/actions.h"
 typedef void *yyscan_t;
 typedef struct rc_parse {
 	rc_builder *builder;
@@ -51,7 +51,7 @@ typedef struct rc_parse {
 }
 
 %code {
-#include "scanner.h"
+#include "grammar/scanner.h"
 static rc_loc to_loc(rc_parse *ctx, const RC_YYLTYPE *l)
 {
 	rc_loc loc;

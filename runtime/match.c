@@ -4,7 +4,7 @@
  * Used by the compiler (checks, explain, test) and by the table reader.
  * No function here allocates or keeps state.
  */
-#include "redir_match.h"
+#include "runtime/match.h"
 
 #include <string.h>
 

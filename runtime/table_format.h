@@ -1,6 +1,6 @@
 /*
  * table_format.h - the layout of a .redirdb file, shared by the writer
- * (backends/table.c) and the reader (runtime/table.c).  Not installed.
+ * (backends/table.c) and the reader (runtime/table_reader.c).  Not installed.
  * doc/redirdb-format.md describes the same layout in prose.
  *
  * All integers are in the writer's byte order; the byte-order mark tells a

@@ -8,7 +8,7 @@
  * `redirc explain` prints: URL<TAB>STATUS<TAB>LOCATION<TAB>FILE:LINE or
  * URL<TAB>pass.  Exit 2 when the table cannot be opened or verified.
  */
-#include "redir.h"
+#include "runtime/redir.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/build.h"
+#include "grammar/grammar.h"
 
 typedef struct fixture {
 	rc_diags diags;
@@ -20,7 +20,7 @@ static inline fixture *load(const char *text)
 	fixture *f = calloc(1, sizeof *f);
 	rc_diags_init(&f->diags);
 	rc_ir_init(&f->ir, &f->diags);
-	rc_load_text(&f->ir, "t.redir", text, strlen(text), 20261126);
+	rc_load_text(&f->ir, "t.redir", text, strlen(text));
 	return f;
 }
 

@@ -12,10 +12,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "compiler/build.h"
+#include "grammar/grammar.h"
+#include "compiler/analysis.h"
 #include "compiler/checks.h"
 
-#include "ir_fixture.h"
+#include "tests/unit/ir_fixture.h"
 
 static size_t count(const rc_diags *d, const char *name)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "redir_match.h"
+#include "runtime/match.h"
 
 static const char *norm(const char *raw, unsigned policy)
 {

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "compiler/build.h"
+#include "grammar/grammar.h"
 #include "compiler/checks.h"
 
-#include "ir_fixture.h"
+#include "tests/unit/ir_fixture.h"
 
 static const rc_diag *diag_at(fixture *f, size_t i)
 {
@@ -296,7 +296,7 @@ static void test_binary_garbage(void **state)
 	fixture *f = calloc(1, sizeof *f);
 	rc_diags_init(&f->diags);
 	rc_ir_init(&f->ir, &f->diags);
-	rc_load_text(&f->ir, "bin.redir", text, sizeof text - 1, 0);
+	rc_load_text(&f->ir, "bin.redir", text, sizeof text - 1);
 	assert_int_equal(f->diags.errors, 2);
 	expect_diag(f, 0, "syntax", 2, 1);
 	assert_non_null(strstr(diag_at(f, 0)->message, "UTF-8"));

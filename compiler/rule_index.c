@@ -3,7 +3,7 @@
  * comparing pairs of rules: exact sources in a hash table, patterns in a
  * segment trie, host scopes as canonical sets.  See analysis.h.
  */
-#include "analysis.h"
+#include "compiler/rule_index.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,11 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "build.h"
-#include "checks.h"
-#include "ir.h"
-#include "../backends/backend.h"
-#include "../backends/servers.h"
+#include "grammar/grammar.h"
+#include "compiler/analysis.h"
+#include "compiler/checks.h"
+#include "compiler/ir.h"
+#include "backends/backend.h"
+#include "backends/servers.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
@@ -200,7 +201,7 @@ static void print_diags(const rc_diags *d, const options *o)
 /* Load the file; 0, or an exit status. */
 static int load(rc_ir *ir, const options *o)
 {
-	if (rc_load_file(ir, o->file, o->today) != 0)
+	if (rc_load_file(ir, o->file) != 0)
 		return EXIT_USAGE;
 	return 0;
 }

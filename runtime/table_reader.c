@@ -1,6 +1,6 @@
 /*
  * table.c - the .redirdb reader: map a table, check its header, answer
- * requests with the matcher of redir_match.h.
+ * requests with the matcher of match.h.
  *
  * Layout: runtime/table_format.h and doc/redirdb-format.md.  Opening checks
  * the header and every section's bounds (O(1)); every offset read while
@@ -8,9 +8,9 @@
  * with the stored key, so a corrupt or foreign file can give a wrong answer
  * at worst, never a read outside the mapping.
  */
-#include "redir.h"
-#include "redir_match.h"
-#include "table_format.h"
+#include "runtime/redir.h"
+#include "runtime/match.h"
+#include "runtime/table_format.h"
 
 #include <cmph.h>
 #include <errno.h>

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
-#include "../runtime/redir.h"
+#include "compiler/ir.h"
+#include "runtime/redir.h"
 
 int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host);
 

@@ -1,15 +1,15 @@
 /*
- * build.h - the builder: what the parser calls, statement by statement, to
+ * actions.h - the builder: what the parser calls, statement by statement, to
  * fill the IR.  It validates every value at this boundary (settings, hosts,
  * sources, targets, statuses, dates) and queues diagnostics; it expands
  * includes in place by running a nested parse on a fresh scanner.
  *
  * Ownership: tokens and lists are arena memory of the IR being built.
  */
-#ifndef RC_BUILD_H
-#define RC_BUILD_H
+#ifndef RC_GRAMMAR_ACTIONS_H
+#define RC_GRAMMAR_ACTIONS_H
 
-#include "ir.h"
+#include "compiler/ir.h"
 
 /* A token as the scanner saw it. */
 typedef struct rc_tok {
@@ -43,18 +43,7 @@ typedef struct rc_attrlist {
 
 typedef struct rc_builder rc_builder;
 
-/* Include nesting deeper than this is an `include` error. */
-#define RC_MAX_INCLUDE_DEPTH 32
-
-/* Parse `path` (and its includes) into `ir`.  Returns 0, or -1 when the top
- * file cannot be read (an I/O failure, reported as a diagnostic). */
-int rc_load_file(rc_ir *ir, const char *path, int today);
-
-/* Parse an in-memory text as if it were the file `name` (tests, fuzzing). */
-int rc_load_text(rc_ir *ir, const char *name, const char *text, size_t len,
-                 int today);
-
-/* Called by the parser. */
+/* Called by the parser (builder.h has the state behind rc_builder). */
 rc_arena *rc_builder_arena(rc_builder *b);
 int32_t rc_builder_file(rc_builder *b);
 void rc_list_push(rc_builder *b, rc_toklist *l, const rc_tok *t);
@@ -64,6 +53,7 @@ void rc_attr_push(rc_builder *b, rc_attrlist *l, const rc_tok *key,
 void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
                       const rc_toklist *values);
 void rc_build_allow_host(rc_builder *b, const rc_tok *kw, const rc_toklist *names);
+/* load.c */
 void rc_build_include(rc_builder *b, const rc_tok *kw, const rc_tok *path);
 void rc_build_host_open(rc_builder *b, const rc_tok *kw, const rc_toklist *names);
 void rc_build_group_open(rc_builder *b, const rc_tok *kw, const rc_tok *label,
@@ -75,4 +65,4 @@ void rc_build_expect(rc_builder *b, const rc_tok *kw, const rc_tok *url,
                      const rc_tok *first, const rc_tok *second);
 void rc_build_syntax_error(rc_builder *b, rc_loc loc, const char *message);
 
-#endif /* RC_BUILD_H */
+#endif /* RC_GRAMMAR_ACTIONS_H */

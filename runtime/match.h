@@ -1,5 +1,5 @@
 /*
- * redir_match.h - the matching semantics of redirc, written once.
+ * match.h - the matching semantics of redirc, written once.
  *
  * Spec section 3: normalize a raw request path, match rules in file order
  * with host scopes, substitute captures into the target and encode the
