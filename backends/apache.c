@@ -453,4 +453,5 @@ const rc_backend rc_backend_apache = {
 	"apache",
 	"Apache httpd configuration: BASE.conf (<VirtualHost>), BASE.map.txt / BASE.map.gdbm, BASE.lua",
 	emit_apache,
+	1, /* uses the server layers */
 };

@@ -57,6 +57,8 @@ typedef struct rc_backend {
 	const char *name;
 	const char *description;
 	int (*emit)(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out);
+	int uses_server_layers; /* reads opts->sv_cache (servers.h): built once
+	                         * for every such target of one compile */
 } rc_backend;
 
 /* NULL-terminated registry (backends.c). */

@@ -323,4 +323,5 @@ const rc_backend rc_backend_nginx = {
 	"nginx",
 	"nginx configuration: BASE.http.conf (http{}), BASE.server.conf (server{}), BASE.js (njs)",
 	emit_nginx,
+	1, /* uses the server layers */
 };

@@ -932,4 +932,5 @@ const rc_backend rc_backend_python = {
 	"python",
 	"a Python 3.8+ module: lookup(), rule metadata and a WSGI middleware",
 	python_emit,
+	0,
 };

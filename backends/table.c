@@ -643,4 +643,5 @@ const rc_backend rc_backend_table = {
 	"table",
 	"binary .redirdb for the runtime library and `redirc lookup` (cmph minimal perfect hash)",
 	table_emit,
+	0,
 };

@@ -1,19 +1,27 @@
 /*
- * lookup_cmd.c - `redirc lookup TABLE URL... [--host H]`: the lines of
- * `redirc explain`, answered by the table reader (runtime/redir.h).
+ * lookup.c - `redirc lookup TABLE URL...|- [--host H] [--format json]`: the
+ * lines of `redirc explain`, answered by the table reader (runtime/redir.h).
  *
- * URL<TAB>STATUS<TAB>LOCATION<TAB>FILE:LINE, or URL<TAB>pass.  A table that
- * cannot be opened or fails its checksum is exit 2 with the reader's
- * specific message.
+ * URL<TAB>STATUS<TAB>LOCATION<TAB>FILE:LINE, or URL<TAB>pass (the URL as
+ * given, control bytes and spaces as %XX); --format json: one object per
+ * line, as explain writes them.  A table that cannot be opened or fails its
+ * checksum is exit 2 with the reader's specific message.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/ir.h"
+#include "cli/cli.h"
 #include "runtime/redir.h"
 
-int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host);
+enum { OPT_HOST = CLI_OPT_FIRST_OWN, OPT_FORMAT, OPT_HELP };
+
+static const struct option lookup_options[] = {
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
 
 /* What the operator can do about a table the reader refused. */
 static const char *open_hint(int code)
@@ -33,65 +41,121 @@ static const char *open_hint(int code)
 	}
 }
 
-int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host)
+typedef struct lookup_ctx {
+	const char *table_path;
+	rd_table *table;
+	const char *host;
+	int json;
+	char *buf;
+	size_t cap;
+	rc_arena arena;
+} lookup_ctx;
+
+static void put_json_or_null(const char *s)
 {
-	if (nurls == 0) {
-		fputs("redirc: error: lookup needs at least one URL (run 'redirc --help'; "
-		      "a retry will not help)\n", stderr);
-		return 2;
+	if (s)
+		cli_put_json(stdout, s);
+	else
+		fputs("null", stdout);
+}
+
+static int lookup_one(const char *url, void *arg)
+{
+	lookup_ctx *x = arg;
+	char *uhost, *path, *query;
+	size_t qlen;
+	const char *why;
+	if (rc_url_split(&x->arena, url, strlen(url), &uhost, &path, &query, &qlen, &why) != 0) {
+		fputs("redirc: error: lookup: invalid URL '", stderr);
+		cli_put_url(stderr, url);
+		fprintf(stderr, "': %s (a retry will not help)\n", why);
+		return EXIT_USAGE;
 	}
-	rd_table *t;
-	rd_error err;
-	if (rd_table_open(table, &t, &err) != RD_OK || rd_table_verify(t, &err) != RD_OK) {
-		fprintf(stderr, "redirc: error: %s; %s\n", err.message, open_hint(err.code));
-		rd_table_close(t);
-		return 2;
+	const char *h = uhost ? uhost : x->host;
+	rd_result res;
+	int r;
+	while ((r = rd_table_lookup(x->table, h, path, strlen(path), query, qlen, &res, x->buf, x->cap)) ==
+	       RD_E_BUFFER) {
+		x->cap = res.needed > 2 * x->cap ? res.needed : 2 * x->cap;
+		x->buf = rc_xrealloc(x->buf, x->cap);
 	}
-	rc_arena a;
-	rc_arena_init(&a);
-	size_t cap = 4096;
-	char *buf = rc_xmalloc(cap);
-	int st = 0;
-	for (int i = 0; i < nurls && st == 0; i++) {
-		const char *url = urls[i];
-		char *uhost, *path, *query;
-		size_t qlen;
-		const char *why;
-		if (rc_url_split(&a, url, strlen(url), &uhost, &path, &query, &qlen, &why) != 0) {
-			fprintf(stderr, "redirc: error: invalid URL '%s': %s (a retry will not help)\n", url,
-			        why);
-			st = 2;
-			break;
+	rd_rule_info info = { 0, NULL, NULL, NULL };
+	if (r > 0 && rd_table_rule_info(x->table, res.rule_id, &info) != RD_OK)
+		r = RD_E_CORRUPT; /* the source line: from the cold metadata, only now */
+	if (r < 0) {
+		fprintf(stderr, "redirc: error: %s: %s while answering '", x->table_path, rd_strerror(r));
+		cli_put_url(stderr, url);
+		fprintf(stderr, "'; %s\n", open_hint(r));
+		return EXIT_USAGE;
+	}
+	if (x->json) {
+		fputs("{\"url\":", stdout);
+		cli_put_json(stdout, url);
+		if (r == 0) {
+			fputs(",\"result\":\"pass\"}\n", stdout);
+			return 0;
 		}
-		const char *h = uhost ? uhost : host;
-		rd_result res;
-		int r;
-		while ((r = rd_table_lookup(t, h, path, strlen(path), query, qlen, &res, buf, cap)) ==
-		       RD_E_BUFFER) {
-			cap = res.needed > 2 * cap ? res.needed : 2 * cap;
-			buf = rc_xrealloc(buf, cap);
-		}
-		if (r < 0) {
-			fprintf(stderr, "redirc: error: %s: %s while answering '%s'; %s\n", table,
-			        rd_strerror(r), url, open_hint(r));
-			st = 2;
-		} else if (r == 0) {
-			printf("%s\tpass\n", url);
+		printf(",\"result\":\"%s\",\"status\":%d,\"location\":", r == 410 ? "gone" : "redirect", r);
+		put_json_or_null(r == 410 ? NULL : x->buf);
+		fputs(",\"file\":", stdout);
+		put_json_or_null(info.file);
+		printf(",\"line\":%u,\"owner\":", info.line);
+		put_json_or_null(info.owner);
+		fputs(",\"note\":", stdout);
+		put_json_or_null(info.note);
+		fputs("}\n", stdout);
+		return 0;
+	}
+	cli_put_url(stdout, url);
+	if (r == 0)
+		fputs("\tpass\n", stdout);
+	else
+		printf("\t%d\t%s\t%s:%u\n", r, r == 410 ? "" : x->buf, info.file ? info.file : "?", info.line);
+	return 0;
+}
+
+int cli_lookup(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	lookup_ctx x;
+	memset(&x, 0, sizeof x);
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", lookup_options, NULL)) != -1) {
+		if (opt == OPT_HOST) {
+			x.host = optarg;
+		} else if (opt == OPT_FORMAT) {
+			if (strcmp(optarg, "json") == 0)
+				x.json = 1;
+			else if (strcmp(optarg, "text") != 0)
+				return cli_usage(cmd, "invalid --format '%s', expected text or json", optarg);
+		} else if (opt == OPT_HELP || opt == 'h') {
+			char *hv[] = { (char *)"help", (char *)cmd, NULL };
+			optind = 1;
+	opterr = 0;
+			return cli_help(2, hv);
 		} else {
-			/* the source line: from the cold metadata, only now */
-			rd_rule_info info;
-			if (rd_table_rule_info(t, res.rule_id, &info) != RD_OK) {
-				fprintf(stderr, "redirc: error: %s: %s while answering '%s'; %s\n", table,
-				        rd_strerror(RD_E_CORRUPT), url, open_hint(RD_E_CORRUPT));
-				st = 2;
-				break;
-			}
-			printf("%s\t%d\t%s\t%s:%u\n", url, r, r == 410 ? "" : buf,
-			       info.file ? info.file : "?", info.line);
+			return cli_bad_option(cmd, argv, opt);
 		}
 	}
-	free(buf);
-	rc_arena_fini(&a);
-	rd_table_close(t);
+	if (optind >= argc)
+		return cli_usage(cmd, "needs a TABLE and at least one URL (or '-' for standard input)");
+	x.table_path = argv[optind++];
+	if (optind >= argc)
+		return cli_usage(cmd, "needs at least one URL after '%s' (or '-' for standard input)", x.table_path);
+	rd_error err;
+	if (rd_table_open(x.table_path, &x.table, &err) != RD_OK || rd_table_verify(x.table, &err) != RD_OK) {
+		fprintf(stderr, "redirc: error: %s; %s\n", err.message, open_hint(err.code));
+		rd_table_close(x.table);
+		return EXIT_USAGE;
+	}
+	rc_arena_init(&x.arena);
+	x.cap = 4096;
+	x.buf = rc_xmalloc(x.cap);
+	int st = cli_each_url(cmd, argv + optind, argc - optind, lookup_one, &x);
+	free(x.buf);
+	rc_arena_fini(&x.arena);
+	rd_table_close(x.table);
 	return st;
 }

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const KNOWN_NAMES[] = {
+const char *const rc_diag_names[] = {
 	"syntax", "duplicate", "shadowed", "loop", "unbounded", "chain",
 	"unbound", "open-redirect", "bad-status", "bad-url", "bad-host",
 	"bad-date", "bad-setting", "include", "expired", "missing-owner",
-	"missing-note", "untested", "expect", "backend", NULL,
+	"missing-note", "untested", "expect", "backend", "undecided",
+	"not-importable", "io", NULL,
 };
 
 struct name_policy {
@@ -20,8 +21,8 @@ struct name_policy {
 
 int rc_diag_name_is_known(const char *name)
 {
-	for (size_t i = 0; KNOWN_NAMES[i]; i++)
-		if (strcmp(KNOWN_NAMES[i], name) == 0)
+	for (size_t i = 0; rc_diag_names[i]; i++)
+		if (strcmp(rc_diag_names[i], name) == 0)
 			return 1;
 	return 0;
 }
@@ -227,7 +228,10 @@ static void print_location_prefix(const rc_diags *d, FILE *out, rc_loc loc)
 		return;
 	}
 	put_path(out, f->path);
-	fprintf(out, ":%u:%u: ", loc.line, loc.col);
+	if (loc.line == 0)
+		fputs(": ", out); /* the file as a whole */
+	else
+		fprintf(out, ":%u:%u: ", loc.line, loc.col);
 }
 
 /* "In file included from …" lines for a location in an included file. */
@@ -310,11 +314,39 @@ static void print_source_line(const rc_diags *d, FILE *out, rc_loc loc)
 	fputc('\n', out);
 }
 
+/* The records in print order: by file (in the order files were read), then
+ * line and column; records without a place first; ties keep the order the
+ * checks queued them.  Returns a malloc'ed array of indexes. */
+static int record_cmp(const void *x, const void *y, void *arg)
+{
+	const rc_diags *d = arg;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	const rc_diag *a = RC_VEC_AT(&d->records, rc_diag, i);
+	const rc_diag *b = RC_VEC_AT(&d->records, rc_diag, j);
+	if (a->loc.file != b->loc.file)
+		return a->loc.file < b->loc.file ? -1 : 1;
+	if (a->loc.line != b->loc.line)
+		return a->loc.line < b->loc.line ? -1 : 1;
+	if (a->loc.col != b->loc.col)
+		return a->loc.col < b->loc.col ? -1 : 1;
+	return i < j ? -1 : (i > j);
+}
+
+static size_t *print_order(const rc_diags *d)
+{
+	size_t *order = rc_xmalloc((d->records.len + 1) * sizeof *order);
+	for (size_t i = 0; i < d->records.len; i++)
+		order[i] = i;
+	qsort_r(order, d->records.len, sizeof *order, record_cmp, (void *)d);
+	return order;
+}
+
 void rc_diags_print_text(const rc_diags *d, FILE *out, int color)
 {
 	(void)color;
-	for (size_t i = 0; i < d->records.len; i++) {
-		const rc_diag *r = RC_VEC_AT(&d->records, rc_diag, i);
+	size_t *order = print_order(d);
+	for (size_t k = 0; k < d->records.len; k++) {
+		const rc_diag *r = RC_VEC_AT(&d->records, rc_diag, order[k]);
 		print_include_chain(d, out, r->loc);
 		print_location_prefix(d, out, r->loc);
 		fprintf(out, "%s: %s [%s]\n", sev_word(r->severity), r->message, r->name);
@@ -325,6 +357,7 @@ void rc_diags_print_text(const rc_diags *d, FILE *out, int color)
 			fprintf(out, "note: %s\n", n->message);
 		}
 	}
+	free(order);
 	if (d->dropped)
 		fprintf(out, "redirc: note: %zu more errors not shown (--max-errors)\n", d->dropped);
 }
@@ -335,7 +368,7 @@ static int json_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-static void json_string(FILE *out, const char *s)
+void rc_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	const unsigned char *end = (const unsigned char *)s + strlen(s);
@@ -385,7 +418,7 @@ static void json_loc(const rc_diags *d, FILE *out, rc_loc loc)
 	const rc_file *f = rc_diags_file(d, loc.file);
 	fputs("\"file\":", out);
 	if (f)
-		json_string(out, f->path);
+		rc_json_string(out, f->path);
 	else
 		fputs("null", out);
 	fprintf(out, ",\"line\":%u,\"column\":%u", loc.line, loc.col);
@@ -393,19 +426,20 @@ static void json_loc(const rc_diags *d, FILE *out, rc_loc loc)
 
 void rc_diags_print_json(const rc_diags *d, FILE *out)
 {
+	size_t *order = print_order(d);
 	fputc('[', out);
-	for (size_t i = 0; i < d->records.len; i++) {
-		const rc_diag *r = RC_VEC_AT(&d->records, rc_diag, i);
-		if (i)
+	for (size_t k = 0; k < d->records.len; k++) {
+		const rc_diag *r = RC_VEC_AT(&d->records, rc_diag, order[k]);
+		if (k)
 			fputc(',', out);
 		fputs("{\"severity\":", out);
-		json_string(out, sev_word(r->severity));
+		rc_json_string(out, sev_word(r->severity));
 		fputs(",\"name\":", out);
-		json_string(out, r->name);
+		rc_json_string(out, r->name);
 		fputc(',', out);
 		json_loc(d, out, r->loc);
 		fputs(",\"message\":", out);
-		json_string(out, r->message);
+		rc_json_string(out, r->message);
 		fputs(",\"notes\":[", out);
 		for (size_t j = 0; j < r->notes.len; j++) {
 			const rc_note *n = RC_VEC_AT(&r->notes, rc_note, j);
@@ -414,10 +448,101 @@ void rc_diags_print_json(const rc_diags *d, FILE *out)
 			fputc('{', out);
 			json_loc(d, out, n->loc);
 			fputs(",\"message\":", out);
-			json_string(out, n->message);
+			rc_json_string(out, n->message);
 			fputc('}', out);
 		}
 		fputs("]}", out);
 	}
 	fputs("]\n", out);
+	free(order);
+}
+
+/* ---- SARIF 2.1.0 (code scanning) ------------------------------------- */
+
+/* A relative URI reference for a path: unreserved bytes and '/' kept,
+ * every other byte %XX. */
+static void sarif_uri(FILE *out, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/')
+			fputc(*p, out);
+		else
+			fprintf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+	}
+	fputc('"', out);
+}
+
+/* {"artifactLocation":…,"region":…} */
+static void sarif_physical(const rc_diags *d, FILE *out, rc_loc loc)
+{
+	const rc_file *f = rc_diags_file(d, loc.file);
+	fputs("{\"artifactLocation\":{\"uri\":", out);
+	sarif_uri(out, f ? f->path : "");
+	fputc('}', out);
+	if (loc.line > 0) {
+		fprintf(out, ",\"region\":{\"startLine\":%u", loc.line);
+		if (loc.col > 0)
+			fprintf(out, ",\"startColumn\":%u,\"endColumn\":%u", loc.col,
+			        loc.col + (loc.len ? loc.len : 1));
+		fputc('}', out);
+	}
+	fputc('}', out);
+}
+
+static const char *sarif_level(enum rc_severity s)
+{
+	return s == RC_SEV_ERROR ? "error" : s == RC_SEV_WARNING ? "warning" : "note";
+}
+
+void rc_diags_print_sarif(const rc_diags *d, FILE *out, const char *version)
+{
+	size_t *order = print_order(d);
+	fputs("{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+	      "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"redirc\",\"version\":",
+	      out);
+	rc_json_string(out, version);
+	fputs(",\"rules\":[", out);
+	for (size_t i = 0; rc_diag_names[i]; i++) {
+		fputs(i ? ",{\"id\":" : "{\"id\":", out);
+		rc_json_string(out, rc_diag_names[i]);
+		fputc('}', out);
+	}
+	fputs("]}},\"results\":[", out);
+	for (size_t k = 0; k < d->records.len; k++) {
+		const rc_diag *r = RC_VEC_AT(&d->records, rc_diag, order[k]);
+		if (k)
+			fputc(',', out);
+		fputs("{\"ruleId\":", out);
+		rc_json_string(out, r->name);
+		fputs(",\"level\":", out);
+		rc_json_string(out, sarif_level(r->severity));
+		fputs(",\"message\":{\"text\":", out);
+		rc_json_string(out, r->message);
+		fputc('}', out);
+		if (rc_diags_file(d, r->loc.file)) {
+			fputs(",\"locations\":[{\"physicalLocation\":", out);
+			sarif_physical(d, out, r->loc);
+			fputs("}]", out);
+		}
+		size_t shown = 0;
+		for (size_t j = 0; j < r->notes.len; j++) {
+			const rc_note *n = RC_VEC_AT(&r->notes, rc_note, j);
+			if (!rc_diags_file(d, n->loc.file))
+				continue;
+			fputs(shown++ ? "," : ",\"relatedLocations\":[", out);
+			fprintf(out, "{\"id\":%zu,\"message\":{\"text\":", j + 1);
+			rc_json_string(out, n->message);
+			fputs("},\"physicalLocation\":", out);
+			sarif_physical(d, out, n->loc);
+			fputc('}', out);
+		}
+		if (shown)
+			fputc(']', out);
+		fputc('}', out);
+	}
+	fputs("]}]}\n", out);
+	free(order);
 }

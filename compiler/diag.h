@@ -82,6 +82,9 @@ int32_t rc_diags_add_file(rc_diags *d, const char *path, char *text,
                           size_t len, int32_t parent, rc_loc included_at);
 const rc_file *rc_diags_file(const rc_diags *d, int32_t i);
 
+/* The stable diagnostic names (spec section 4), NULL-terminated. */
+extern const char *const rc_diag_names[];
+
 /* Is `name` one of the stable diagnostic names? */
 int rc_diag_name_is_known(const char *name);
 /* Set a policy; returns -1 for an unknown name. */
@@ -97,8 +100,15 @@ void rc_diag_vadd(rc_diags *d, enum rc_severity sev, const char *name,
 void rc_diag_note(rc_diags *d, rc_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Print every record, sorted by file (in the order files were read), line
+ * and column: GCC's layout, the JSON array of spec section 7, or SARIF 2.1.0
+ * (one run; `version` is the tool's version). */
 void rc_diags_print_text(const rc_diags *d, FILE *out, int color);
 void rc_diags_print_json(const rc_diags *d, FILE *out);
+void rc_diags_print_sarif(const rc_diags *d, FILE *out, const char *version);
+
+/* Write s as a JSON string (quoted; invalid UTF-8 as U+FFFD). */
+void rc_json_string(FILE *out, const char *s);
 
 /* Quote a user value for a message: printable ASCII kept, other bytes as
  * \xNN, cut after `max` bytes with "…".  Result is arena-owned. */

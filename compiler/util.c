@@ -295,3 +295,46 @@ int rc_utf8_seq_len(const unsigned char *p, size_t n)
 	return len;
 }
 
+/* Optimal string alignment distance, capped: returns at most cap + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > 64 || m > 64)
+		return cap + 1;
+	size_t d[65][65];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[n][m] > cap ? cap + 1 : d[n][m];
+}
+
+const char *rc_suggest(const char *word, const char *const *candidates)
+{
+	size_t len = strlen(word);
+	size_t cap = len / 3 > 1 ? len / 3 : 1;
+	const char *best = NULL;
+	size_t best_d = cap + 1;
+	for (size_t i = 0; candidates[i]; i++) {
+		size_t dist = edit_distance(word, candidates[i], cap);
+		if (dist > 0 && dist < best_d) {
+			best = candidates[i];
+			best_d = dist;
+		}
+	}
+	return best;
+}

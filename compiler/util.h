@@ -83,4 +83,10 @@ int rc_utf8_seq_len(const unsigned char *p, size_t n);
  * versions: nothing written out may depend on it). */
 uint64_t rc_hash_bytes(const void *p, size_t n, uint64_t seed);
 
+/* "Did you mean": the candidate (NULL-terminated list) closest to `word`
+ * by edit distance (insert, delete, substitute, swap two neighbours), if it
+ * is close enough to be a likely typo (at most a third of the word's
+ * length, at least 1); NULL otherwise. */
+const char *rc_suggest(const char *word, const char *const *candidates);
+
 #endif /* RC_UTIL_H */

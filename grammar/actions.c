@@ -224,9 +224,14 @@ void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
 		if (strcmp(name->text, names[i]) == 0)
 			which = i;
 	if (which < 0) {
-		rc_diag_add(D(b), RC_SEV_ERROR, "bad-setting", name->loc,
-		            "unknown setting '%s', expected status, query, case, trailing-slash, "
-		            "max-chain, hosts or require", Q(b, name));
+		const char *near = rc_suggest(name->text, names);
+		if (near)
+			rc_diag_add(D(b), RC_SEV_ERROR, "bad-setting", name->loc,
+			            "unknown setting '%s'; did you mean '%s'?", Q(b, name), near);
+		else
+			rc_diag_add(D(b), RC_SEV_ERROR, "bad-setting", name->loc,
+			            "unknown setting '%s', expected status, query, case, trailing-slash, "
+			            "max-chain, hosts or require", Q(b, name));
 		return;
 	}
 	if (in_block(b)) {
@@ -384,6 +389,10 @@ void rc_build_host_open(rc_builder *b, const rc_tok *kw, const rc_toklist *names
 	blk->scope = (int32_t)(b->ir->scopes.len - 1);
 }
 
+static const char *const attribute_names[] = {
+	"owner", "note", "query", "expires", "status", NULL,
+};
+
 static void apply_attrs(rc_builder *b, const rc_attrlist *attrs, group_attrs *g,
                         int in_group, int *positional_status)
 {
@@ -391,10 +400,20 @@ static void apply_attrs(rc_builder *b, const rc_attrlist *attrs, group_attrs *g,
 	int first = 1;
 	for (const rc_attrnode *a = attrs->head; a; a = a->next, first = 0) {
 		if (a->bare) {
-			if (!in_group && first && positional_status) {
+			/* a misspelt attribute name is not a bad status */
+			const char *near = a->key.quoted ? NULL : rc_suggest(a->key.text, attribute_names);
+			if (!in_group && first && positional_status && !near) {
 				int st = parse_status(b, &a->key, 0);
 				if (st > 0)
 					*positional_status = st;
+				continue;
+			}
+			if (near) {
+				rc_diag_add(D(b), RC_SEV_ERROR, "syntax", a->key.loc,
+				            "unknown attribute '%s'; did you mean '%s'?", Q(b, &a->key), near);
+				/* its value, if any, is not a second error */
+				if (a->next && a->next->bare)
+					a = a->next;
 				continue;
 			}
 			rc_diag_add(D(b), RC_SEV_ERROR, "syntax", a->key.loc,

@@ -101,6 +101,7 @@ static void reserve_rules(rc_ir *ir, const char *text, size_t len)
 static void parse_buffer(rc_builder *b, char *text, size_t len)
 {
 	rc_parse ctx;
+	memset(&ctx, 0, sizeof ctx);
 	ctx.builder = b;
 	yyscan_t scanner;
 	if (rc_yylex_init_extra(&ctx, &scanner) != 0) {
@@ -227,12 +228,17 @@ static int load_one(rc_builder *b, const char *path, rc_loc at)
 	char *text = read_file(path, &len, &err, &st);
 	if (!text) {
 		const char *hint = retry_can_help(err) ? "a retry may help" : "a retry will not help until the file is fixed";
-		if (at.file < 0)
-			rc_diag_add(D(b), RC_SEV_ERROR, "include", RC_NOLOC,
-			            "cannot read '%s': %s (%s)", path, errno_text(err), hint);
-		else
+		if (at.file < 0) {
+			/* the top file: an I/O failure about the file as a whole */
+			char *none = rc_xmalloc(1);
+			none[0] = '\0';
+			rc_loc whole = { rc_diags_add_file(D(b), path, none, 0, -1, RC_NOLOC), 0, 0, 0 };
+			rc_diag_add(D(b), RC_SEV_ERROR, "io", whole, "cannot read '%s': %s (%s)", path,
+			            errno_text(err), hint);
+		} else {
 			rc_diag_add(D(b), RC_SEV_ERROR, "include", at,
 			            "cannot read included file '%s': %s (%s)", path, errno_text(err), hint);
+		}
 		return -1;
 	}
 	for (size_t i = 0; i < b->active.len; i++) {

@@ -33,6 +33,10 @@ typedef void *yyscan_t;
 typedef struct rc_parse {
 	rc_builder *builder;
 	yyscan_t scanner;
+	/* what the scanner saw of the current line, for messages */
+	rc_tok line_first;  /* its first token */
+	int line_ntoks;     /* tokens so far */
+	int after_arrow;    /* the last token was '->' */
 } rc_parse;
 }
 
@@ -168,7 +172,9 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, rc_
 		rc_buf_adds(&msg, q);
 		rc_buf_adds(&msg, "'");
 	}
-	if (n > 0) {
+	if (found == YYSYMBOL_NEWLINE && ctx->after_arrow) {
+		rc_buf_adds(&msg, ": the target is missing after '->', expected a path, a URL or a quoted string");
+	} else if (n > 0) {
 		rc_buf_adds(&msg, ", expected ");
 		for (int i = 0; i < n; i++) {
 			const char *name = yysymbol_name(expected[i]);
@@ -183,6 +189,22 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, rc_
 	} else {
 		rc_buf_adds(&msg, ", expected a statement (a rule '/path -> target', set, allow-host, "
 		                  "include, host, group or expect)");
+	}
+	/* `sett status 301`: the first word of the line was meant as a keyword */
+	static const char *const statements[] = {
+		"set", "allow-host", "include", "host", "group", "expect", NULL,
+	};
+	if (ctx->line_ntoks == 2 && !ctx->line_first.quoted && ctx->line_first.text &&
+	    ctx->line_first.text[0] != '/') {
+		const char *near = rc_suggest(ctx->line_first.text, statements);
+		if (near) {
+			rc_buf_adds(&msg, "; did you mean '");
+			rc_buf_adds(&msg, near);
+			rc_buf_adds(&msg, "' instead of '");
+			rc_buf_adds(&msg, rc_quote(rc_builder_arena(ctx->builder), ctx->line_first.text,
+			                           ctx->line_first.len, 40));
+			rc_buf_adds(&msg, "'?");
+		}
 	}
 	(void)scanner;
 	rc_yyerror((RC_YYLTYPE *)l, ctx->scanner, ctx, msg.data);

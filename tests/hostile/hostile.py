@@ -297,12 +297,12 @@ def cases():
     c.append(Case("hosts-100000", {"in.redir": b("host %s {\n    /x -> /y\n}\n"
                                                  "expect https://h99999.example.com/x -> 301 /y\n"
                                                  "expect /x -> pass\n" % hosts)}))
-    c.append(Case("directory", setup=make_dir, top="dir.redir", exit=2, names=["include"]))
-    c.append(Case("fifo", setup=make_fifo("fifo.redir"), top="fifo.redir", exit=2, names=["include"],
+    c.append(Case("directory", setup=make_dir, top="dir.redir", exit=2, names=["io"]))
+    c.append(Case("fifo", setup=make_fifo("fifo.redir"), top="fifo.redir", exit=2, names=["io"],
                   why="the loader refuses non-regular files instead of blocking"))
     c.append(Case("include-fifo", {"in.redir": b'include "fifo.redir"\n/a -> /b\n'},
                   setup=make_fifo("fifo.redir"), exit=1, names=["include"]))
-    c.append(Case("symlink-loop", setup=make_symlink_loop, top="loop-a.redir", exit=2, names=["include"]))
+    c.append(Case("symlink-loop", setup=make_symlink_loop, top="loop-a.redir", exit=2, names=["io"]))
     c.append(Case("include-symlink-loop", {"in.redir": b'include "loop-a.redir"\n'},
                   setup=make_symlink_loop, exit=1, names=["include"]))
     c.append(Case("include-dev-zero", {"in.redir": b'include "/dev/zero"\n'}, exit=1, names=["include"]))

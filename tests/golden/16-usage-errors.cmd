@@ -1,0 +1,1 @@
+$REDIRC check examples/site.redir --bogus; $REDIRC check; $REDIRC compile examples/site.redir examples/site.redir --target nginx -o x; $REDIRC explain examples/site.redir; $REDIRC compile examples/site.redir -o

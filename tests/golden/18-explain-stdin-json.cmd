@@ -1,0 +1,1 @@
+printf '/old-pricing?ref=ad\n\n/pricing\n/spring-sale\r\n' | $REDIRC explain examples/site.redir - --format json --today 2026-11-26; $REDIRC explain examples/site.redir "$(printf '/forged\tpass\n/x')" --host www.example.com --today 2026-11-26

@@ -1,0 +1,1 @@
+d=$(mktemp -d) && $REDIRC compile examples/site.redir --target table -o "$d/site" --today 2026-11-26 && printf "/old-pricing\n/nope\n" | $REDIRC lookup "$d/site.redirdb" - https://old.example.com/a --format json; rm -rf "$d"
