@@ -21,6 +21,10 @@ for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
+# The policy file that keeps apt-get from starting the services it
+# installs (tests/packaging/bootstrap-policy.sh points it elsewhere).
+policy=${REDIRC_POLICY_RC_D:-/usr/sbin/policy-rc.d}
+
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "bootstrap: installing ${missing[*]}"
 	SUDO=""
@@ -28,20 +32,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
 		SUDO=sudo
 	fi
+	# Keep a policy-rc.d that is already there (every Debian container has
+	# one); otherwise put one in place for the install and remove it after.
 	made_policy=0
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-		$SUDO chmod +x /usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+		$SUDO chmod +x "$policy"
 		made_policy=1
 	fi
 	# (an if, not `[ ] &&`: under set -e a false test as the last command of
 	# cleanup would end the script when a policy-rc.d was already there)
-	cleanup() { if [ "$made_policy" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi; }
+	cleanup() { if [ "$made_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 	trap cleanup EXIT
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	cleanup
 	trap - EXIT
+fi
+if [ "${REDIRC_BOOTSTRAP_INSTALL_ONLY:-0}" = 1 ]; then
+	exit 0
 fi
 
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
