@@ -58,8 +58,8 @@ int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const c
 		size_t qlen;
 		const char *why;
 		if (rc_url_split(&a, url, strlen(url), &uhost, &path, &query, &qlen, &why) != 0) {
-			fprintf(stderr, "redirc: error: invalid URL '%s': %s (a retry will not help)\n", url,
-			        why);
+			fprintf(stderr, "redirc: error: invalid URL '%s': %s [bad-url] (a retry will not help)\n",
+			        rc_quote(&a, url, strlen(url), 200), why);
 			st = 2;
 			break;
 		}
@@ -73,20 +73,23 @@ int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const c
 		}
 		if (r < 0) {
 			fprintf(stderr, "redirc: error: %s: %s while answering '%s'; %s\n", table,
-			        rd_strerror(r), url, open_hint(r));
+			        rd_strerror(r), rc_quote(&a, url, strlen(url), 200), open_hint(r));
 			st = 2;
 		} else if (r == 0) {
-			printf("%s\tpass\n", url);
+			rc_url_print(stdout, url);
+			printf("\tpass\n");
 		} else {
 			/* the source line: from the cold metadata, only now */
 			rd_rule_info info;
 			if (rd_table_rule_info(t, res.rule_id, &info) != RD_OK) {
 				fprintf(stderr, "redirc: error: %s: %s while answering '%s'; %s\n", table,
-				        rd_strerror(RD_E_CORRUPT), url, open_hint(RD_E_CORRUPT));
+				        rd_strerror(RD_E_CORRUPT), rc_quote(&a, url, strlen(url), 200),
+				        open_hint(RD_E_CORRUPT));
 				st = 2;
 				break;
 			}
-			printf("%s\t%d\t%s\t%s:%u\n", url, r, r == 410 ? "" : buf,
+			rc_url_print(stdout, url);
+			printf("\t%d\t%s\t%s:%u\n", r, r == 410 ? "" : buf,
 			       info.file ? info.file : "?", info.line);
 		}
 	}

@@ -234,18 +234,21 @@ static int cmd_explain(rc_ir *ir, const options *o)
 		size_t qlen;
 		const char *why;
 		if (rc_url_split(&ir->arena, url, strlen(url), &host, &path, &query, &qlen, &why) != 0) {
-			fprintf(stderr, "redirc: error: invalid URL '%s': %s\n", url, why);
+			fprintf(stderr, "redirc: error: invalid URL '%s': %s [bad-url] (a retry will not help)\n",
+			        rc_quote(&ir->arena, url, strlen(url), 200), why);
 			return EXIT_USAGE;
 		}
 		rc_answer ans;
 		rc_ir_answer(ir, host ? host : default_host, path, strlen(path), query, qlen, &ans);
+		rc_url_print(stdout, url); /* escaped: it cannot forge a line */
 		if (!ans.matched)
-			printf("%s\tpass\n", url);
+			printf("\tpass\n");
 		else
-			printf("%s\t%d\t%s\t%s:%u\n", url, ans.status, ans.location ? ans.location : "",
+			printf("\t%d\t%s\t%s:%u\n", ans.status, ans.location ? ans.location : "",
 			       rule_file(ir, ans.rule), ans.rule->loc.line);
 		if (o->verbose && ans.matched)
-			fprintf(stderr, "%s: rule '%s'%s%s\n", url, ans.rule->source_text,
+			fprintf(stderr, "%s: rule '%s'%s%s\n", rc_quote(&ir->arena, url, strlen(url), 200),
+			        ans.rule->source_text,
 			        ans.rule->owner ? " owner " : "", ans.rule->owner ? ans.rule->owner : "");
 		rc_answer_fini(&ans);
 	}
