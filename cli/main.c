@@ -290,6 +290,8 @@ static int cmd_compile(rc_ir *ir, const options *o)
 	for (int i = 0; i < o->ntargets && !failed; i++) {
 		if (chosen[i]->emit(ir, &eo, &out) != 0 || out.failed)
 			failed = 1;
+		if (rc_artifacts_flush(&out) != 0) /* a write error names its file: exit 2 */
+			failed = 1;
 		if (!server_target_after(chosen, i + 1, o->ntargets))
 			rc_sv_cache_fini(&layers); /* free them before python and table */
 	}
