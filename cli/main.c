@@ -40,6 +40,8 @@ typedef struct options {
 	int verbose;
 	int flatten;
 	int today;
+	const char *include_dirs[64]; /* -I DIR: more folders includes may read */
+	int ninclude_dirs;
 } options;
 
 static void usage(FILE *out)
@@ -60,6 +62,8 @@ static void usage(FILE *out)
 	    "  --host H              the Host of bare-path URLs\n"
 	    "  --flatten             compile: rewrite exact targets to their final hop\n"
 	    "  --map-dir DIR         apache: where the map files will be deployed\n"
+	    "  -I DIR                includes may also read files under DIR (besides the\n"
+	    "                        folder of FILE)\n"
 	    "  --today YYYY-MM-DD    the date for `expired` (default: today)\n"
 	    "  --diagnostics-format=text|json\n"
 	    "  -Wno-NAME, -Werror, -Werror=NAME, --max-errors N\n"
@@ -153,6 +157,13 @@ static int parse_args(int argc, char **argv, options *o, rc_diags *d)
 			if (*end || end == val || n < 0)
 				return usage_error("invalid --max-errors '%s', expected a whole number", val);
 			d->max_errors = (size_t)n;
+		} else if (strncmp(a, "-I", 2) == 0) { /* -I DIR, -IDIR */
+			val = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!val)
+				return usage_error("option '%s' needs a value", "-I");
+			if (o->ninclude_dirs == 64)
+				return usage_error("too many -I options (%s)", val);
+			o->include_dirs[o->ninclude_dirs++] = val;
 		} else if (strcmp(a, "--flatten") == 0) {
 			o->flatten = 1;
 		} else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
@@ -201,7 +212,7 @@ static void print_diags(const rc_diags *d, const options *o)
 /* Load the file; 0, or an exit status. */
 static int load(rc_ir *ir, const options *o)
 {
-	if (rc_load_file(ir, o->file) != 0)
+	if (rc_load_file_roots(ir, o->file, o->include_dirs, (size_t)o->ninclude_dirs) != 0)
 		return EXIT_USAGE;
 	return 0;
 }

@@ -33,6 +33,7 @@ typedef void *yyscan_t;
 typedef struct rc_parse {
 	rc_builder *builder;
 	yyscan_t scanner;
+	int line_ended;   /* the scanner returned a newline: see scanner.l */
 } rc_parse;
 }
 
@@ -164,7 +165,8 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, rc_
 		const char *text = rc_yyget_text(ctx->scanner);
 		size_t len = (size_t)rc_yyget_leng(ctx->scanner);
 		rc_buf_adds(&msg, "'");
-		char *q = rc_quote(rc_builder_arena(ctx->builder), text, len, 60);
+		size_t max = rc_builder_quote_max(ctx->builder);
+		char *q = rc_quote(rc_builder_arena(ctx->builder), text, len, max < 60 ? max : 60);
 		rc_buf_adds(&msg, q);
 		rc_buf_adds(&msg, "'");
 	}
