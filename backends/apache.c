@@ -38,6 +38,7 @@ typedef struct ap_ctx {
 	int failed;
 	GDBM_FILE db;           /* the GDBM map being written, or NULL */
 	const char *db_path;    /* its temporary path */
+	rc_artifacts *out;      /* a failed write of the GDBM map fails the set */
 } ap_ctx;
 
 static const char *rule_src(const ap_ctx *c, const rc_rule *r)
@@ -89,6 +90,7 @@ static void dbm_error(ap_ctx *c, const char *what)
 	            what, c->db_path, c->db ? gdbm_db_strerror(c->db) : gdbm_strerror(gdbm_errno),
 	            err ? ": " : "", err ? strerror(err) : "");
 	c->failed = 1;
+	rc_artifacts_write_failed(c->out, c->db_path, err); /* exit 2, the file named */
 }
 
 /* Store KEY -> VALUE of a map line "KEY VALUE\n" in the GDBM map, as
@@ -417,7 +419,8 @@ static void write_lua(FILE *f, const rc_ir *ir, const rc_emit_opts *opts)
 
 static int emit_apache(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out)
 {
-	ap_ctx c = { ir, 0, NULL, NULL };
+	if (rc_artifacts_check_apache_paths(out, opts->map_dir) != 0) return -1; /* ${VAR} */
+	ap_ctx c = { ir, 0, NULL, NULL, out };
 	FILE *conf = rc_artifacts_open(out, ".conf");
 	FILE *lua = conf ? rc_artifacts_open(out, ".lua") : NULL;
 	FILE *txt = lua ? rc_artifacts_open(out, ".map.txt") : NULL;

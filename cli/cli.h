@@ -60,6 +60,8 @@ typedef struct cli_common {
 	int verbose;                  /* --verbose */
 	int progress;                 /* stderr is a terminal and not -q */
 	rc_diags diags;               /* -W…, --max-errors set its policies */
+	const char **include_dirs;    /* -I DIR: more folders includes may read */
+	size_t ninclude_dirs;
 } cli_common;
 
 /* getopt_long codes of the shared options (above any short option). */
@@ -73,15 +75,16 @@ enum {
 };
 
 /* The shared long options, to splice into a command's table, and the
- * short ones for its optstring ("qW:"). */
+ * short ones for its optstring. */
 #define CLI_COMMON_LONG_OPTIONS                                                  \
 	{ "diagnostics-format", required_argument, NULL, CLI_OPT_DIAG_FORMAT },     \
 	{ "max-errors", required_argument, NULL, CLI_OPT_MAX_ERRORS },          \
 	{ "today", required_argument, NULL, CLI_OPT_TODAY },                    \
 	{ "quiet", no_argument, NULL, 'q' },                                    \
+	{ "include-dir", required_argument, NULL, 'I' },                        \
 	{ "verbose", no_argument, NULL, CLI_OPT_VERBOSE },                      \
 	{ "help", no_argument, NULL, CLI_OPT_HELP }
-#define CLI_COMMON_SHORT ":qW:h"
+#define CLI_COMMON_SHORT ":qW:I:h"
 
 void cli_common_init(cli_common *c, const char *cmd);
 void cli_common_fini(cli_common *c);
@@ -125,10 +128,6 @@ int cli_load_checked(cli_common *c, rc_ir *ir, const char *file, int expects);
  * standard input cannot be read. */
 int cli_each_url(const char *cmd, char **urls, int nurls, int (*fn)(const char *url, void *arg),
                  void *arg);
-
-/* Print a URL as given, with every control byte, DEL and space written as
- * %XX, so that a tab or a newline in it cannot forge an output line. */
-void cli_put_url(FILE *out, const char *url);
 
 /* Print s as a JSON string. */
 void cli_put_json(FILE *out, const char *s);

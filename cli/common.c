@@ -34,6 +34,7 @@ void cli_common_init(cli_common *c, const char *cmd)
 
 void cli_common_fini(cli_common *c)
 {
+	free(c->include_dirs);
 	rc_diags_fini(&c->diags);
 }
 
@@ -129,6 +130,10 @@ int cli_common_option(cli_common *c, int opt, const char *arg)
 		return 1;
 	case 'W':
 		return set_warning_option(c, arg);
+	case 'I':
+		c->include_dirs = rc_xrealloc(c->include_dirs, (c->ninclude_dirs + 1) * sizeof *c->include_dirs);
+		c->include_dirs[c->ninclude_dirs++] = arg;
+		return 1;
 	case 'h':
 	case CLI_OPT_HELP: {
 		char *argv[] = { (char *)"help", (char *)c->cmd, NULL };
@@ -186,7 +191,7 @@ void cli_progress_done(const cli_common *c)
 int cli_load_checked(cli_common *c, rc_ir *ir, const char *file, int expects)
 {
 	cli_progress(c, "reading %s...", file);
-	if (rc_load_file(ir, file) != 0) {
+	if (rc_load_file_roots(ir, file, c->include_dirs, c->ninclude_dirs) != 0) {
 		cli_progress_done(c);
 		return EXIT_USAGE;
 	}
@@ -228,17 +233,6 @@ int cli_each_url(const char *cmd, char **urls, int nurls, int (*fn)(const char *
 			return st;
 	}
 	return 0;
-}
-
-void cli_put_url(FILE *out, const char *url)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-		if (*p <= 0x20 || *p == 0x7f)
-			fprintf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-		else
-			fputc(*p, out);
-	}
 }
 
 void cli_put_json(FILE *out, const char *s)

@@ -77,6 +77,8 @@ static int emit_all(cli_common *c, rc_ir *ir, const rc_backend *const *chosen, i
 		cli_progress(c, "writing the %s artifacts of %s...", chosen[i]->name, file);
 		if (chosen[i]->emit(ir, &eo, &out) != 0 || out.failed)
 			failed = 1;
+		if (rc_artifacts_flush(&out) != 0) /* a write error names its file: exit 2 */
+			failed = 1;
 		if (!server_layers_needed_after(chosen, i + 1, n))
 			rc_sv_cache_fini(&layers); /* free them before the other targets */
 	}

@@ -57,7 +57,7 @@ static void hint_host(explain_ctx *x, const char *url, const char *path, const c
 			rc_answer_fini(&ans);
 			if (hit) {
 				fputs("redirc: note: '", stderr);
-				cli_put_url(stderr, url);
+				rc_url_print(stderr, url);
 				fprintf(stderr, "' has no Host, so only rules outside host blocks apply; "
 				                "for host %s the rule at %s:%u answers (give --host %s or an absolute URL)\n",
 				        sc->hosts[h], rule_file(ir, r), r->loc.line, sc->hosts[h]);
@@ -108,7 +108,7 @@ static int explain_one(const char *url, void *arg)
 	const char *why;
 	if (rc_url_split(&a, url, strlen(url), &host, &path, &query, &qlen, &why) != 0) {
 		fputs("redirc: error: explain: invalid URL '", stderr);
-		cli_put_url(stderr, url);
+		rc_url_print(stderr, url);
 		fprintf(stderr, "': %s (a retry will not help)\n", why);
 		rc_arena_fini(&a);
 		return EXIT_USAGE;
@@ -118,7 +118,7 @@ static int explain_one(const char *url, void *arg)
 	if (x->json) {
 		print_json(x, url, &ans);
 	} else {
-		cli_put_url(stdout, url);
+		rc_url_print(stdout, url);
 		if (!ans.matched)
 			fputs("\tpass\n", stdout);
 		else

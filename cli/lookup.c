@@ -67,7 +67,7 @@ static int lookup_one(const char *url, void *arg)
 	const char *why;
 	if (rc_url_split(&x->arena, url, strlen(url), &uhost, &path, &query, &qlen, &why) != 0) {
 		fputs("redirc: error: lookup: invalid URL '", stderr);
-		cli_put_url(stderr, url);
+		rc_url_print(stderr, url);
 		fprintf(stderr, "': %s (a retry will not help)\n", why);
 		return EXIT_USAGE;
 	}
@@ -84,7 +84,7 @@ static int lookup_one(const char *url, void *arg)
 		r = RD_E_CORRUPT; /* the source line: from the cold metadata, only now */
 	if (r < 0) {
 		fprintf(stderr, "redirc: error: %s: %s while answering '", x->table_path, rd_strerror(r));
-		cli_put_url(stderr, url);
+		rc_url_print(stderr, url);
 		fprintf(stderr, "'; %s\n", open_hint(r));
 		return EXIT_USAGE;
 	}
@@ -106,7 +106,7 @@ static int lookup_one(const char *url, void *arg)
 		fputs("}\n", stdout);
 		return 0;
 	}
-	cli_put_url(stdout, url);
+	rc_url_print(stdout, url);
 	if (r == 0)
 		fputs("\tpass\n", stdout);
 	else

@@ -21,6 +21,8 @@ const cli_command cli_commands[] = {
 	  "  --max-errors N                      keep at most N errors (0: all)\n"
 	  "  --diagnostics-format text|json|sarif\n"
 	  "  --today YYYY-MM-DD                  the date for 'expired' (default: today)\n"
+	  "  -I DIR, --include-dir DIR           includes may also read files under DIR (besides\n"
+	  "                                      the folder of FILE)\n"
 	  "  -q, --quiet                         no summary line on success\n"
 	  "Each FILE is checked on its own; the exit status is the worst of them.\n" },
 	{ "test", cli_test, "FILE...", "check, then every expect line",

@@ -40,7 +40,8 @@ void rc_diags_fini(rc_diags *d)
 	for (size_t i = 0; i < d->files.len; i++) {
 		rc_file *f = RC_VEC_AT(&d->files, rc_file, i);
 		free(f->path);
-		free(f->text);
+		if (!f->borrowed)
+			free(f->text);
 	}
 	rc_vec_fini(&d->files);
 	for (size_t i = 0; i < d->records.len; i++) {
@@ -63,6 +64,8 @@ int32_t rc_diags_add_file(rc_diags *d, const char *path, char *text,
 	f->len = len;
 	f->parent = parent;
 	f->included_at = included_at;
+	f->borrowed = 0;
+	f->show_max = 0;
 	return (int32_t)(d->files.len - 1);
 }
 
@@ -270,9 +273,9 @@ static void print_source_line(const rc_diags *d, FILE *out, rc_loc loc)
 	size_t linelen = (size_t)(eol - p);
 	if (linelen > 0 && p[linelen - 1] == '\r')
 		linelen--;
-	const size_t maxshow = 200;
+	const size_t maxshow = f->show_max ? f->show_max : 200;
 	size_t start = 0;
-	if (loc.col > 120 && linelen > maxshow)
+	if (loc.col > 120 && linelen > maxshow && !f->show_max)
 		start = loc.col - 60;
 	size_t shown = linelen - start > maxshow ? maxshow : linelen - start;
 	fprintf(out, "%5u | ", loc.line);
@@ -288,14 +291,14 @@ static void print_source_line(const rc_diags *d, FILE *out, rc_loc loc)
 			}
 			continue;
 		}
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			fputc('?', out);
+		if ((c < 0x20 && (c != '\t' || f->show_max)) || c == 0x7f) {
+			fputc('?', out); /* an excerpt (show_max) is control-free: tabs too */
 			continue;
 		}
 		/* a run of printable ASCII (and tabs) at once */
 		size_t k = i;
 		while (k < shown && (unsigned char)p[start + k] < 0x80 &&
-		       ((unsigned char)p[start + k] >= 0x20 || p[start + k] == '\t') &&
+		       ((unsigned char)p[start + k] >= 0x20 || (p[start + k] == '\t' && !f->show_max)) &&
 		       p[start + k] != 0x7f)
 			k++;
 		fwrite(p + start + i, 1, k - i, out);
@@ -306,7 +309,7 @@ static void print_source_line(const rc_diags *d, FILE *out, rc_loc loc)
 	fputs("\n      | ", out);
 	if (loc.col >= 1 && loc.col - 1 >= start) {
 		for (size_t i = start; i + 1 < loc.col && i < start + shown; i++)
-			fputc(p[i] == '\t' ? '\t' : ' ', out);
+			fputc(p[i] == '\t' && !f->show_max ? '\t' : ' ', out);
 		fputc('^', out);
 		for (uint32_t i = 1; i < loc.len && i < maxshow; i++)
 			fputc('~', out);

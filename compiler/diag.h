@@ -34,6 +34,10 @@ typedef struct rc_file {
 	size_t len;
 	int32_t parent;  /* the including file, -1 for the top file */
 	rc_loc included_at;
+	int borrowed;    /* text belongs to an earlier entry (a file included
+	                  * again: grammar/load.c), not freed with this one */
+	size_t show_max; /* 0, or the most bytes of a line shown under a
+	                  * diagnostic (a file that is not a .redir file) */
 } rc_file;
 
 enum rc_severity {

@@ -158,10 +158,30 @@ int rc_url_split(rc_arena *a, const char *url, size_t len, char **host,
 	else if (rest >= 8 && strncasecmp(p, "https://", 8) == 0)
 		skip = 8;
 	if (skip) {
+		/* RFC 3986 section 3.2: the authority runs to the first '/', '?'
+		 * or '#' (cut above); a '@' in it ends user information, which a
+		 * browser skips ('http://a.com:80@evil.com/' goes to evil.com) */
 		const char *h = p + skip, *he = h;
 		while (he < end && *he != '/' && *he != '?')
 			he++;
 		size_t hl = (size_t)(he - h);
+		if (memchr(h, '@', hl)) {
+			*why = "user information ('@') in the authority, expected scheme://host[:port]/path";
+			return -1;
+		}
+		const char *colon = h[0] == '[' ? NULL : memchr(h, ':', hl);
+		if (colon) {
+			size_t pl = (size_t)(he - colon - 1);
+			unsigned long port = 0;
+			for (size_t i = 1; i <= pl; i++) {
+				unsigned char c = (unsigned char)colon[i];
+				port = port * 10 + (unsigned long)(c - '0');
+				if (c < '0' || c > '9' || port > 65535 || i > 5) {
+					*why = "a bad port, expected scheme://host[:port] with a port from 0 to 65535";
+					return -1;
+				}
+			}
+		}
 		char *canon = rc_arena_alloc(a, hl + 1);
 		size_t cl = rd_host_canon(h, hl, canon);
 		if (cl == 0 || !rc_host_name_is_valid(canon, cl)) {
@@ -182,4 +202,40 @@ int rc_url_split(rc_arena *a, const char *url, size_t len, char **host,
 		*query_len = (size_t)(end - q - 1);
 	}
 	return 0;
+}
+
+void rc_url_print(FILE *out, const char *url)
+{
+	const unsigned char *s = (const unsigned char *)url;
+	size_t n = strlen(url);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c == '\\') {
+			fputs("\\\\", out);
+		} else if (c == '\t') {
+			fputs("\\t", out);
+		} else if (c == '\n') {
+			fputs("\\n", out);
+		} else if (c == '\r') {
+			fputs("\\r", out);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(out, "\\x%02X", c);
+		} else if (c >= 0x80) {
+			int l = rc_utf8_seq_len(s + i, n - i);
+			/* U+0080..U+009F (C2 80..C2 9F) are C1 controls */
+			if (l < 0 || (c == 0xC2 && s[i + 1] < 0xA0)) {
+				size_t k = l < 0 ? 1 : (size_t)l;
+				for (size_t j = 0; j < k; j++)
+					fprintf(out, "\\x%02X", s[i + j]);
+				i += k;
+			} else {
+				fwrite(s + i, 1, (size_t)l, out);
+				i += (size_t)l;
+			}
+			continue;
+		} else {
+			fputc(c, out);
+		}
+		i++;
+	}
 }

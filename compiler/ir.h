@@ -154,6 +154,13 @@ void rc_ir_answer(const rc_ir *ir, const char *host, const char *path,
                   rc_answer *ans);
 void rc_answer_fini(rc_answer *ans);
 
+/* Print a URL argument as the first field of an explain/lookup line,
+ * escaped so that it cannot forge fields or lines: a backslash doubled;
+ * tab, newline and carriage return as backslash-t, -n, -r; every other
+ * control byte, DEL, a UTF-8 encoded C1 control and a byte that is not
+ * valid UTF-8 as backslash-xHH; everything else as is (doc/limits.md). */
+void rc_url_print(FILE *out, const char *url);
+
 /* Split a request URL (a path with optional ?query, or an absolute
  * http(s)://host/path?query) into canonical host, raw path and raw query.
  * The strings are arena-owned.  Returns 0, or -1 with *why set. */

@@ -19,6 +19,11 @@ rc_arena *rc_builder_arena(rc_builder *b)
 	return &b->ir->arena;
 }
 
+size_t rc_builder_quote_max(rc_builder *b)
+{
+	return b->quote_max ? b->quote_max : 80;
+}
+
 int32_t rc_builder_file(rc_builder *b)
 {
 	return b->file;
@@ -58,6 +63,10 @@ void rc_build_syntax_error(rc_builder *b, rc_loc loc, const char *message)
 	b->last_syntax_file = loc.file;
 	b->last_syntax_line = loc.line;
 	rc_diag_add(D(b), RC_SEV_ERROR, "syntax", loc, "%s", message);
+	if (b->rec) {
+		rc_tok t = { rc_arena_strdup(&b->ir->arena, message), strlen(message), 0, loc };
+		rc_rec_stmt(b, REC_SYNTAX, &t, NULL, NULL, NULL, NULL, NULL);
+	}
 }
 
 /* ---- values ---------------------------------------------------------- */
@@ -216,6 +225,7 @@ static int one_value(rc_builder *b, const rc_tok *name, const rc_toklist *values
 void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
                       const rc_toklist *values)
 {
+	rc_rec_stmt(b, REC_SETTING, kw, name, NULL, NULL, values, NULL);
 	static const char *const names[] = {
 		"status", "query", "case", "trailing-slash", "max-chain", "hosts", "require", NULL,
 	};
@@ -345,6 +355,7 @@ void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
 
 void rc_build_allow_host(rc_builder *b, const rc_tok *kw, const rc_toklist *names)
 {
+	rc_rec_stmt(b, REC_ALLOW_HOST, kw, NULL, NULL, NULL, names, NULL);
 	(void)kw;
 	each_host(b, names, add_allowed, NULL);
 }
@@ -363,6 +374,7 @@ static void add_scope_host(rc_builder *b, char *canon, rc_loc loc, void *arg)
 
 void rc_build_host_open(rc_builder *b, const rc_tok *kw, const rc_toklist *names)
 {
+	rc_rec_stmt(b, REC_HOST_OPEN, kw, NULL, NULL, NULL, names, NULL);
 	for (size_t i = 0; i < b->blocks.len; i++) {
 		block *o = RC_VEC_AT(&b->blocks, block, i);
 		if (o->kind == BLOCK_HOST) {
@@ -476,6 +488,7 @@ static void apply_attrs(rc_builder *b, const rc_attrlist *attrs, group_attrs *g,
 void rc_build_group_open(rc_builder *b, const rc_tok *kw, const rc_tok *label,
                          const rc_attrlist *attrs)
 {
+	rc_rec_stmt(b, REC_GROUP_OPEN, kw, label, NULL, NULL, NULL, attrs);
 	group_attrs g = { 0, -1, NULL, NULL, 0, RC_NOLOC };
 	/* inherit from the enclosing group */
 	for (size_t i = b->blocks.len; i-- > 0;) {
@@ -500,6 +513,7 @@ void rc_build_group_open(rc_builder *b, const rc_tok *kw, const rc_tok *label,
 
 void rc_build_close(rc_builder *b, const rc_tok *brace)
 {
+	rc_rec_stmt(b, REC_CLOSE, brace, NULL, NULL, NULL, NULL, NULL);
 	if (b->blocks.len == 0 ||
 	    RC_VEC_AT(&b->blocks, block, b->blocks.len - 1)->file != b->file) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "syntax", brace->loc,
@@ -524,6 +538,7 @@ static const block *innermost(const rc_builder *b, enum block_kind kind)
 void rc_build_rule(rc_builder *b, const rc_tok *source, const rc_tok *target,
                    const rc_tok *gone, const rc_attrlist *attrs)
 {
+	rc_rec_stmt(b, REC_RULE, source, target, gone, NULL, NULL, attrs);
 	rc_arena *A = &b->ir->arena;
 	size_t errors_before = D(b)->errors;
 	b->seen_rule = 1;
@@ -595,6 +610,7 @@ void rc_build_rule(rc_builder *b, const rc_tok *source, const rc_tok *target,
 void rc_build_expect(rc_builder *b, const rc_tok *kw, const rc_tok *url,
                      const rc_tok *first, const rc_tok *second)
 {
+	rc_rec_stmt(b, REC_EXPECT, kw, url, first, second, NULL, NULL);
 	rc_arena *A = &b->ir->arena;
 	rc_expect e;
 	memset(&e, 0, sizeof e);

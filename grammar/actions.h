@@ -45,6 +45,11 @@ typedef struct rc_builder rc_builder;
 
 /* Called by the parser (builder.h has the state behind rc_builder). */
 rc_arena *rc_builder_arena(rc_builder *b);
+/* Bytes of a token a message may quote (short in a file that is not a
+ * .redir file: its content may be a secret). */
+size_t rc_builder_quote_max(rc_builder *b);
+/* At the end of a line: 1 when the rest of the file must be skipped. */
+int rc_builder_stop_file(rc_builder *b);
 int32_t rc_builder_file(rc_builder *b);
 void rc_list_push(rc_builder *b, rc_toklist *l, const rc_tok *t);
 void rc_attr_push(rc_builder *b, rc_attrlist *l, const rc_tok *key,

@@ -41,6 +41,22 @@ struct active_file {
 	int32_t file;
 };
 
+/* A statement as the parser handed it to an action, kept so that a file
+ * included again is replayed instead of parsed again (load.c). */
+enum rec_kind {
+	REC_SETTING, REC_ALLOW_HOST, REC_INCLUDE, REC_HOST_OPEN, REC_GROUP_OPEN,
+	REC_CLOSE, REC_RULE, REC_EXPECT, REC_SYNTAX
+};
+
+/* A file read once: its statements, for the next inclusions. */
+struct parsed_file {
+	dev_t dev;
+	ino_t ino;
+	int32_t file;         /* its first rc_file (the text is borrowed) */
+	int complete;         /* the parse has ended */
+	rc_vec stmts;         /* struct rec_stmt (load.c) */
+};
+
 struct rc_builder {
 	rc_ir *ir;
 	int32_t file;         /* the file being parsed */
@@ -53,7 +69,24 @@ struct rc_builder {
 	rc_vec ttoks;         /* target.c: rd_ttok */
 	uint32_t last_syntax_line;
 	int32_t last_syntax_file;
+	/* includes (load.c) */
+	const char *const *roots; /* realpaths: includes must resolve under one */
+	size_t nroots;
+	rc_vec parsed;        /* struct parsed_file *: every file read */
+	rc_vec *rec;          /* statements of the file being parsed, or NULL */
+	size_t replayed;      /* statements replayed in all */
+	int expansion_failed; /* the cap was reached: replay no more */
+	size_t quote_max;     /* bytes of a token quoted in a message */
+	int excerpt_only;     /* the file is not a .redir file: after its first
+	                       * diagnostic, the rest of it is skipped */
+	size_t diag_mark;     /* diagnostics before that file began */
 };
+
+/* load.c: keep a statement of the file being parsed, for its next
+ * inclusions (a no-op when nothing is recorded). */
+void rc_rec_stmt(rc_builder *b, enum rec_kind kind, const rc_tok *t0, const rc_tok *t1,
+                 const rc_tok *t2, const rc_tok *t3, const rc_toklist *list,
+                 const rc_attrlist *attrs);
 
 enum { SET_STATUS, SET_QUERY, SET_CASE, SET_TRAILING, SET_MAX_CHAIN, SET_HOSTS, SET_REQUIRE };
 
@@ -65,7 +98,7 @@ static inline rc_diags *D(rc_builder *b)
 /* A token's text, quoted and shortened for a message. */
 static inline char *Q(rc_builder *b, const rc_tok *t)
 {
-	return rc_quote(&b->ir->arena, t->text, t->len, 80);
+	return rc_quote(&b->ir->arena, t->text, t->len, b->quote_max ? b->quote_max : 80);
 }
 
 /* The first byte of a `:name` placeholder, and the bytes after it. */

@@ -16,11 +16,24 @@
 /* Include nesting deeper than this is an `include` error. */
 #define RC_MAX_INCLUDE_DEPTH 32
 
-/* Parse `path` (and its includes) into `ir`.  Returns 0, or -1 when the top
- * file cannot be read (an I/O failure, reported as a diagnostic). */
+/* A file included more than once is parsed once and replayed; more than
+ * this many replayed statements in all is an `include` error. */
+#define RC_MAX_INCLUDE_REPLAY 100000
+
+/* Bytes of a file that is not a .redir file that a diagnostic may quote. */
+#define RC_EXCERPT_MAX 24
+
+/* Parse `path` (and its includes) into `ir`.  Includes must resolve
+ * (symlinks followed) under the folder of `path` or under one of the
+ * `nroots` folders `roots` (-I).  Returns 0, or -1 when the top file cannot
+ * be read (an I/O failure, reported as a diagnostic). */
+int rc_load_file_roots(rc_ir *ir, const char *path, const char *const *roots, size_t nroots);
+
+/* rc_load_file_roots without extra roots. */
 int rc_load_file(rc_ir *ir, const char *path);
 
-/* Parse an in-memory text as if it were the file `name` (tests, fuzzing). */
+/* Parse an in-memory text as if it were the file `name` (tests, fuzzing);
+ * its includes are confined to the folder of `name`. */
 int rc_load_text(rc_ir *ir, const char *name, const char *text, size_t len);
 
 /* YYYY-MM-DD -> YYYYMMDD, or -1 (a date is a calendar date from 1970). */

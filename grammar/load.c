@@ -4,6 +4,18 @@
  * the line is skipped), run the scanner and parser over it in place, and
  * expand includes on a fresh scanner (cycles and depth are `include`
  * errors with the include chain).
+ *
+ * Includes are confined: the included path, symlinks resolved (realpath),
+ * must lie under the folder of the top file or under a root given with
+ * -I.  A file is read and parsed once: its statements are kept, and each
+ * further inclusion replays them through the same actions (with its own
+ * include chain); at most RC_MAX_INCLUDE_REPLAY statements are replayed
+ * in all, so a file that includes the next one twice, 20 deep, ends in an
+ * `include` error at once instead of 2^20 parses.  A file whose name does
+ * not end in ".redir" may hold anything (a secret beside the rules, or
+ * /proc/self/environ under an -I root): a message quotes at most
+ * RC_EXCERPT_MAX bytes of it, the source line under a diagnostic too, and
+ * the rest of the file after its first diagnostic is skipped.
  */
 #include "grammar/builder.h"
 
@@ -75,6 +87,11 @@ static int screen_text(rc_builder *b, char *text, size_t len, int fix)
 		rc_loc loc = { b->file, line, (uint32_t)(i - line_start + 1), 1 };
 		rc_diag_add(D(b), RC_SEV_ERROR, "syntax", loc,
 		            "%s (byte 0x%02x), expected UTF-8 text; the line is skipped", what, c);
+		if (rc_builder_stop_file(b)) {
+			/* not a .redir file: one diagnostic, then nothing more of it */
+			memset(text + line_start, ' ', len - line_start);
+			return 0;
+		}
 		size_t j = line_start;
 		while (j < len && text[j] != '\n')
 			text[j++] = ' ';
@@ -98,11 +115,14 @@ static void reserve_rules(rc_ir *ir, const char *text, size_t len)
 	}
 }
 
+static void close_blocks(rc_builder *b, size_t depth_at_start);
+
 static void parse_buffer(rc_builder *b, char *text, size_t len)
 {
 	rc_parse ctx;
 	memset(&ctx, 0, sizeof ctx);
 	ctx.builder = b;
+	ctx.line_ended = 0;
 	yyscan_t scanner;
 	if (rc_yylex_init_extra(&ctx, &scanner) != 0) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "syntax", RC_NOLOC, "cannot start the scanner");
@@ -118,14 +138,7 @@ static void parse_buffer(rc_builder *b, char *text, size_t len)
 	rc_yyparse(scanner, &ctx);
 	rc_yy_delete_buffer(buf, scanner);
 	rc_yylex_destroy(scanner);
-	/* blocks opened in this file must close in it */
-	while (b->blocks.len > depth_at_start) {
-		block *o = RC_VEC_AT(&b->blocks, block, b->blocks.len - 1);
-		rc_diag_add(D(b), RC_SEV_ERROR, "syntax", o->loc,
-		            "%s block is never closed, expected '}' before the end of the file",
-		            o->kind == BLOCK_HOST ? "host" : "group");
-		b->blocks.len--;
-	}
+	close_blocks(b, depth_at_start);
 }
 
 /* Parse len bytes of text, which has room for 3 more: every statement
@@ -218,14 +231,206 @@ static int retry_can_help(int err)
 	       err == EMFILE || err == ENOMEM || err == EBUSY;
 }
 
-/* Parse one file in place.  `at` is the include statement (file -1 for
- * the top file).  Returns 0, or -1 if the file could not be read. */
-static int load_one(rc_builder *b, const char *path, rc_loc at)
+/* ---- statements kept for the next inclusions ------------------------------ */
+
+struct rec_stmt {
+	enum rec_kind kind;
+	rc_tok *t[4];
+	rc_toklist list;
+	rc_attrlist attrs;
+};
+
+static rc_tok *tok_keep(rc_builder *b, const rc_tok *t)
+{
+	if (!t)
+		return NULL;
+	rc_tok *c = rc_arena_alloc_raw(&b->ir->arena, sizeof *c);
+	*c = *t;
+	return c;
+}
+
+void rc_rec_stmt(rc_builder *b, enum rec_kind kind, const rc_tok *t0, const rc_tok *t1,
+                 const rc_tok *t2, const rc_tok *t3, const rc_toklist *list,
+                 const rc_attrlist *attrs)
+{
+	if (!b->rec)
+		return;
+	struct rec_stmt *r = rc_vec_push(b->rec);
+	r->kind = kind;
+	r->t[0] = tok_keep(b, t0);
+	r->t[1] = tok_keep(b, t1);
+	r->t[2] = tok_keep(b, t2);
+	r->t[3] = tok_keep(b, t3);
+	memset(&r->list, 0, sizeof r->list);
+	memset(&r->attrs, 0, sizeof r->attrs);
+	if (list)
+		r->list = *list;
+	if (attrs)
+		r->attrs = *attrs;
+}
+
+int rc_builder_stop_file(rc_builder *b)
+{
+	return b->excerpt_only && D(b)->errors + D(b)->warnings > b->diag_mark;
+}
+
+/* Run a kept statement again, its locations in the file entry `file`. */
+static void replay_stmt(rc_builder *b, struct rec_stmt *r, int32_t file)
+{
+	for (int i = 0; i < 4; i++)
+		if (r->t[i])
+			r->t[i]->loc.file = file;
+	for (rc_toknode *n = r->list.head; n; n = n->next)
+		n->tok.loc.file = file;
+	for (rc_attrnode *a = r->attrs.head; a; a = a->next) {
+		a->key.loc.file = file;
+		a->value.loc.file = file;
+	}
+	switch (r->kind) {
+	case REC_SETTING:
+		rc_build_setting(b, r->t[0], r->t[1], &r->list);
+		break;
+	case REC_ALLOW_HOST:
+		rc_build_allow_host(b, r->t[0], &r->list);
+		break;
+	case REC_INCLUDE:
+		rc_build_include(b, r->t[0], r->t[1]);
+		break;
+	case REC_HOST_OPEN:
+		rc_build_host_open(b, r->t[0], &r->list);
+		break;
+	case REC_GROUP_OPEN:
+		rc_build_group_open(b, r->t[0], r->t[1], &r->attrs);
+		break;
+	case REC_CLOSE:
+		rc_build_close(b, r->t[0]);
+		break;
+	case REC_RULE:
+		rc_build_rule(b, r->t[0], r->t[1], r->t[2], &r->attrs);
+		break;
+	case REC_EXPECT:
+		rc_build_expect(b, r->t[0], r->t[1], r->t[2], r->t[3]);
+		break;
+	case REC_SYNTAX:
+		rc_build_syntax_error(b, r->t[0]->loc, r->t[0]->text);
+		break;
+	default:
+		rc_diag_add(D(b), RC_SEV_ERROR, "include", r->t[0] ? r->t[0]->loc : RC_NOLOC,
+		            "bug: a kept statement of unknown kind %d", (int)r->kind);
+		break;
+	}
+}
+
+/* ---- one file ----------------------------------------------------------------- */
+
+/* The state of the file being read, saved around an include. */
+struct file_state {
+	int32_t file;
+	uint32_t last_syntax_line;
+	int32_t last_syntax_file;
+	rc_vec *rec;
+	size_t quote_max;
+	int excerpt_only;
+	size_t diag_mark;
+};
+
+static int name_is_redir(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 6 && strcmp(path + n - 6, ".redir") == 0;
+}
+
+static void file_enter(rc_builder *b, struct file_state *saved, int32_t id, rc_vec *rec)
+{
+	saved->file = b->file;
+	saved->last_syntax_line = b->last_syntax_line;
+	saved->last_syntax_file = b->last_syntax_file;
+	saved->rec = b->rec;
+	saved->quote_max = b->quote_max;
+	saved->excerpt_only = b->excerpt_only;
+	saved->diag_mark = b->diag_mark;
+	rc_file *f = RC_VEC_AT(&D(b)->files, rc_file, id);
+	b->file = id;
+	b->rec = rec;
+	b->excerpt_only = !name_is_redir(f->path);
+	b->quote_max = b->excerpt_only ? RC_EXCERPT_MAX : 0;
+	if (b->excerpt_only)
+		f->show_max = RC_EXCERPT_MAX;
+	b->diag_mark = D(b)->errors + D(b)->warnings;
+}
+
+static void file_leave(rc_builder *b, const struct file_state *saved)
+{
+	b->file = saved->file;
+	b->last_syntax_line = saved->last_syntax_line;
+	b->last_syntax_file = saved->last_syntax_file;
+	b->rec = saved->rec;
+	b->quote_max = saved->quote_max;
+	b->excerpt_only = saved->excerpt_only;
+	b->diag_mark = saved->diag_mark;
+}
+
+/* Blocks opened in a file must close in it. */
+static void close_blocks(rc_builder *b, size_t depth_at_start)
+{
+	while (b->blocks.len > depth_at_start) {
+		block *o = RC_VEC_AT(&b->blocks, block, b->blocks.len - 1);
+		rc_diag_add(D(b), RC_SEV_ERROR, "syntax", o->loc,
+		            "%s block is never closed, expected '}' before the end of the file",
+		            o->kind == BLOCK_HOST ? "host" : "group");
+		b->blocks.len--;
+	}
+}
+
+/* "'x' was included from here" notes, innermost first, at most 8. */
+static void note_chain(rc_builder *b, int32_t file)
+{
+	const rc_file *f = rc_diags_file(D(b), file);
+	int shown = 0;
+	while (f && f->parent >= 0 && shown < 8) {
+		rc_diag_note(D(b), f->included_at, "'%s' was included from here", f->path);
+		f = rc_diags_file(D(b), f->parent);
+		shown++;
+	}
+}
+
+/* Is (dev, ino) being read?  Then report the cycle and return 1. */
+static int is_active(rc_builder *b, dev_t dev, ino_t ino, const char *path, rc_loc at)
+{
+	for (size_t i = 0; i < b->active.len; i++) {
+		struct active_file *af = RC_VEC_AT(&b->active, struct active_file, i);
+		if (af->dev != dev || af->ino != ino)
+			continue;
+		rc_diag_add(D(b), RC_SEV_ERROR, "include", at,
+		            "include cycle: '%s' is already being read, expected includes to form no cycle",
+		            path);
+		for (size_t j = b->active.len; j-- > i + 1;) {
+			struct active_file *cf = RC_VEC_AT(&b->active, struct active_file, j);
+			const rc_file *f = rc_diags_file(D(b), cf->file);
+			rc_diag_note(D(b), f->included_at, "'%s' was included from here", f->path);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void active_push(rc_builder *b, dev_t dev, ino_t ino, int32_t id)
+{
+	struct active_file *af = rc_vec_push(&b->active);
+	af->dev = dev;
+	af->ino = ino;
+	af->file = id;
+}
+
+/* Parse one file in place: `path` as shown, `open_path` as opened.  `at`
+ * is the include statement (file -1 for the top file).  Returns 0, or -1
+ * if the file could not be read. */
+static int load_one(rc_builder *b, const char *path, const char *open_path, rc_loc at)
 {
 	size_t len = 0;
 	int err = 0;
 	struct stat st;
-	char *text = read_file(path, &len, &err, &st);
+	char *text = read_file(open_path, &len, &err, &st);
 	if (!text) {
 		const char *hint = retry_can_help(err) ? "a retry may help" : "a retry will not help until the file is fixed";
 		if (at.file < 0) {
@@ -241,33 +446,27 @@ static int load_one(rc_builder *b, const char *path, rc_loc at)
 		}
 		return -1;
 	}
-	for (size_t i = 0; i < b->active.len; i++) {
-		struct active_file *af = RC_VEC_AT(&b->active, struct active_file, i);
-		if (af->dev == st.st_dev && af->ino == st.st_ino) {
-			rc_diag_add(D(b), RC_SEV_ERROR, "include", at,
-			            "include cycle: '%s' is already being read, expected includes to form no cycle",
-			            path);
-			for (size_t j = b->active.len; j-- > i + 1;) {
-				struct active_file *cf = RC_VEC_AT(&b->active, struct active_file, j);
-				const rc_file *f = rc_diags_file(D(b), cf->file);
-				rc_diag_note(D(b), f->included_at, "'%s' was included from here", f->path);
-			}
-			free(text);
-			return 0;
-		}
+	if (is_active(b, st.st_dev, st.st_ino, path, at)) {
+		free(text);
+		return 0;
 	}
-	int32_t parent = b->file;
-	int32_t id = rc_diags_add_file(D(b), path, text, len, at.file < 0 ? -1 : parent, at);
+	int32_t id = rc_diags_add_file(D(b), path, text, len, at.file < 0 ? -1 : b->file, at);
 	if (at.file < 0)
 		reserve_rules(b->ir, text, len);
-	struct active_file *af = rc_vec_push(&b->active);
-	af->dev = st.st_dev;
-	af->ino = st.st_ino;
-	af->file = id;
-	int32_t saved_file = b->file;
-	uint32_t saved_line = b->last_syntax_line;
-	int32_t saved_sfile = b->last_syntax_file;
-	b->file = id;
+	struct parsed_file *pf = NULL;
+	if (at.file >= 0) {
+		/* kept for the next inclusions of the same file */
+		pf = rc_xmalloc(sizeof *pf);
+		pf->dev = st.st_dev;
+		pf->ino = st.st_ino;
+		pf->file = id;
+		pf->complete = 0;
+		rc_vec_init(&pf->stmts, sizeof(struct rec_stmt));
+		*(struct parsed_file **)rc_vec_push(&b->parsed) = pf;
+	}
+	active_push(b, st.st_dev, st.st_ino, id);
+	struct file_state saved;
+	file_enter(b, &saved, id, pf ? &pf->stmts : NULL);
 	if (at.file < 0)
 		b->ir->top_file = id;
 	/* Scan the text in place (read_file left room for the "\n\0\0" the
@@ -286,16 +485,74 @@ static int load_one(rc_builder *b, const char *path, rc_loc at)
 		scan_text(b, text, len);
 		text[len] = '\0'; /* the file text again, NUL-terminated */
 	}
-	b->file = saved_file;
-	b->last_syntax_line = saved_line;
-	b->last_syntax_file = saved_sfile;
+	file_leave(b, &saved);
 	b->active.len--;
+	if (pf)
+		pf->complete = 1;
+	return 0;
+}
+
+/* Include a file read before: replay its statements. */
+static void replay_file(rc_builder *b, struct parsed_file *pf, const char *path, rc_loc at)
+{
+	const rc_file *src = rc_diags_file(D(b), pf->file);
+	char *text = src->text;
+	size_t len = src->len;
+	int32_t id = rc_diags_add_file(D(b), path, text, len, b->file, at);
+	RC_VEC_AT(&D(b)->files, rc_file, id)->borrowed = 1;
+	active_push(b, pf->dev, pf->ino, id);
+	struct file_state saved;
+	file_enter(b, &saved, id, NULL);
+	size_t depth_at_start = b->blocks.len;
+	for (size_t i = 0; i < pf->stmts.len && !b->expansion_failed; i++) {
+		if (++b->replayed > RC_MAX_INCLUDE_REPLAY) {
+			b->expansion_failed = 1;
+			rc_diag_add(D(b), RC_SEV_ERROR, "include", at,
+			            "includes expand to more than %d repeated statements: '%s' is included "
+			            "again here, expected each file included a bounded number of times (a file "
+			            "is parsed once; every further inclusion repeats its statements); no rule "
+			            "is checked",
+			            RC_MAX_INCLUDE_REPLAY, path);
+			note_chain(b, saved.file);
+			break;
+		}
+		replay_stmt(b, RC_VEC_AT(&pf->stmts, struct rec_stmt, i), id);
+		if (rc_builder_stop_file(b))
+			break;
+	}
+	close_blocks(b, depth_at_start);
+	file_leave(b, &saved);
+	b->active.len--;
+}
+
+static struct parsed_file *parsed_find(rc_builder *b, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < b->parsed.len; i++) {
+		struct parsed_file *pf = *(struct parsed_file **)RC_VEC_AT(&b->parsed, struct parsed_file *, i);
+		if (pf->dev == dev && pf->ino == ino)
+			return pf;
+	}
+	return NULL;
+}
+
+/* Is the resolved path under one of the roots? */
+static int under_root(const rc_builder *b, const char *resolved)
+{
+	for (size_t i = 0; i < b->nroots; i++) {
+		const char *root = b->roots[i];
+		size_t n = strlen(root);
+		if (strncmp(resolved, root, n) == 0 &&
+		    (resolved[n] == '/' || (n > 0 && root[n - 1] == '/')))
+			return 1;
+	}
 	return 0;
 }
 
 void rc_build_include(rc_builder *b, const rc_tok *kw, const rc_tok *path)
 {
-	(void)kw;
+	rc_rec_stmt(b, REC_INCLUDE, kw, path, NULL, NULL, NULL, NULL);
+	if (b->expansion_failed)
+		return; /* reported once */
 	if (path->len == 0) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "include", path->loc,
 		            "empty include path, expected a file name");
@@ -305,13 +562,7 @@ void rc_build_include(rc_builder *b, const rc_tok *kw, const rc_tok *path)
 		rc_diag_add(D(b), RC_SEV_ERROR, "include", path->loc,
 		            "includes nested deeper than %d files, expected a shallower include chain",
 		            RC_MAX_INCLUDE_DEPTH);
-		const rc_file *f = rc_diags_file(D(b), b->file);
-		int shown = 0;
-		while (f && f->parent >= 0 && shown < 8) {
-			rc_diag_note(D(b), f->included_at, "'%s' was included from here", f->path);
-			f = rc_diags_file(D(b), f->parent);
-			shown++;
-		}
+		note_chain(b, b->file);
 		return;
 	}
 	const rc_file *cur = rc_diags_file(D(b), b->file);
@@ -326,9 +577,43 @@ void rc_build_include(rc_builder *b, const rc_tok *kw, const rc_tok *path)
 		else
 			full = rc_arena_strdup(&b->ir->arena, path->text);
 	}
+	const char *shown = rc_quote(&b->ir->arena, full, strlen(full), 200);
+	/* symlinks resolved before the check: a link inside the folder that
+	 * points outside it is outside */
+	char *resolved = realpath(full, NULL);
+	if (!resolved) {
+		int err = errno;
+		rc_diag_add(D(b), RC_SEV_ERROR, "include", path->loc,
+		            "cannot read included file '%s': %s (%s)", shown, errno_text(err),
+		            retry_can_help(err) ? "a retry may help" : "a retry will not help until the file is fixed");
+		return;
+	}
+	if (!under_root(b, resolved)) {
+		rc_diag_add(D(b), RC_SEV_ERROR, "include", path->loc,
+		            "included file '%s' resolves to '%s', outside the folder of the top file%s, "
+		            "expected a file under it (name another folder with -I DIR; a retry will not help)",
+		            shown, rc_quote(&b->ir->arena, resolved, strlen(resolved), 200),
+		            b->nroots > 1 ? " and the -I folders" : "");
+		note_chain(b, b->file);
+		free(resolved);
+		return;
+	}
+	struct stat st;
+	struct parsed_file *pf = NULL;
+	if (stat(resolved, &st) == 0) {
+		if (is_active(b, st.st_dev, st.st_ino, shown, path->loc)) {
+			free(resolved);
+			return;
+		}
+		pf = parsed_find(b, st.st_dev, st.st_ino);
+	}
 	b->depth++;
-	load_one(b, full, path->loc);
+	if (pf && pf->complete)
+		replay_file(b, pf, full, path->loc);
+	else
+		load_one(b, full, resolved, path->loc);
 	b->depth--;
+	free(resolved);
 }
 
 static void builder_init(rc_builder *b, rc_ir *ir)
@@ -341,6 +626,7 @@ static void builder_init(rc_builder *b, rc_ir *ir)
 	rc_vec_init(&b->active, sizeof(struct active_file));
 	rc_buf_init(&b->scratch);
 	rc_vec_init(&b->ttoks, sizeof(rd_ttok));
+	rc_vec_init(&b->parsed, sizeof(struct parsed_file *));
 }
 
 static void builder_fini(rc_builder *b)
@@ -349,27 +635,106 @@ static void builder_fini(rc_builder *b)
 	rc_vec_fini(&b->active);
 	rc_buf_fini(&b->scratch);
 	rc_vec_fini(&b->ttoks);
+	for (size_t i = 0; i < b->parsed.len; i++) {
+		struct parsed_file *pf = *(struct parsed_file **)RC_VEC_AT(&b->parsed, struct parsed_file *, i);
+		rc_vec_fini(&pf->stmts);
+		free(pf);
+	}
+	rc_vec_fini(&b->parsed);
+}
+
+/* The folder of a path as given, resolved (heap), or NULL. */
+static char *folder_realpath(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	if (!slash)
+		dir = rc_xstrdup(".");
+	else if (slash == path)
+		dir = rc_xstrdup("/");
+	else {
+		dir = rc_xstrdup(path);
+		dir[slash - path] = '\0';
+	}
+	char *r = realpath(dir, NULL);
+	free(dir);
+	return r;
+}
+
+/* roots[0] = the folder of `top`, then the -I folders; -1 after a
+ * diagnostic when an -I folder cannot be resolved. */
+static int roots_init(rc_builder *b, char **roots, const char *top, const char *const *extra,
+                      size_t nextra)
+{
+	size_t n = 0;
+	char *first = folder_realpath(top);
+	if (first)
+		roots[n++] = first;
+	for (size_t i = 0; i < nextra; i++) {
+		char *r = realpath(extra[i], NULL);
+		struct stat st;
+		if (!r || stat(r, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			int err = r ? ENOTDIR : errno;
+			rc_diag_add(D(b), RC_SEV_ERROR, "include", RC_NOLOC,
+			            "cannot use the include folder -I '%s': %s (a retry will not help until "
+			            "the path is fixed)", rc_quote(&b->ir->arena, extra[i], strlen(extra[i]), 200),
+			            strerror(err));
+			free(r);
+			b->roots = (const char *const *)roots;
+			b->nroots = n;
+			return -1;
+		}
+		roots[n++] = r;
+	}
+	b->roots = (const char *const *)roots;
+	b->nroots = n;
+	return 0;
+}
+
+static void roots_fini(char **roots, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(roots[i]);
+	free(roots);
+}
+
+int rc_load_file_roots(rc_ir *ir, const char *path, const char *const *roots, size_t nroots)
+{
+	rc_builder b;
+	builder_init(&b, ir);
+	char **own = rc_xmalloc((nroots + 1) * sizeof *own);
+	int rc = roots_init(&b, own, path, roots, nroots);
+	if (rc == 0)
+		rc = load_one(&b, path, path, RC_NOLOC);
+	if (b.expansion_failed) {
+		/* the rules were cut at an arbitrary point: checking them would
+		 * only bury the include error under consequences */
+		ir->rules.len = 0;
+		ir->expects.len = 0;
+	}
+	roots_fini(own, b.nroots);
+	builder_fini(&b);
+	return rc;
 }
 
 int rc_load_file(rc_ir *ir, const char *path)
 {
-	rc_builder b;
-	builder_init(&b, ir);
-	int rc = load_one(&b, path, RC_NOLOC);
-	builder_fini(&b);
-	return rc;
+	return rc_load_file_roots(ir, path, NULL, 0);
 }
 
 int rc_load_text(rc_ir *ir, const char *name, const char *text, size_t len)
 {
 	rc_builder b;
 	builder_init(&b, ir);
+	char **own = rc_xmalloc(sizeof *own);
+	roots_init(&b, own, name, NULL, 0);
 	char *copy = rc_xmalloc(len + 1);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	int32_t id = rc_diags_add_file(ir->diags, name, copy, len, -1, RC_NOLOC);
 	ir->top_file = id;
-	b.file = id;
+	struct file_state saved;
+	file_enter(&b, &saved, id, NULL);
 	char *work = rc_xmalloc(len + 3);
 	memcpy(work, text, len);
 	work[len] = '\n';
@@ -379,6 +744,8 @@ int rc_load_text(rc_ir *ir, const char *name, const char *text, size_t len)
 	screen_text(&b, work, len, 1);
 	parse_buffer(&b, work, len + 1);
 	free(work);
+	file_leave(&b, &saved);
+	roots_fini(own, b.nroots);
 	builder_fini(&b);
 	return 0;
 }

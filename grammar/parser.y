@@ -37,6 +37,7 @@ typedef struct rc_parse {
 	rc_tok line_first;  /* its first token */
 	int line_ntoks;     /* tokens so far */
 	int after_arrow;    /* the last token was '->' */
+	int line_ended;   /* the scanner returned a newline: see scanner.l */
 } rc_parse;
 }
 
@@ -168,7 +169,8 @@ static int yyreport_syntax_error(const yypcontext_t *pctx, yyscan_t scanner, rc_
 		const char *text = rc_yyget_text(ctx->scanner);
 		size_t len = (size_t)rc_yyget_leng(ctx->scanner);
 		rc_buf_adds(&msg, "'");
-		char *q = rc_quote(rc_builder_arena(ctx->builder), text, len, 60);
+		size_t max = rc_builder_quote_max(ctx->builder);
+		char *q = rc_quote(rc_builder_arena(ctx->builder), text, len, max < 60 ? max : 60);
 		rc_buf_adds(&msg, q);
 		rc_buf_adds(&msg, "'");
 	}

@@ -117,7 +117,9 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 		err->code = RD_OK;
 		err->message[0] = '\0';
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is then
+	 * refused as not a regular file) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fail(err, RD_E_IO, path, "%s", strerror(errno));
 	struct stat st;

@@ -1,0 +1,1 @@
+$REDIRC check tests/golden/files/userinfo.redir; $REDIRC explain tests/golden/files/userinfo-ok.redir http://shop.example.com/cart 'http://shop.example.com:80@evil.com/cart'; $REDIRC explain tests/golden/files/userinfo-ok.redir 'http://shop.example.com:8x/cart'
