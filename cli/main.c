@@ -19,6 +19,8 @@
 #include "compiler/ir.h"
 #include "backends/backend.h"
 #include "backends/servers.h"
+#include "cli/report.h"
+#include "cli/review.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
@@ -40,6 +42,10 @@ typedef struct options {
 	int verbose;
 	int flatten;
 	int today;
+	const char *report;  /* compile --report FILE.json */
+	int argc;
+	char **argv;
+	struct timespec start;
 } options;
 
 static void usage(FILE *out)
@@ -59,6 +65,7 @@ static void usage(FILE *out)
 	    "  -o BASE               artifact base name (BASE.http.conf, BASE.py, ...)\n"
 	    "  --host H              the Host of bare-path URLs\n"
 	    "  --flatten             compile: rewrite exact targets to their final hop\n"
+	    "  --report FILE.json    compile: write a record of inputs and artifacts\n"
 	    "  --map-dir DIR         apache: where the map files will be deployed\n"
 	    "  --today YYYY-MM-DD    the date for `expired` (default: today)\n"
 	    "  --diagnostics-format=text|json\n"
@@ -153,6 +160,9 @@ static int parse_args(int argc, char **argv, options *o, rc_diags *d)
 			if (*end || end == val || n < 0)
 				return usage_error("invalid --max-errors '%s', expected a whole number", val);
 			d->max_errors = (size_t)n;
+		} else if (strcmp(a, "--report") == 0 || strncmp(a, "--report=", 9) == 0) {
+			NEED_VALUE("--report");
+			o->report = val;
 		} else if (strcmp(a, "--flatten") == 0) {
 			o->flatten = 1;
 		} else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
@@ -307,6 +317,10 @@ static int cmd_compile(rc_ir *ir, const options *o)
 		return EXIT_USAGE;
 	}
 	print_diags(ir->diags, o);
+	if (o->report && rc_report_write(o->report, ir, &out, o->argc, o->argv, &o->start) != 0) {
+		rc_artifacts_fini(&out);
+		return EXIT_USAGE;
+	}
 	if (o->verbose)
 		for (size_t i = 0; i < out.items.len; i++)
 			fprintf(stderr, "wrote %s\n", RC_VEC_AT(&out.items, rc_artifact, i)->final_path);
@@ -316,10 +330,18 @@ static int cmd_compile(rc_ir *ir, const options *o)
 
 int main(int argc, char **argv)
 {
+	for (size_t i = 0; argc > 1 && i < sizeof cli_review_commands / sizeof cli_review_commands[0]; i++)
+		if (strcmp(argv[1], cli_review_commands[i].name) == 0)
+			return cli_review_commands[i].run(argc - 1, argv + 1);
+	struct timespec start;
+	rc_report_start(&start);
 	rc_diags diags;
 	rc_diags_init(&diags);
 	options o;
 	int st = parse_args(argc, argv, &o, &diags);
+	o.argc = argc;
+	o.argv = argv;
+	o.start = start;
 	if (st != 0) {
 		rc_diags_fini(&diags);
 		return st;
