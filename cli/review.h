@@ -15,6 +15,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } cli_review_commands[] = {
 	{ "diff", cli_diff },
+	{ "coverage", cli_coverage },
 };
 
 #endif /* RC_CLI_REVIEW_H */
