@@ -36,6 +36,7 @@ const char *rc_bdiff_kind_name(enum rc_bdiff_kind k)
 
 typedef struct str_map {
 	const char **keys;
+	uint64_t *hashes;   /* compared before the bytes: fewer cache misses */
 	size_t *lens;
 	int64_t *vals;
 	size_t cap, len;
@@ -48,6 +49,7 @@ static void map_init(str_map *m, size_t expect)
 		m->cap *= 2;
 	m->keys = calloc(m->cap, sizeof *m->keys);
 	m->lens = rc_xmalloc(m->cap * sizeof *m->lens);
+	m->hashes = rc_xmalloc(m->cap * sizeof *m->hashes);
 	m->vals = rc_xmalloc(m->cap * sizeof *m->vals);
 	if (!m->keys)
 		abort();
@@ -57,17 +59,29 @@ static void map_init(str_map *m, size_t expect)
 static void map_fini(str_map *m)
 {
 	free(m->keys);
+	free(m->hashes);
 	free(m->lens);
 	free(m->vals);
 }
 
 /* The slot of key: its own, or the empty one where it would go. */
-static size_t map_slot(const str_map *m, const char *k, size_t n)
+static size_t map_slot_h(const str_map *m, const char *k, size_t n, uint64_t h)
 {
-	size_t i = (size_t)rc_hash_bytes(k, n, 0x9e37) & (m->cap - 1);
-	while (m->keys[i] && !(m->lens[i] == n && memcmp(m->keys[i], k, n) == 0))
+	size_t i = (size_t)h & (m->cap - 1);
+	while (m->keys[i] &&
+	       !(m->hashes[i] == h && m->lens[i] == n && memcmp(m->keys[i], k, n) == 0))
 		i = (i + 1) & (m->cap - 1);
 	return i;
+}
+
+static uint64_t map_hash(const char *k, size_t n)
+{
+	return rc_hash_bytes(k, n, 0x9e37);
+}
+
+static size_t map_slot(const str_map *m, const char *k, size_t n)
+{
+	return map_slot_h(m, k, n, map_hash(k, n));
 }
 
 static void map_grow(str_map *m)
@@ -76,8 +90,9 @@ static void map_grow(str_map *m)
 	map_init(&bigger, m->cap);
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->keys[i]) {
-			size_t j = map_slot(&bigger, m->keys[i], m->lens[i]);
+			size_t j = map_slot_h(&bigger, m->keys[i], m->lens[i], m->hashes[i]);
 			bigger.keys[j] = m->keys[i];
+			bigger.hashes[j] = m->hashes[i];
 			bigger.lens[j] = m->lens[i];
 			bigger.vals[j] = m->vals[i];
 		}
@@ -91,10 +106,12 @@ static int64_t map_put(str_map *m, const char *k, size_t n, int64_t v)
 {
 	if (2 * (m->len + 1) > m->cap)
 		map_grow(m);
-	size_t i = map_slot(m, k, n);
+	uint64_t h = map_hash(k, n);
+	size_t i = map_slot_h(m, k, n, h);
 	if (m->keys[i])
 		return m->vals[i];
 	m->keys[i] = k;
+	m->hashes[i] = h;
 	m->lens[i] = n;
 	m->vals[i] = v;
 	m->len++;
@@ -182,7 +199,7 @@ static void add_meaning(rc_buf *b, const rc_rule *r)
 }
 
 typedef struct keyed {
-	const char *key;    /* source | scope # occurrence */
+	const char *key;    /* source | scope */
 	size_t key_len;
 	const char *src;    /* source only */
 	size_t src_len;
@@ -194,8 +211,6 @@ static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 {
 	size_t n = ir->rules.len;
 	keyed *k = rc_xmalloc((n + 1) * sizeof *k);
-	str_map seen;
-	map_init(&seen, n);
 	rc_buf b;
 	rc_buf_init(&b);
 	for (size_t i = 0; i < n; i++) {
@@ -204,18 +219,6 @@ static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 		add_source(&b, ir, r);
 		size_t src_len = b.len;
 		add_scope(&b, ir, r);
-		/* the k-th rule with this source and scope (duplicates) */
-		char *base = rc_arena_strndup(a, b.data, b.len);
-		size_t slot = map_slot(&seen, base, b.len);
-		uint32_t occurrence = 0;
-		if (seen.keys[slot]) {
-			occurrence = (uint32_t)seen.vals[slot] + 1;
-			seen.vals[slot] = occurrence;
-		} else {
-			map_put(&seen, base, b.len, 0);
-		}
-		rc_buf_addc(&b, '#');
-		add_u32(&b, occurrence);
 		k[i].key = rc_arena_strndup(a, b.data, b.len);
 		k[i].key_len = b.len;
 		k[i].src = k[i].key;
@@ -226,7 +229,6 @@ static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 		k[i].meaning_len = b.len;
 	}
 	rc_buf_fini(&b);
-	map_fini(&seen);
 	return k;
 }
 
@@ -440,11 +442,15 @@ static void candidate_add(rc_arena *a, candidate_set *c, const char *host, const
 /* Most hosts of one scope whose requests are tried per sample. */
 #define SCOPE_HOSTS_TRIED 8
 
-static void candidates_from(rc_arena *a, candidate_set *c, const rc_ir *ir)
+/* Every rule's samples; `skip` (or NULL) marks rules whose samples the
+ * other side already gave (the same source and scope). */
+static void candidates_from(rc_arena *a, candidate_set *c, const rc_ir *ir, const char *skip)
 {
 	rc_vec samples;
 	rc_vec_init(&samples, sizeof(char *));
 	for (size_t i = 0; i < ir->rules.len; i++) {
+		if (skip && skip[i])
+			continue;
 		const rc_rule *r = rc_ir_rule(ir, i);
 		samples.len = 0;
 		rc_rule_samples(a, r, 0, 2, &samples);
@@ -472,15 +478,26 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	p->new_to_old = rc_xmalloc((nn + 1) * sizeof(int64_t));
 	for (size_t i = 0; i < no; i++)
 		p->old_to_new[i] = -1;
+	/* OLD's keys; duplicates (the same source and scope twice) are paired
+	 * in file order through dup_next */
 	str_map m;
 	map_init(&m, no);
-	for (size_t i = 0; i < no; i++)
-		map_put(&m, p->ok[i].key, p->ok[i].key_len, (int64_t)i);
+	int64_t *dup_next = rc_xmalloc((no + 1) * sizeof(int64_t));
+	int64_t *dup_last = rc_xmalloc((no + 1) * sizeof(int64_t));
+	for (size_t i = 0; i < no; i++) {
+		dup_next[i] = -1;
+		int64_t head = map_put(&m, p->ok[i].key, p->ok[i].key_len, (int64_t)i);
+		if (head != (int64_t)i)
+			dup_next[dup_last[head]] = (int64_t)i;
+		dup_last[head] = (int64_t)i;
+	}
 	for (size_t i = 0; i < nn; i++) {
-		int64_t j = map_get(&m, p->nk[i].key, p->nk[i].key_len);
+		size_t slot = map_slot(&m, p->nk[i].key, p->nk[i].key_len);
+		int64_t j = m.keys[slot] ? m.vals[slot] : -1;
 		p->new_to_old[i] = j;
 		if (j < 0)
 			continue;
+		m.vals[slot] = dup_next[j];
 		p->old_to_new[j] = (int64_t)i;
 		if (p->ok[j].meaning_len == p->nk[i].meaning_len &&
 		    memcmp(p->ok[j].meaning, p->nk[i].meaning, p->nk[i].meaning_len) == 0) {
@@ -494,6 +511,8 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 		}
 	}
 	map_fini(&m);
+	free(dup_next);
+	free(dup_last);
 	/* removed and added rules with the same source: one rule whose host
 	 * scope changed (matched in file order) */
 	str_map removed_src;
@@ -595,6 +614,12 @@ static void diff_diags(rc_bdiff *d, const pairing *p)
 	const rc_ir *irs[2] = { d->old_ir, d->new_ir };
 	const keyed *ks[2] = { p->ok, p->nk };
 	str_map at[2], keys[2];
+	size_t any = 0;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < irs[s]->diags->records.len; i++)
+			any += diag_is_analysis(RC_VEC_AT(&irs[s]->diags->records, rc_diag, i));
+	if (!any)
+		return;
 	for (int s = 0; s < 2; s++) {
 		rule_locations(&d->arena, irs[s], &at[s]);
 		map_init(&keys[s], irs[s]->diags->records.len);
@@ -660,8 +685,14 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 	map_init(&c.seen, 2 * (old_ir->rules.len + new_ir->rules.len));
 	rc_vec_init(&c.hosts, sizeof(char *));
 	rc_vec_init(&c.paths, sizeof(char *));
-	candidates_from(&d->arena, &c, old_ir);
-	candidates_from(&d->arena, &c, new_ir);
+	char *paired = rc_xmalloc(new_ir->rules.len + 1);
+	for (size_t i = 0; i < new_ir->rules.len; i++)
+		paired[i] = p.new_to_old[i] >= 0 &&
+		            p.nk[i].key_len == p.ok[p.new_to_old[i]].key_len &&
+		            memcmp(p.nk[i].key, p.ok[p.new_to_old[i]].key, p.nk[i].key_len) == 0;
+	candidates_from(&d->arena, &c, old_ir, NULL);
+	candidates_from(&d->arena, &c, new_ir, paired);
+	free(paired);
 	d->requests_tried = c.paths.len;
 
 	size_t no = old_ir->rules.len, nn = new_ir->rules.len;
