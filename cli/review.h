@@ -16,6 +16,7 @@ static const struct {
 } cli_review_commands[] = {
 	{ "diff", cli_diff },
 	{ "coverage", cli_coverage },
+	{ "verify", cli_verify },
 };
 
 #endif /* RC_CLI_REVIEW_H */

@@ -111,3 +111,74 @@ size_t rc_rule_samples(rc_arena *a, const rc_rule *r, unsigned variant, size_t m
 	}
 	return added;
 }
+
+const char *rc_probe_origin_name(enum rc_probe_origin o)
+{
+	switch (o) {
+	case RC_PROBE_EXPECT: return "expect";
+	case RC_PROBE_EXACT: return "exact rule";
+	case RC_PROBE_PATTERN: return "pattern rule";
+	case RC_PROBE_URL: return "--urls";
+	default: return "bug: unknown origin";
+	}
+}
+
+static void probe_add(rc_vec *out, const char *host, const char *path, const char *query,
+                      size_t query_len, enum rc_probe_origin origin, rc_loc where)
+{
+	rc_probe *p = rc_vec_push(out);
+	p->host = host;
+	p->path = path;
+	p->query = query;
+	p->query_len = query_len;
+	p->origin = origin;
+	p->where = where;
+}
+
+/* Distinct sample variants tried per pattern rule before giving up. */
+#define PATTERN_VARIANTS 6
+
+void rc_plan_probes(rc_arena *a, rc_resolver *rv, const char *default_host,
+                    unsigned per_pattern, rc_vec *out)
+{
+	const rc_ir *ir = rv->ir;
+	for (size_t i = 0; i < ir->expects.len; i++) {
+		const rc_expect *e = RC_VEC_AT(&ir->expects, rc_expect, i);
+		probe_add(out, e->host, e->path, e->query, e->query_len, RC_PROBE_EXPECT, e->loc);
+	}
+	rc_vec samples;
+	rc_vec_init(&samples, sizeof(char *));
+	for (size_t i = 0; i < ir->rules.len; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		const char *host = default_host;
+		if (r->scope >= 0)
+			host = RC_VEC_AT(&ir->scopes, rc_scope, r->scope)->hosts[0];
+		samples.len = 0;
+		if (!r->is_pattern) {
+			rc_rule_samples(a, r, 0, 1, &samples);
+			probe_add(out, host, *RC_VEC_AT(&samples, char *, 0), NULL, 0, RC_PROBE_EXACT,
+			          r->loc);
+			continue;
+		}
+		unsigned kept = 0;
+		for (unsigned v = 0; v < PATTERN_VARIANTS && kept < per_pattern; v++) {
+			samples.len = 0;
+			rc_rule_samples(a, r, v, 2, &samples);
+			for (size_t j = 0; j < samples.len && kept < per_pattern; j++) {
+				const char *path = *RC_VEC_AT(&samples, char *, j);
+				int dup = 0;
+				for (size_t k = out->len - kept; k < out->len; k++)
+					dup |= strcmp(RC_VEC_AT(out, rc_probe, k)->path, path) == 0;
+				if (dup)
+					continue;
+				rc_fast_answer ans;
+				rc_resolve(rv, host, path, strlen(path), NULL, 0, 0, &ans);
+				if (ans.rule != (int64_t)i)
+					continue; /* an earlier rule takes it */
+				probe_add(out, host, path, NULL, 0, RC_PROBE_PATTERN, r->loc);
+				kept++;
+			}
+		}
+	}
+	rc_vec_fini(&samples);
+}

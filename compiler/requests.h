@@ -54,4 +54,32 @@ void rc_resolve(rc_resolver *rv, const char *host, const char *path, size_t path
 size_t rc_rule_samples(rc_arena *a, const rc_rule *r, unsigned variant, size_t max,
                        rc_vec *out);
 
+
+/* One request `redirc verify` sends, planned from the rule set. */
+enum rc_probe_origin {
+	RC_PROBE_EXPECT = 1,  /* an expect line */
+	RC_PROBE_EXACT = 2,   /* an exact rule's source */
+	RC_PROBE_PATTERN = 3, /* a sample that reaches a pattern rule first */
+	RC_PROBE_URL = 4,     /* --urls */
+};
+
+typedef struct rc_probe {
+	const char *host;     /* canonical Host to ask for, NULL = the default */
+	const char *path;     /* raw path */
+	const char *query;    /* raw query or NULL */
+	size_t query_len;
+	enum rc_probe_origin origin;
+	rc_loc where;         /* the expect line or rule it comes from */
+} rc_probe;
+
+const char *rc_probe_origin_name(enum rc_probe_origin o);
+
+/* Plan the requests for a rule set: every expect line, every exact rule's
+ * source (asked for the first host of its host block), and up to
+ * `per_pattern` samples per pattern rule that the resolver confirms reach
+ * that rule first (for `default_host` when the rule is global).  Arena
+ * memory; appended to `out` (rc_probe). */
+void rc_plan_probes(rc_arena *a, rc_resolver *rv, const char *default_host,
+                    unsigned per_pattern, rc_vec *out);
+
 #endif /* RC_REQUESTS_H */
