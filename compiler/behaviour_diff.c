@@ -409,8 +409,9 @@ static enum rc_bdiff_kind classify(const pairing *p, const scratch *b, const scr
 	                 rc_location_equal(b->loc[0].data, a->loc[0].data);
 	if (first_same)
 		return a->loop && !b->loop ? RC_BD_LOOP : RC_BD_CHAIN;
-	if (b->rule >= 0 && a->rule >= 0 && p->old_to_new[b->rule] == a->rule)
-		return RC_BD_CHANGED;
+	if (a->rule >= 0 && p->new_to_old[a->rule] >= 0 &&
+	    (b->rule < 0 || p->new_to_old[a->rule] == b->rule))
+		return RC_BD_CHANGED; /* the same rule, its target or host scope changed */
 	if (b->rule < 0)
 		return RC_BD_ADDED;
 	if (p->old_to_new[b->rule] < 0)
