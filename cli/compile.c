@@ -11,10 +11,11 @@
 #include "backends/backend.h"
 #include "backends/servers.h"
 #include "cli/cli.h"
+#include "cli/report.h"
 #include "compiler/analysis.h"
 #include "compiler/util.h"
 
-enum { OPT_TARGET = CLI_OPT_FIRST_OWN, OPT_MAP_DIR, OPT_FLATTEN };
+enum { OPT_TARGET = CLI_OPT_FIRST_OWN, OPT_MAP_DIR, OPT_FLATTEN, OPT_REPORT };
 
 static const struct option compile_options[] = {
 	CLI_COMMON_LONG_OPTIONS,
@@ -22,6 +23,7 @@ static const struct option compile_options[] = {
 	{ "map-dir", required_argument, NULL, OPT_MAP_DIR },
 	{ "flatten", no_argument, NULL, OPT_FLATTEN },
 	{ "output", required_argument, NULL, 'o' },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -65,8 +67,17 @@ static int server_layers_needed_after(const rc_backend *const *chosen, int from,
 	return 0;
 }
 
+/* What compile writes beside the artifacts: --report FILE.json. */
+typedef struct report_opts {
+	const char *path;           /* NULL: no report */
+	int argc;
+	char **argv;
+	struct timespec start;
+} report_opts;
+
 static int emit_all(cli_common *c, rc_ir *ir, const rc_backend *const *chosen, int n,
-                    const char *file, const char *out_base, const char *map_dir)
+                    const char *file, const char *out_base, const char *map_dir,
+                    const report_opts *report)
 {
 	rc_artifacts out;
 	rc_artifacts_init(&out, out_base);
@@ -94,6 +105,9 @@ static int emit_all(cli_common *c, rc_ir *ir, const rc_backend *const *chosen, i
 	cli_print_diags(c);
 	if (out.error)
 		fprintf(stderr, "redirc: error: %s\n", out.error);
+	if (st == 0 && report->path &&
+	    rc_report_write(report->path, ir, &out, report->argc, report->argv, &report->start) != 0)
+		st = EXIT_USAGE;
 	if (st == 0 && c->verbose)
 		for (size_t i = 0; i < out.items.len; i++)
 			fprintf(stderr, "wrote %s\n", RC_VEC_AT(&out.items, rc_artifact, i)->final_path);
@@ -103,6 +117,11 @@ static int emit_all(cli_common *c, rc_ir *ir, const rc_backend *const *chosen, i
 
 int cli_compile(int argc, char **argv)
 {
+	/* the command line as given: getopt_long permutes argv */
+	char **given = rc_xmalloc(((size_t)argc + 1) * sizeof *given);
+	memcpy(given, argv, ((size_t)argc + 1) * sizeof *given);
+	report_opts report = { NULL, argc, given, { 0, 0 } };
+	rc_report_start(&report.start);
 	cli_common c;
 	cli_common_init(&c, argv[0]);
 	const rc_backend *chosen[MAX_TARGETS];
@@ -141,6 +160,9 @@ int cli_compile(int argc, char **argv)
 		case OPT_FLATTEN:
 			flatten = 1;
 			break;
+		case OPT_REPORT:
+			report.path = optarg;
+			break;
 		default:
 			st = cli_bad_option(c.cmd, argv, opt);
 			goto done;
@@ -174,10 +196,11 @@ int cli_compile(int argc, char **argv)
 		if (st == 0)
 			st = EXIT_INPUT;
 	} else {
-		st = emit_all(&c, &ir, chosen, ntargets, file, out_base, map_dir);
+		st = emit_all(&c, &ir, chosen, ntargets, file, out_base, map_dir, &report);
 	}
 	rc_ir_fini(&ir);
 done:
 	cli_common_fini(&c);
+	free(given);
 	return st;
 }

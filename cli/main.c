@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/review.h"
 #include "compiler/util.h"
 
 const cli_command cli_commands[] = {
@@ -40,11 +41,32 @@ const cli_command cli_commands[] = {
 	  "  -o BASE             artifact base name (BASE.http.conf, BASE.py, ...)\n"
 	  "  --map-dir DIR       apache, nginx: where the map and helper files will be deployed\n"
 	  "  --flatten           rewrite exact targets to their final hop\n"
+	  "  --report FILE.json  a record of what shipped: inputs, artifacts, their SHA-256\n"
 	  "  and the diagnostic options of 'check'\n" },
 	{ "lookup", cli_lookup, "TABLE URL...|-", "the lines of explain, answered by a .redirdb table",
 	  "  --host H            the Host of bare-path URLs\n"
 	  "  --format text|json  as for explain\n"
 	  "  -                   read URLs from standard input, one per line\n" },
+	{ "diff", cli_diff, "OLD NEW", "what changes for which requests between two rule sets",
+	  "  --format text|json  text grouped with counts, or one JSON object\n"
+	  "  --limit N           example requests shown per group\n"
+	  "Exit 0 when behaviour is the same, 1 when it differs, 2 on error.\n" },
+	{ "verify", cli_verify, "FILE --base-url URL", "ask a live server and compare with the file",
+	  "  --base-url URL      where to connect (http:// or https://)\n"
+	  "  --host H            the Host of rules outside host blocks\n"
+	  "  --urls FILE|-       more request URLs, one per line\n"
+	  "  -j N                requests at once; --rate R: at most R requests per second\n"
+	  "  --timeout S         per request; --retries N: on connection errors only\n"
+	  "  --insecure          do not verify TLS certificates\n"
+	  "  --samples N         requests per pattern rule\n"
+	  "  --format text|json, --limit N\n"
+	  "Exit 1 on a mismatch, 2 when the server cannot be reached.\n" },
+	{ "coverage", cli_coverage, "FILE LOG...", "which rules access logs show in use",
+	  "  --log-format combined|common|json, --field NAME=MEMBER (json)\n"
+	  "  --host H            the Host of log lines that carry none\n"
+	  "  --top N             uncovered 404 paths shown\n"
+	  "  --format text|json, --limit N\n"
+	  "LOG may be gzip-compressed, or '-' for standard input.\n" },
 	{ "help", cli_help, "[COMMAND]", "this help, or one command's", "" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

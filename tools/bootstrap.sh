@@ -14,6 +14,7 @@ packages=(
 	libcmph-dev libcmph-tools libcmocka-dev libgdbm-dev
 	python3 nginx libnginx-mod-http-js apache2 apache2-utils
 	valgrind clang libclang-rt-14-dev curl
+	zlib1g-dev libcurl4-openssl-dev
 )
 
 missing=()

@@ -31,7 +31,7 @@ for page in share/man/man1/redirc.1 share/man/man5/redir.5; do
 done
 # every command of `redirc help` has its section in redirc(1)
 for cmd in $(LD_LIBRARY_PATH="$root/lib" "$root/bin/redirc" help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
-	if ! MANWIDTH=200 man -l "$root/share/man/man1/redirc.1" 2>/dev/null | grep -q "^       $cmd"; then
+	if ! MANWIDTH=200 man -l "$root/share/man/man1/redirc.1" 2>/dev/null | grep -Eq "^ +(redirc )?$cmd( |\$)"; then
 		echo "FAIL: redirc(1) has no entry for '$cmd'"; fail=1
 	fi
 done

@@ -1,0 +1,781 @@
+/*
+ * behaviour_diff.c - the behaviour diff of two rule sets (behaviour_diff.h).
+ *
+ *   1. key every rule: normalized source + host scope (+ occurrence, for a
+ *      duplicate), and its meaning: status, gone, query mode, target
+ *      tokens with capture numbers, fragment;
+ *   2. match NEW's keys against OLD's: same meaning, changed, added,
+ *      removed; an added and a removed rule with the same source but
+ *      another host scope are one changed rule;
+ *   3. answer every rule's sample requests (both sides' rules, each host of
+ *      their scope) with both rule sets, following redirects, and keep the
+ *      requests whose traces differ, classified;
+ *   4. diagnostics of the analysis present on one side only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/behaviour_diff.h"
+#include "compiler/checks.h"
+#include "compiler/requests.h"
+
+const char *rc_bdiff_kind_name(enum rc_bdiff_kind k)
+{
+	switch (k) {
+	case RC_BD_CHANGED: return "changed";
+	case RC_BD_ADDED: return "added";
+	case RC_BD_REMOVED: return "removed";
+	case RC_BD_INTERCEPTED: return "intercepted";
+	case RC_BD_CHAIN: return "chain";
+	case RC_BD_LOOP: return "loop";
+	default: return "bug: unknown kind";
+	}
+}
+
+/* ---- a string -> index hash map ---------------------------------------- */
+
+typedef struct str_map {
+	const char **keys;
+	uint64_t *hashes;   /* compared before the bytes: fewer cache misses */
+	size_t *lens;
+	int64_t *vals;
+	size_t cap, len;
+} str_map;
+
+static void map_init(str_map *m, size_t expect)
+{
+	m->cap = 16;
+	while (m->cap < 2 * expect + 16)
+		m->cap *= 2;
+	m->keys = calloc(m->cap, sizeof *m->keys);
+	m->lens = rc_xmalloc(m->cap * sizeof *m->lens);
+	m->hashes = rc_xmalloc(m->cap * sizeof *m->hashes);
+	m->vals = rc_xmalloc(m->cap * sizeof *m->vals);
+	if (!m->keys)
+		abort();
+	m->len = 0;
+}
+
+static void map_fini(str_map *m)
+{
+	free(m->keys);
+	free(m->hashes);
+	free(m->lens);
+	free(m->vals);
+}
+
+/* The slot of key: its own, or the empty one where it would go. */
+static size_t map_slot_h(const str_map *m, const char *k, size_t n, uint64_t h)
+{
+	size_t i = (size_t)h & (m->cap - 1);
+	while (m->keys[i] &&
+	       !(m->hashes[i] == h && m->lens[i] == n && memcmp(m->keys[i], k, n) == 0))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static uint64_t map_hash(const char *k, size_t n)
+{
+	return rc_hash_bytes(k, n, 0x9e37);
+}
+
+static size_t map_slot(const str_map *m, const char *k, size_t n)
+{
+	return map_slot_h(m, k, n, map_hash(k, n));
+}
+
+static void map_grow(str_map *m)
+{
+	str_map bigger;
+	map_init(&bigger, m->cap);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i]) {
+			size_t j = map_slot_h(&bigger, m->keys[i], m->lens[i], m->hashes[i]);
+			bigger.keys[j] = m->keys[i];
+			bigger.hashes[j] = m->hashes[i];
+			bigger.lens[j] = m->lens[i];
+			bigger.vals[j] = m->vals[i];
+		}
+	bigger.len = m->len;
+	map_fini(m);
+	*m = bigger;
+}
+
+/* Insert when absent; returns the value stored (the old one if present). */
+static int64_t map_put(str_map *m, const char *k, size_t n, int64_t v)
+{
+	if (2 * (m->len + 1) > m->cap)
+		map_grow(m);
+	uint64_t h = map_hash(k, n);
+	size_t i = map_slot_h(m, k, n, h);
+	if (m->keys[i])
+		return m->vals[i];
+	m->keys[i] = k;
+	m->hashes[i] = h;
+	m->lens[i] = n;
+	m->vals[i] = v;
+	m->len++;
+	return v;
+}
+
+static int64_t map_get(const str_map *m, const char *k, size_t n)
+{
+	size_t i = map_slot(m, k, n);
+	return m->keys[i] ? m->vals[i] : -1;
+}
+
+/* ---- keys and meanings ------------------------------------------------- */
+
+static void add_u32(rc_buf *b, uint32_t v)
+{
+	rc_buf_add(b, (const char *)&v, sizeof v);
+}
+
+static void add_source(rc_buf *b, const rc_ir *ir, const rc_rule *r)
+{
+	int fold = (ir->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
+	for (uint32_t i = 0; i < r->nsrc; i++) {
+		const rd_ptok *t = &r->src[i];
+		rc_buf_addc(b, (char)('0' + t->kind));
+		if (t->kind == RD_PTOK_LIT) {
+			add_u32(b, t->len);
+			for (uint32_t j = 0; j < t->len; j++) {
+				char c = t->text[j];
+				rc_buf_addc(b, fold && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+			}
+		} else {
+			rc_buf_addc(b, (char)t->capture);
+		}
+	}
+}
+
+static void add_scope(rc_buf *b, const rc_ir *ir, const rc_rule *r)
+{
+	rc_buf_addc(b, '|');
+	if (r->scope < 0) {
+		rc_buf_addc(b, '*');
+		return;
+	}
+	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+	/* the names sorted, so `host a, b` and `host b, a` are one scope */
+	const char **names = rc_xmalloc((s->nhosts + 1) * sizeof *names);
+	for (uint32_t i = 0; i < s->nhosts; i++) {
+		uint32_t j = i;
+		while (j > 0 && strcmp(names[j - 1], s->hosts[i]) > 0) {
+			names[j] = names[j - 1];
+			j--;
+		}
+		names[j] = s->hosts[i];
+	}
+	for (uint32_t i = 0; i < s->nhosts; i++) {
+		if (i && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		rc_buf_adds(b, names[i]);
+		rc_buf_addc(b, ',');
+	}
+	free(names);
+}
+
+static void add_meaning(rc_buf *b, const rc_rule *r)
+{
+	add_u32(b, (uint32_t)r->status);
+	rc_buf_addc(b, r->gone ? 'g' : '-');
+	rc_buf_addc(b, r->query_drop ? 'd' : 'k');
+	if (r->gone)
+		return;
+	for (uint32_t i = 0; i < r->target.ntoks; i++) {
+		const rd_ttok *t = &r->target.toks[i];
+		rc_buf_addc(b, (char)('0' + t->kind));
+		if (t->kind == RD_TTOK_LIT) {
+			add_u32(b, t->len);
+			rc_buf_add(b, t->text, t->len);
+		} else {
+			rc_buf_addc(b, (char)t->capture);
+		}
+	}
+	rc_buf_addc(b, '#');
+	if (r->target.fragment)
+		rc_buf_adds(b, r->target.fragment);
+}
+
+typedef struct keyed {
+	const char *key;    /* source | scope */
+	size_t key_len;
+	const char *src;    /* source only */
+	size_t src_len;
+	const char *meaning;
+	size_t meaning_len;
+} keyed;
+
+static keyed *key_rules(rc_arena *a, const rc_ir *ir)
+{
+	size_t n = ir->rules.len;
+	keyed *k = rc_xmalloc((n + 1) * sizeof *k);
+	rc_buf b;
+	rc_buf_init(&b);
+	for (size_t i = 0; i < n; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		rc_buf_reset(&b);
+		add_source(&b, ir, r);
+		size_t src_len = b.len;
+		add_scope(&b, ir, r);
+		k[i].key = rc_arena_strndup(a, b.data, b.len);
+		k[i].key_len = b.len;
+		k[i].src = k[i].key;
+		k[i].src_len = src_len;
+		rc_buf_reset(&b);
+		add_meaning(&b, r);
+		k[i].meaning = rc_arena_strndup(a, b.data, b.len);
+		k[i].meaning_len = b.len;
+	}
+	rc_buf_fini(&b);
+	return k;
+}
+
+/* ---- traces ------------------------------------------------------------ */
+
+typedef struct scratch {
+	rc_buf url[RC_BDIFF_MAX_HOPS + 2];    /* requests made: host '|' path '?' query */
+	rc_buf loc[RC_BDIFF_MAX_HOPS + 1];    /* Location of each answer */
+	int status[RC_BDIFF_MAX_HOPS + 1];
+	int64_t rule;
+	uint32_t answers;                     /* answers recorded */
+	int loop;
+} scratch;
+
+static void scratch_init(scratch *s)
+{
+	for (int i = 0; i < RC_BDIFF_MAX_HOPS + 2; i++)
+		rc_buf_init(&s->url[i]);
+	for (int i = 0; i < RC_BDIFF_MAX_HOPS + 1; i++)
+		rc_buf_init(&s->loc[i]);
+}
+
+static void scratch_fini(scratch *s)
+{
+	for (int i = 0; i < RC_BDIFF_MAX_HOPS + 2; i++)
+		rc_buf_fini(&s->url[i]);
+	for (int i = 0; i < RC_BDIFF_MAX_HOPS + 1; i++)
+		rc_buf_fini(&s->loc[i]);
+}
+
+/* Where a Location leads, if the rule set serves it: host (canonical,
+ * written into host_out), path and query spans.  0 = stop here. */
+static int location_next(const rc_ir *ir, const char *loc, const char *cur_host,
+                         char *host_out, size_t host_cap, const char **host,
+                         const char **path, size_t *path_len, const char **query,
+                         size_t *query_len)
+{
+	const char *p = loc;
+	if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
+		p += p[4] == 's' ? 8 : 7;
+		size_t hl = strcspn(p, "/?#");
+		if (hl == 0 || hl >= host_cap)
+			return 0;
+		rd_host_canon(p, hl, host_out);
+		if (!rc_ir_host_is_served(ir, host_out))
+			return 0;
+		*host = host_out;
+		p += hl;
+	} else if (p[0] == '/') {
+		*host = cur_host;
+	} else {
+		return 0;
+	}
+	size_t end = strcspn(p, "#");
+	size_t pl = strcspn(p, "?#");
+	*path = pl ? p : "/";
+	*path_len = pl ? pl : 1;
+	if (pl < end && p[pl] == '?') {
+		*query = p + pl + 1;
+		*query_len = end - pl - 1;
+	} else {
+		*query = NULL;
+		*query_len = 0;
+	}
+	return 1;
+}
+
+static void url_set(rc_buf *b, const char *host, const char *path, size_t pl, const char *q,
+                    size_t ql)
+{
+	rc_buf_reset(b);
+	if (host)
+		rc_buf_adds(b, host);
+	rc_buf_addc(b, '|');
+	rc_buf_add(b, path, pl);
+	if (q && ql) {
+		rc_buf_addc(b, '?');
+		rc_buf_add(b, q, ql);
+	}
+}
+
+static void trace_run(rc_resolver *rv, const char *host, const char *path, scratch *s)
+{
+	char host_buf[2][512];
+	const char *q = NULL;
+	size_t pl = strlen(path), ql = 0;
+	s->answers = 0;
+	s->loop = 0;
+	s->rule = -1;
+	url_set(&s->url[0], host, path, pl, q, ql);
+	for (uint32_t hop = 0; hop <= RC_BDIFF_MAX_HOPS; hop++) {
+		rc_fast_answer ans;
+		rc_resolve(rv, host, path, pl, q, ql, 1, &ans);
+		if (hop == 0)
+			s->rule = ans.rule;
+		if (!ans.matched) {
+			if (hop == 0) {
+				s->status[0] = 0;
+				rc_buf_reset(&s->loc[0]);
+				s->answers = 1;
+			}
+			return;
+		}
+		s->status[hop] = ans.status;
+		rc_buf_reset(&s->loc[hop]);
+		if (ans.location)
+			rc_buf_adds(&s->loc[hop], ans.location);
+		s->answers = hop + 1;
+		if (!ans.location)
+			return;
+		const char *nhost, *npath, *nq;
+		size_t npl, nql;
+		/* the next request reads from loc[hop], which stays put */
+		if (!location_next(rv->ir, s->loc[hop].data, host, host_buf[hop & 1], sizeof host_buf[0],
+		                   &nhost, &npath, &npl, &nq, &nql))
+			return;
+		url_set(&s->url[hop + 1], nhost, npath, npl, nq, nql);
+		for (uint32_t j = 0; j <= hop; j++)
+			if (strcmp(s->url[j].data, s->url[hop + 1].data) == 0) {
+				s->loop = 1;
+				return;
+			}
+		/* copy out of the Location: the next answer overwrites nothing we
+		 * read, but the host buffer alternates so the current one stays */
+		host = nhost;
+		path = npath;
+		pl = npl;
+		q = nq;
+		ql = nql;
+		if (hop == RC_BDIFF_MAX_HOPS)
+			return;
+	}
+}
+
+static int traces_equal(const scratch *a, const scratch *b)
+{
+	if (a->answers != b->answers || a->loop != b->loop)
+		return 0;
+	for (uint32_t i = 0; i < a->answers; i++) {
+		if (a->status[i] != b->status[i])
+			return 0;
+		if (!rc_location_equal(a->loc[i].data, b->loc[i].data))
+			return 0;
+	}
+	return 1;
+}
+
+/* Keep a trace in the diff's arena. */
+static void trace_keep(rc_arena *a, const scratch *s, rc_trace *t)
+{
+	memset(t, 0, sizeof *t);
+	t->status = s->status[0];
+	t->location = s->loc[0].len ? rc_arena_strdup(a, s->loc[0].data) : NULL;
+	t->rule = s->rule;
+	t->loop = s->loop;
+	t->hops = s->answers ? s->answers - 1 : 0;
+	if (t->hops) {
+		t->hop_locations = rc_arena_alloc(a, t->hops * sizeof *t->hop_locations);
+		t->hop_status = rc_arena_alloc(a, t->hops * sizeof *t->hop_status);
+		for (uint32_t i = 0; i < t->hops; i++) {
+			t->hop_status[i] = s->status[i + 1];
+			t->hop_locations[i] =
+			    s->loc[i + 1].len ? rc_arena_strdup(a, s->loc[i + 1].data) : NULL;
+		}
+	}
+}
+
+typedef struct pairing {
+	const keyed *ok, *nk;       /* keys of OLD's and NEW's rules */
+	int64_t *old_to_new;        /* OLD rule -> NEW rule with its key, -1 */
+	int64_t *new_to_old;
+	int64_t *old_witness, *new_witness;
+} pairing;
+
+static enum rc_bdiff_kind classify(const pairing *p, const scratch *b, const scratch *a)
+{
+	int first_same = b->status[0] == a->status[0] &&
+	                 rc_location_equal(b->loc[0].data, a->loc[0].data);
+	if (first_same)
+		return a->loop && !b->loop ? RC_BD_LOOP : RC_BD_CHAIN;
+	if (a->rule >= 0 && p->new_to_old[a->rule] >= 0 &&
+	    (b->rule < 0 || p->new_to_old[a->rule] == b->rule))
+		return RC_BD_CHANGED; /* the same rule, its target or host scope changed */
+	if (b->rule < 0)
+		return RC_BD_ADDED;
+	if (p->old_to_new[b->rule] < 0)
+		return RC_BD_REMOVED;
+	return RC_BD_INTERCEPTED;
+}
+
+typedef struct candidate_set {
+	str_map seen;
+	rc_vec hosts;   /* const char * (NULL = none) */
+	rc_vec paths;   /* const char * */
+} candidate_set;
+
+static void candidate_add(rc_arena *a, candidate_set *c, const char *host, const char *path)
+{
+	size_t hl = host ? strlen(host) : 0, pl = strlen(path);
+	char *k = rc_arena_alloc_raw(a, hl + pl + 3);
+	k[0] = host ? 'h' : '-';
+	memcpy(k + 1, host ? host : "", hl);
+	k[1 + hl] = '|';
+	memcpy(k + 2 + hl, path, pl + 1);
+	size_t idx = c->paths.len;
+	if (map_put(&c->seen, k, hl + pl + 2, (int64_t)idx) != (int64_t)idx)
+		return;
+	*(const char **)rc_vec_push(&c->hosts) = host;
+	*(const char **)rc_vec_push(&c->paths) = path;
+}
+
+/* Most hosts of one scope whose requests are tried per sample. */
+#define SCOPE_HOSTS_TRIED 8
+
+/* Every rule's samples; `skip` (or NULL) marks rules whose samples the
+ * other side already gave (the same source and scope). */
+static void candidates_from(rc_arena *a, candidate_set *c, const rc_ir *ir, const char *skip)
+{
+	rc_vec samples;
+	rc_vec_init(&samples, sizeof(char *));
+	for (size_t i = 0; i < ir->rules.len; i++) {
+		if (skip && skip[i])
+			continue;
+		const rc_rule *r = rc_ir_rule(ir, i);
+		samples.len = 0;
+		rc_rule_samples(a, r, 0, 2, &samples);
+		for (size_t j = 0; j < samples.len; j++) {
+			const char *path = *RC_VEC_AT(&samples, char *, j);
+			if (r->scope < 0) {
+				candidate_add(a, c, NULL, path);
+				continue;
+			}
+			const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+			for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++)
+				candidate_add(a, c, s->hosts[h], path);
+		}
+	}
+	rc_vec_fini(&samples);
+}
+
+static void pair_rules(rc_bdiff *d, pairing *p)
+{
+	const rc_ir *o = d->old_ir, *n = d->new_ir;
+	size_t no = o->rules.len, nn = n->rules.len;
+	p->ok = key_rules(&d->arena, o);
+	p->nk = key_rules(&d->arena, n);
+	p->old_to_new = rc_xmalloc((no + 1) * sizeof(int64_t));
+	p->new_to_old = rc_xmalloc((nn + 1) * sizeof(int64_t));
+	for (size_t i = 0; i < no; i++)
+		p->old_to_new[i] = -1;
+	/* OLD's keys; duplicates (the same source and scope twice) are paired
+	 * in file order through dup_next */
+	str_map m;
+	map_init(&m, no);
+	int64_t *dup_next = rc_xmalloc((no + 1) * sizeof(int64_t));
+	int64_t *dup_last = rc_xmalloc((no + 1) * sizeof(int64_t));
+	for (size_t i = 0; i < no; i++) {
+		dup_next[i] = -1;
+		int64_t head = map_put(&m, p->ok[i].key, p->ok[i].key_len, (int64_t)i);
+		if (head != (int64_t)i)
+			dup_next[dup_last[head]] = (int64_t)i;
+		dup_last[head] = (int64_t)i;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		size_t slot = map_slot(&m, p->nk[i].key, p->nk[i].key_len);
+		int64_t j = m.keys[slot] ? m.vals[slot] : -1;
+		p->new_to_old[i] = j;
+		if (j < 0)
+			continue;
+		m.vals[slot] = dup_next[j];
+		p->old_to_new[j] = (int64_t)i;
+		if (p->ok[j].meaning_len == p->nk[i].meaning_len &&
+		    memcmp(p->ok[j].meaning, p->nk[i].meaning, p->nk[i].meaning_len) == 0) {
+			d->same++;
+			if (rc_ir_rule(o, (size_t)j)->loc.line != rc_ir_rule(n, i)->loc.line)
+				d->moved++;
+		} else {
+			rc_bdiff_rule *c = rc_vec_push(&d->changed);
+			c->old_rule = j;
+			c->new_rule = (int64_t)i;
+		}
+	}
+	map_fini(&m);
+	free(dup_next);
+	free(dup_last);
+	/* removed and added rules with the same source: one rule whose host
+	 * scope changed (matched in file order) */
+	str_map removed_src;
+	map_init(&removed_src, 16);
+	rc_vec chain; /* int64_t: next removed rule with the same source, -1 */
+	rc_vec_init(&chain, sizeof(int64_t));
+	int64_t *next_same = rc_xmalloc((no + 1) * sizeof(int64_t));
+	int64_t *last_same = rc_xmalloc((no + 1) * sizeof(int64_t));
+	for (size_t i = 0; i < no; i++) {
+		next_same[i] = -1;
+		if (p->old_to_new[i] >= 0)
+			continue;
+		int64_t head = map_put(&removed_src, p->ok[i].src, p->ok[i].src_len, (int64_t)i);
+		if (head != (int64_t)i) {
+			next_same[last_same[head]] = (int64_t)i;
+			last_same[head] = (int64_t)i;
+		} else {
+			last_same[i] = (int64_t)i;
+		}
+	}
+	for (size_t i = 0; i < nn; i++) {
+		if (p->new_to_old[i] >= 0)
+			continue;
+		size_t slot = map_slot(&removed_src, p->nk[i].src, p->nk[i].src_len);
+		if (removed_src.keys[slot] && removed_src.vals[slot] >= 0) {
+			int64_t j = removed_src.vals[slot];
+			removed_src.vals[slot] = next_same[j];
+			p->old_to_new[j] = (int64_t)i;
+			p->new_to_old[i] = j;
+			rc_bdiff_rule *c = rc_vec_push(&d->changed);
+			c->old_rule = j;
+			c->new_rule = (int64_t)i;
+			c->scope_changed = 1;
+			continue;
+		}
+		rc_bdiff_rule *c = rc_vec_push(&d->added);
+		c->old_rule = -1;
+		c->new_rule = (int64_t)i;
+	}
+	for (size_t i = 0; i < no; i++)
+		if (p->old_to_new[i] < 0) {
+			rc_bdiff_rule *c = rc_vec_push(&d->removed);
+			c->old_rule = (int64_t)i;
+			c->new_rule = -1;
+		}
+	free(next_same);
+	free(last_same);
+	rc_vec_fini(&chain);
+	map_fini(&removed_src);
+}
+
+/* ---- diagnostics on one side only ------------------------------------ */
+
+static int diag_is_analysis(const rc_diag *g)
+{
+	static const char *const names[] = { "duplicate", "shadowed", "loop", "unbounded",
+		                                 "chain", "open-redirect" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(g->name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A diagnostic's key: its name and the key of the rule it is reported at
+ * (found by location), or its message when no rule starts there. */
+static const char *diag_key(rc_arena *a, const rc_ir *ir, const keyed *k, const str_map *at,
+                            const rc_diag *g, size_t *len)
+{
+	char loc[32];
+	int ll = snprintf(loc, sizeof loc, "%d:%u:%u", g->loc.file, g->loc.line, g->loc.col);
+	int64_t r = map_get(at, loc, (size_t)ll);
+	(void)ir;
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_buf_adds(&b, g->name);
+	rc_buf_addc(&b, '\n');
+	if (r >= 0)
+		rc_buf_add(&b, k[r].key, k[r].key_len);
+	else
+		rc_buf_adds(&b, g->message);
+	char *s = rc_arena_strndup(a, b.data, b.len);
+	*len = b.len;
+	rc_buf_fini(&b);
+	return s;
+}
+
+static void rule_locations(rc_arena *a, const rc_ir *ir, str_map *at)
+{
+	map_init(at, ir->rules.len);
+	for (size_t i = 0; i < ir->rules.len; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		char *loc = rc_arena_printf(a, "%d:%u:%u", r->loc.file, r->loc.line, r->loc.col);
+		map_put(at, loc, strlen(loc), (int64_t)i);
+	}
+}
+
+static void diff_diags(rc_bdiff *d, const pairing *p)
+{
+	const rc_ir *irs[2] = { d->old_ir, d->new_ir };
+	const keyed *ks[2] = { p->ok, p->nk };
+	str_map at[2], keys[2];
+	size_t any = 0;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < irs[s]->diags->records.len; i++)
+			any += diag_is_analysis(RC_VEC_AT(&irs[s]->diags->records, rc_diag, i));
+	if (!any)
+		return;
+	for (int s = 0; s < 2; s++) {
+		rule_locations(&d->arena, irs[s], &at[s]);
+		map_init(&keys[s], irs[s]->diags->records.len);
+		for (size_t i = 0; i < irs[s]->diags->records.len; i++) {
+			const rc_diag *g = RC_VEC_AT(&irs[s]->diags->records, rc_diag, i);
+			if (!diag_is_analysis(g))
+				continue;
+			size_t len;
+			const char *k = diag_key(&d->arena, irs[s], ks[s], &at[s], g, &len);
+			map_put(&keys[s], k, len, (int64_t)i);
+		}
+	}
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < irs[s]->diags->records.len; i++) {
+			const rc_diag *g = RC_VEC_AT(&irs[s]->diags->records, rc_diag, i);
+			if (!diag_is_analysis(g))
+				continue;
+			size_t len;
+			const char *k = diag_key(&d->arena, irs[s], ks[s], &at[s], g, &len);
+			if (map_get(&keys[1 - s], k, len) >= 0)
+				continue;
+			rc_bdiff_diag *x = rc_vec_push(&d->diags);
+			x->side = s;
+			x->diag = g;
+		}
+	for (int s = 0; s < 2; s++) {
+		map_fini(&at[s]);
+		map_fini(&keys[s]);
+	}
+}
+
+/* ---- the whole diff ---------------------------------------------------- */
+
+static void set_witness(rc_vec *rules, const int64_t *old_w, const int64_t *new_w)
+{
+	for (size_t i = 0; i < rules->len; i++) {
+		rc_bdiff_rule *r = RC_VEC_AT(rules, rc_bdiff_rule, i);
+		r->witness = -1;
+		if (r->new_rule >= 0 && new_w[r->new_rule] >= 0)
+			r->witness = new_w[r->new_rule];
+		if (r->old_rule >= 0 && old_w[r->old_rule] >= 0 &&
+		    (r->witness < 0 || old_w[r->old_rule] < r->witness))
+			r->witness = old_w[r->old_rule];
+	}
+}
+
+void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
+{
+	memset(d, 0, sizeof *d);
+	rc_arena_init(&d->arena);
+	d->old_ir = old_ir;
+	d->new_ir = new_ir;
+	rc_vec_init(&d->added, sizeof(rc_bdiff_rule));
+	rc_vec_init(&d->removed, sizeof(rc_bdiff_rule));
+	rc_vec_init(&d->changed, sizeof(rc_bdiff_rule));
+	rc_vec_init(&d->requests, sizeof(rc_bdiff_request));
+	rc_vec_init(&d->diags, sizeof(rc_bdiff_diag));
+
+	pairing p;
+	pair_rules(d, &p);
+
+	candidate_set c;
+	map_init(&c.seen, 2 * (old_ir->rules.len + new_ir->rules.len));
+	rc_vec_init(&c.hosts, sizeof(char *));
+	rc_vec_init(&c.paths, sizeof(char *));
+	char *paired = rc_xmalloc(new_ir->rules.len + 1);
+	for (size_t i = 0; i < new_ir->rules.len; i++)
+		paired[i] = p.new_to_old[i] >= 0 &&
+		            p.nk[i].key_len == p.ok[p.new_to_old[i]].key_len &&
+		            memcmp(p.nk[i].key, p.ok[p.new_to_old[i]].key, p.nk[i].key_len) == 0;
+	candidates_from(&d->arena, &c, old_ir, NULL);
+	candidates_from(&d->arena, &c, new_ir, paired);
+	free(paired);
+	d->requests_tried = c.paths.len;
+
+	size_t no = old_ir->rules.len, nn = new_ir->rules.len;
+	int64_t *old_w = rc_xmalloc((no + 1) * sizeof(int64_t));
+	int64_t *new_w = rc_xmalloc((nn + 1) * sizeof(int64_t));
+	for (size_t i = 0; i < no; i++)
+		old_w[i] = -1;
+	for (size_t i = 0; i < nn; i++)
+		new_w[i] = -1;
+
+	rc_resolver before, after;
+	rc_resolver_init(&before, old_ir);
+	rc_resolver_init(&after, new_ir);
+	scratch sb, sa;
+	scratch_init(&sb);
+	scratch_init(&sa);
+	rc_vec found[RC_BD_NKINDS];
+	for (int k = 0; k < RC_BD_NKINDS; k++)
+		rc_vec_init(&found[k], sizeof(rc_bdiff_request));
+	for (size_t i = 0; i < c.paths.len; i++) {
+		const char *host = *RC_VEC_AT(&c.hosts, const char *, i);
+		const char *path = *RC_VEC_AT(&c.paths, const char *, i);
+		trace_run(&before, host, path, &sb);
+		trace_run(&after, host, path, &sa);
+		if (traces_equal(&sb, &sa))
+			continue;
+		enum rc_bdiff_kind kind = classify(&p, &sb, &sa);
+		rc_bdiff_request *q = rc_vec_push(&found[kind]);
+		q->host = host;
+		q->path = path;
+		q->kind = kind;
+		trace_keep(&d->arena, &sb, &q->before);
+		trace_keep(&d->arena, &sa, &q->after);
+	}
+	/* grouped by kind, each group in the order found */
+	for (int k = 0; k < RC_BD_NKINDS; k++) {
+		for (size_t i = 0; i < found[k].len; i++) {
+			rc_bdiff_request *q = RC_VEC_AT(&found[k], rc_bdiff_request, i);
+			size_t at = d->requests.len;
+			*(rc_bdiff_request *)rc_vec_push(&d->requests) = *q;
+			if (q->before.rule >= 0 && old_w[q->before.rule] < 0)
+				old_w[q->before.rule] = (int64_t)at;
+			if (q->after.rule >= 0 && new_w[q->after.rule] < 0)
+				new_w[q->after.rule] = (int64_t)at;
+		}
+		d->per_kind[k] = found[k].len;
+		rc_vec_fini(&found[k]);
+	}
+	set_witness(&d->added, old_w, new_w);
+	set_witness(&d->removed, old_w, new_w);
+	set_witness(&d->changed, old_w, new_w);
+	diff_diags(d, &p);
+
+	scratch_fini(&sb);
+	scratch_fini(&sa);
+	rc_resolver_fini(&before);
+	rc_resolver_fini(&after);
+	free(old_w);
+	free(new_w);
+	free((void *)p.ok);
+	free((void *)p.nk);
+	free(p.old_to_new);
+	free(p.new_to_old);
+	map_fini(&c.seen);
+	rc_vec_fini(&c.hosts);
+	rc_vec_fini(&c.paths);
+}
+
+void rc_bdiff_fini(rc_bdiff *d)
+{
+	rc_vec_fini(&d->added);
+	rc_vec_fini(&d->removed);
+	rc_vec_fini(&d->changed);
+	rc_vec_fini(&d->requests);
+	rc_vec_fini(&d->diags);
+	rc_arena_fini(&d->arena);
+}
+
+const char *rc_bdiff_rule_place(rc_bdiff *d, int side, int64_t rule)
+{
+	const rc_ir *ir = side ? d->new_ir : d->old_ir;
+	const rc_rule *r = rc_ir_rule(ir, (size_t)rule);
+	const rc_file *f = rc_diags_file(ir->diags, r->loc.file);
+	return rc_arena_printf(&d->arena, "%s:%u", f ? f->path : "?", r->loc.line);
+}
