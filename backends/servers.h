@@ -15,7 +15,9 @@
 
 #include "../compiler/ir.h"
 
-/* The fixed parts of BASE.js (njs) and BASE.lua (mod_lua): helpers_text.c. */
+/* The fixed parts of BASE.js (njs) and BASE.lua (mod_lua): the text of
+ * backends/helpers/redir.js and redir.lua from their "fixed part" marker on,
+ * embedded at build time (backends/helpers/embed.sh, mk/serving.am). */
 extern const char rc_sv_njs_fixed[];
 extern const char rc_sv_lua_fixed[];
 

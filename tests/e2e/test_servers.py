@@ -11,7 +11,7 @@ absolute with their own scheme, host and port; that prefix is removed before
 comparing (doc/backend-design.md section 9).  A Location must never hold a
 control byte, a space or a non-ASCII byte.
 
-Then: the helper scripts are the canonical prototype text, `--map-dir`
+Then: the helper scripts are the shipped backends/helpers/ files, `--map-dir`
 names the deployed files, a rule with more than 9 captures and an exact
 rule whose txt map line passes 1000 bytes are `backend` errors on Apache and
 not on nginx, and an Apache map above the GDBM threshold
@@ -39,6 +39,7 @@ from servers import Apache, Nginx, ServerError, config_warnings, raw_request  # 
 T = common.Tally("servers-e2e")
 REDIRECTS = (301, 302, 303, 307, 308)
 PROTO = os.path.join(HERE, "prototype", "sensitive")
+HELPERS = os.path.join(common.TOP, "backends", "helpers")
 
 
 def default_host(case):
@@ -166,7 +167,8 @@ def run_case(case, tmp):
 
 
 def check_helpers(tmp):
-    """The emitted helpers are the prototype's fixed text after their settings."""
+    """The emitted helpers are the shipped helper files (backends/helpers/)
+    from their fixed-part marker on, after the two settings lines."""
     case = os.path.join(PROTO, "rules.redir")
     base = os.path.join(tmp, "helpers", "site")
     os.makedirs(os.path.dirname(base))
@@ -176,9 +178,9 @@ def check_helpers(tmp):
         return
     for ext, marker in ((".js", "// ---- fixed part"), (".lua", "---- fixed part")):
         got = read(base + ext).decode()
-        want = read(os.path.join(PROTO, "redir" + ext)).decode()
+        want = read(os.path.join(HELPERS, "redir" + ext)).decode()
         T.check(marker in got and got[got.index(marker):] == want[want.index(marker):],
-                "helpers: %s differs from the prototype's fixed part" % ext)
+                "helpers: %s differs from the fixed part of backends/helpers/redir%s" % (ext, ext))
         settings = [ln.split("--")[0].split("//")[0].strip() for ln in got.splitlines()
                     if "CASE_INSENSITIVE =" in ln or "TRAILING_SLASH_IGNORE =" in ln]
         T.check(len(settings) == 2 and "false" in settings[0] and "true" in settings[1],
