@@ -130,6 +130,33 @@ static void write_map_entry(ngx_ctx *c, FILE *f, const rc_sv_entry *e, rc_buf *b
 	*bp = b;
 }
 
+/* Design section 12: a request whose raw path and query normalization and
+ * encoding leave unchanged, with a plain Host, gets the variables of
+ * section 2 from nginx's own regex and maps (the path is KEY, encP and encQ
+ * of itself); any other request reads the helper's.  The named captures
+ * are set when $redir_norm is evaluated, which every map below does first
+ * (it is their source). */
+static void write_normal_form(FILE *f, const rc_ir *ir)
+{
+	rc_buf re;
+	rc_buf_init(&re);
+	rc_buf_adds(&re, "~^(?<redir_np>");
+	rc_sv_normal_path_re(&re, ir);
+	rc_buf_adds(&re, ")(?:\\?(?<redir_nq>");
+	rc_sv_normal_query_re(&re);
+	rc_buf_adds(&re, "))?\\|(?<redir_nh>[a-z0-9._\\x2D]+)\\|[^|]+$");
+	fputs("# normal form: \"q\" + the raw query, or \"\" (then the helper's variables)\n"
+	      "map \"$request_uri|$host|$http_host\" $redir_norm {\n"
+	      "    default \"\";\n", f);
+	fprintf(f, "    \"%s\" \"q$redir_nq\";\n}\n", re.data);
+	fputs("map $redir_norm $redir_key  { \"\" $redir_jkey;  default $redir_np; }\n"
+	      "map $redir_norm $redir_hkey { \"\" $redir_jhkey; default $redir_nh$redir_np; }\n"
+	      "map $redir_norm $redir_s    { \"\" $redir_js;    default \"$redir_np $redir_np $redir_nh\"; }\n"
+	      "map $redir_norm $redir_qa   { \"\" $redir_jqa;   q \"\"; default \"?$redir_nq\"; }\n"
+	      "map $redir_norm $redir_qamp { \"\" $redir_jqamp; q \"\"; default \"&$redir_nq\"; }\n\n", f);
+	rc_buf_fini(&re);
+}
+
 static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const char *js_path,
                        const rc_emit_opts *opts, const rc_artifacts *out)
 {
@@ -155,12 +182,14 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const char *j
 	rc_ngx_quote(&b, js_path, strlen(js_path), 0);
 	fprintf(f, "js_import redir_js from \"%s\";\n", b.data);
 	rc_buf_fini(&b);
-	fputs("js_set $redir_key    redir_js.key;\n"
-	      "js_set $redir_hkey   redir_js.hkey;\n"
-	      "js_set $redir_s      redir_js.subject;\n"
-	      "js_set $redir_qa     redir_js.qa;\n"
-	      "js_set $redir_qamp   redir_js.qamp;\n"
-	      "js_set $redir_dollar redir_js.dollar;\n\n", f);
+	fputs("# the helper's variables: njs runs only when one is read, that is only for\n"
+	      "# a request that is not in normal form (below)\n"
+	      "js_set $redir_jkey   redir_js.key;\n"
+	      "js_set $redir_jhkey  redir_js.hkey;\n"
+	      "js_set $redir_js     redir_js.subject;\n"
+	      "js_set $redir_jqa    redir_js.qa;\n"
+	      "js_set $redir_jqamp  redir_js.qamp;\n"
+	      "geo $redir_dollar { default \"$\"; }\n\n", f);
 	/* design section 7: a key of L bytes takes 8 + align8(L + 2) bytes of a
 	 * bucket, plus the bucket's 8-byte terminator */
 	size_t n = L->host.len > L->global.len ? L->host.len : L->global.len;
@@ -179,6 +208,7 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const char *j
 	fprintf(f, "# %zu host-scoped and %zu global keys, the longest %zu bytes\n",
 	        L->host.len, L->global.len, L->key_max);
 	fprintf(f, "map_hash_bucket_size %zu;\nmap_hash_max_size %zu;\n\n", bucket, max);
+	write_normal_form(f, c->ir);
 	fputs("# host-scoped exact layer: key = host + key; \"-\" = no exact answer for this\n"
 	      "# host (an earlier pattern rule takes the path)\n"
 	      "map $redir_hkey $redir_exact {\n"

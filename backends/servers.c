@@ -523,3 +523,39 @@ const char *rc_sv_basename(const char *path)
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
 }
+
+/* ---- requests already in normal form (design section 12) -------------- */
+
+/* The bytes of one path segment that a normal-form path may hold: those
+ * encP and encQ both keep (PATHSAFE minus '/', '&', '=', '+'), and no
+ * capital under `case sensitive` (the key escapes capitals).  Every byte
+ * is a literal or a \xHH escape, so the class reads the same in an nginx
+ * and an Apache double-quoted string. */
+static void normal_seg_class(rc_buf *b, const rc_ir *ir)
+{
+	rc_buf_adds(b, "[a-z0-9");
+	if (ir->policy & RD_POLICY_CASE_INSENSITIVE)
+		rc_buf_adds(b, "A-Z");
+	rc_buf_adds(b, "._~!\\x24'()*,;:@\\x2D]");
+}
+
+void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir)
+{
+	/* "/" alone, or segments "/" + bytes that are not "." or "..": no
+	 * empty segment (no "//"), no dot segment; a trailing "/" only under
+	 * `trailing-slash strict` (step 4 drops it otherwise) */
+	rc_buf_adds(b, "(?:/|(?:/(?!\\.\\.?(?!");
+	normal_seg_class(b, ir);
+	rc_buf_adds(b, "))");
+	normal_seg_class(b, ir);
+	rc_buf_adds(b, "+)+");
+	if (ir->policy & RD_POLICY_TRAILING_STRICT)
+		rc_buf_adds(b, "/?");
+	rc_buf_addc(b, ')');
+}
+
+void rc_sv_normal_query_re(rc_buf *b)
+{
+	/* encRawQuery(q) == q: QUERYSAFE bytes and valid escapes only */
+	rc_buf_adds(b, "(?:[a-zA-Z0-9._~!\\x24'()*,;:@/?&=+\\x2D]|%[0-9A-Fa-f]{2})*");
+}

@@ -68,6 +68,15 @@ void rc_sv_cache_fini(rc_sv_cache *c);
 int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
                         int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES]);
 
+/* Requests in normal form (design section 12), answered by the servers'
+ * own mechanisms without the helper: the regex (no anchors, no groups) of
+ * a raw path that normalization leaves unchanged and whose KEY, encP and
+ * encQ are the path itself; and of a raw query that encRawQuery leaves
+ * unchanged.  Both are free of backtracking blow-ups (the classes of
+ * neighbouring parts are disjoint). */
+void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir);
+void rc_sv_normal_query_re(rc_buf *b);
+
 /* "FILE:LINE SOURCE -> TARGET" of a rule, for a comment (unquoted). */
 void rc_sv_rule_label(rc_buf *b, const rc_ir *ir, const rc_rule *r);
 
