@@ -262,7 +262,16 @@ static void subst_frag(ap_ctx *c, rc_buf *b, const rc_rule *r)
 	}
 }
 
-static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r)
+/* The number of RewriteRule lines pattern_rule writes for `r`. */
+static size_t pattern_nrules(const rc_rule *r)
+{
+	if (!r->gone && !r->query_drop && !r->target.has_query && r->target.fragment)
+		return 2;
+	return 1;
+}
+
+/* `report`: check and report the rule (once, however often it is written) */
+static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r, int report)
 {
 	const rc_ir *ir = c->ir;
 	int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES];
@@ -276,7 +285,7 @@ static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r)
 	if (ir->policy & RD_POLICY_CASE_INSENSITIVE)
 		rc_buf_adds(&cond, " [NC]");
 	rc_buf_addc(&cond, '\n');
-	if (ngroups > 9) {
+	if (report && ngroups > 9) {
 		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
 		            "rule '%s' needs %d captures on Apache (each placeholder or splat counts once "
 		            "for the target's path and once for its query), expected at most 9: "
@@ -358,6 +367,121 @@ static void write_normal_form(FILE *f, const rc_ir *ir)
 	rc_buf_fini(&re);
 }
 
+/* ---- the pattern index (design section 13) ------------------------------ */
+
+typedef struct ap_tree {
+	ap_ctx *c;
+	FILE *f;
+	const rc_sv_groups *G;
+	char *reported;     /* per rule index */
+	size_t *leaf;       /* RewriteRules of leaf i: entry test, its block, exit */
+	size_t pos;         /* RewriteRules written since the tree's start */
+	size_t tree;        /* RewriteRules of the whole tree */
+	size_t wild;        /* RewriteRules of the wildcard block after it */
+} ap_tree;
+
+static size_t block_nrules(const rc_vec *rules)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rules->len; i++)
+		n += pattern_nrules(*RC_VEC_AT(rules, const rc_rule *, i));
+	return n;
+}
+
+static size_t tree_size(const ap_tree *t, size_t lo, size_t hi)
+{
+	if (hi - lo == 1)
+		return t->leaf[lo];
+	size_t mid = lo + (hi - lo) / 2;
+	return 1 + tree_size(t, lo, mid) + tree_size(t, mid, hi);
+}
+
+static void block(ap_tree *t, const rc_vec *rules)
+{
+	for (size_t i = 0; i < rules->len; i++) {
+		const rc_rule *r = *RC_VEC_AT(rules, const rc_rule *, i);
+		pattern_rule(t->c, t->f, r, !t->reported[r->index]);
+		t->reported[r->index] = 1;
+		t->pos += pattern_nrules(r);
+	}
+}
+
+/* A skip that lands on the rule at `to` (positions count RewriteRules). */
+static void skip_to(ap_tree *t, size_t to)
+{
+	size_t n = to - t->pos - 1;
+	if (n)
+		fprintf(t->f, "RewriteRule ^ - [S=%zu]\n", n);
+	else
+		fputs("RewriteRule ^ -\n", t->f); /* lands on the next rule anyway */
+	t->pos++;
+}
+
+static void group_key(FILE *f, const rc_sv_group *g)
+{
+	fwrite(g->key, 1, g->len, f); /* encP text: no quote, backslash or space */
+}
+
+static void tree(ap_tree *t, size_t lo, size_t hi)
+{
+	if (hi - lo == 1) {
+		const rc_sv_group *g = RC_VEC_AT(&t->G->groups, rc_sv_group, lo);
+		fputs("# first segment \"", t->f);
+		group_key(t->f, g);
+		fputs("\"\nRewriteCond %{ENV:REDIR_SEG} \"!=", t->f);
+		group_key(t->f, g);
+		fputs("\"\n", t->f);
+		skip_to(t, t->tree);                 /* not this one: the wildcard block */
+		block(t, &g->rules);
+		skip_to(t, t->tree + t->wild);      /* no match: past the wildcard block */
+		return;
+	}
+	size_t mid = lo + (hi - lo) / 2;
+	const rc_sv_group *g = RC_VEC_AT(&t->G->groups, rc_sv_group, mid);
+	size_t left = tree_size(t, lo, mid);
+	fputs("RewriteCond %{ENV:REDIR_SEG} \"!<", t->f);
+	group_key(t->f, g);
+	fprintf(t->f, "\"\nRewriteRule ^ - [S=%zu]\n", left);
+	t->pos++;
+	tree(t, lo, mid);
+	tree(t, mid, hi);
+}
+
+/* Design section 13: REDIR_SEG = the first segment of the subject; a binary
+ * search on it (mod_rewrite's "<" and "=" string tests, [S=N] skips) reaches
+ * the block of its group, which holds the patterns that can match it in file
+ * order, wildcards included, or the block of the wildcard patterns. */
+static void write_patterns(ap_ctx *c, FILE *f)
+{
+	const rc_ir *ir = c->ir;
+	if (!rc_sv_has_patterns(ir))
+		return;
+	rc_sv_groups G;
+	rc_sv_groups_build(ir, (ir->policy & RD_POLICY_CASE_INSENSITIVE) != 0, &G);
+	ap_tree t = { c, f, &G, NULL, NULL, 0, 0, 0 };
+	t.reported = rc_xmalloc(rc_ir_nrules(ir) + 1);
+	memset(t.reported, 0, rc_ir_nrules(ir) + 1);
+	fputs("\n# ---- pattern rules, indexed by the first path segment: each block holds\n"
+	      "# the patterns that can match its segment in file order, the patterns\n"
+	      "# whose first segment is not literal text (wildcards) included ----\n", f);
+	if (G.groups.len) {
+		t.leaf = rc_xmalloc(G.groups.len * sizeof *t.leaf);
+		for (size_t i = 0; i < G.groups.len; i++)
+			t.leaf[i] = 2 + block_nrules(&RC_VEC_AT(&G.groups, rc_sv_group, i)->rules);
+		t.tree = tree_size(&t, 0, G.groups.len);
+		t.wild = block_nrules(&G.wild);
+		fprintf(f, "RewriteCond %%{ENV:REDIR_S} \"^/([^/ ]*)\"\nRewriteRule ^ - [E=REDIR_SEG:%s]\n",
+		        (ir->policy & RD_POLICY_CASE_INSENSITIVE) ? "${redir_lc:%1}" : "%1");
+		tree(&t, 0, G.groups.len);
+		free(t.leaf);
+	}
+	if (G.wild.len)
+		fputs("# wildcard patterns\n", f);
+	block(&t, &G.wild);
+	free(t.reported);
+	rc_sv_groups_fini(&G);
+}
+
 static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_opts *opts,
                        rc_artifacts *out, int dbm)
 {
@@ -414,12 +538,7 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 			exact_block(f, codes[s]);
 	if (gone)
 		fputs("RewriteCond \"%{ENV:REDIR_X}\" \"^410:$\"\nRewriteRule ^ - [G]\n", f);
-	fputs("\n# ---- pattern rules, in file order ----\n", f);
-	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
-		const rc_rule *r = rc_ir_rule(ir, i);
-		if (r->is_pattern)
-			pattern_rule(c, f, r);
-	}
+	write_patterns(c, f);
 	free(lua);
 	free(map);
 }

@@ -282,6 +282,52 @@ def check_native(tmp):
                 "native %s: too few normal-form requests %r" % (name, native))
 
 
+def check_index(tmp):
+    """The pattern index (design section 13) on a deep binary tree: 45
+    first-segment groups of two lengths, groups that differ only in case,
+    wildcard patterns interleaved in file order, host-scoped ones; every
+    group, its neighbours' misses and the wildcards are asked."""
+    d = os.path.join(tmp, "index")
+    os.makedirs(d)
+    case = os.path.join(d, "index.redir")
+    lines = ["set hosts www.example.com other.example.com", "set max-chain 9",
+             "allow-host elsewhere.example.net"]
+    urls = []
+    for i in range(40):
+        if i % 7 == 3:
+            lines.append("/:x/w%d -> /wild%d/:x" % (i, i))
+            urls += ["/zz/w%d" % i, "/s%d/w%d" % (i + 1, i), "/s%d/w%d" % (i - 1, i)]
+        lines.append("/s%d/:a -> /t%d/:a" % (i, i))
+        urls += ["/s%d/x" % i, "/s%d" % i, "/s%d/x/y" % i, "/S%d/x" % i]
+    lines += ["/Case/:a -> /upper/:a", "/case/:a -> /lower/:a",
+              "host other.example.com {", "    /s5/* -> /other/*", "    /* -> https://elsewhere.example.net/*", "}",
+              "/late/:a -> /late-target/:a"]
+    urls += ["/Case/x", "/case/x", "/CASE/x", "/unknown/x", "/late/x", "/", "/s5"]
+    with open(case, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    base = os.path.join(d, "site")
+    res = compile_both(case, base)
+    T.check(res.returncode == 0, "index: compile failed: %s" % res.stderr.decode(errors="replace")[-500:])
+    if res.returncode != 0:
+        return
+    for host in ("www.example.com", "other.example.com"):
+        truths = explain_all(case, urls, host)
+        for server in ("nginx", "apache"):
+            try:
+                if server == "nginx":
+                    srv = Nginx(os.path.join(d, "ng-" + host), base + ".http.conf", base + ".server.conf",
+                                ["www.example.com"], modules=["ngx_http_js_module"])
+                else:
+                    srv = Apache(os.path.join(d, "ap-" + host), base + ".conf", ["www.example.com"],
+                                 modules=["lua"])
+                with srv:
+                    server_test_clean("index/" + server, srv)
+                    for u, t in zip(urls, truths):
+                        compare("index/" + server, u, host, t, raw_request(srv.port, u.encode(), host))
+            except ServerError as exc:
+                T.check(False, "index/%s: %s" % (server, exc))
+
+
 def check_map_dir(tmp):
     case = os.path.join(PROTO, "rules.redir")
     base = os.path.join(tmp, "mapdir", "site")
@@ -410,6 +456,7 @@ def main():
             run_case(case, tmp)
         check_helpers(tmp)
         check_native(tmp)
+        check_index(tmp)
         check_map_dir(tmp)
         check_too_many_captures(tmp)
         check_dbm(tmp)
