@@ -264,7 +264,16 @@ static void subst_frag(ap_ctx *c, rc_buf *b, const rc_rule *r)
 	}
 }
 
-static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r)
+/* The number of RewriteRule lines pattern_rule writes for `r`. */
+static size_t pattern_nrules(const rc_rule *r)
+{
+	if (!r->gone && !r->query_drop && !r->target.has_query && r->target.fragment)
+		return 2;
+	return 1;
+}
+
+/* `report`: check and report the rule (once, however often it is written) */
+static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r, int report)
 {
 	const rc_ir *ir = c->ir;
 	int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES];
@@ -278,7 +287,7 @@ static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r)
 	if (ir->policy & RD_POLICY_CASE_INSENSITIVE)
 		rc_buf_adds(&cond, " [NC]");
 	rc_buf_addc(&cond, '\n');
-	if (ngroups > 9) {
+	if (report && ngroups > 9) {
 		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
 		            "rule '%s' needs %d captures on Apache (each placeholder or splat counts once "
 		            "for the target's path and once for its query), expected at most 9: "
@@ -334,6 +343,147 @@ done:
 	rc_buf_fini(&label);
 }
 
+/* Design section 12: a request whose raw path and query normalization and
+ * encoding leave unchanged, with a plain lower-case Host, gets the variables
+ * of section 2 from mod_rewrite itself (the path is KEY, encP and encQ of
+ * itself); the Lua helper returns at once for it (its is_normal accepts no
+ * request this RewriteCond refuses) and sets them for any other request. */
+static void write_normal_form(FILE *f, const rc_ir *ir)
+{
+	int ci = (ir->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
+	rc_buf re;
+	rc_buf_init(&re);
+	rc_buf_adds(&re, "^([a-z0-9._\\x2D]*[a-z0-9_\\x2D])(?::[0-9]*)? [^ ]+ (");
+	rc_sv_normal_path_re(&re, ir);
+	rc_buf_adds(&re, ")(?:\\?(");
+	rc_sv_normal_query_re(&re);
+	rc_buf_adds(&re, "))?(?: |$)");
+	fputs("# normal form: mod_rewrite sets the variables (the helper did for any other)\n", f);
+	if (ci)
+		fputs("RewriteMap redir_lc int:tolower\n", f);
+	fprintf(f, "RewriteCond \"%%{HTTP_HOST} %%{THE_REQUEST}\" \"%s\"\n", re.data);
+	fprintf(f, "RewriteRule ^ - \"[E=REDIR_KEY:%s,E=REDIR_HKEY:%%1%s,E=REDIR_S:%%2 %%2 %%1,E=REDIR_Q:%%3]\"\n",
+	        ci ? "${redir_lc:%2}" : "%2", ci ? "${redir_lc:%2}" : "%2");
+	fputs("RewriteCond %{ENV:REDIR_Q} ^(.+)$\n"
+	      "RewriteRule ^ - [E=REDIR_QAMP:&%1]\n", f);
+	rc_buf_fini(&re);
+}
+
+/* ---- the pattern index (design section 13) ------------------------------ */
+
+typedef struct ap_tree {
+	ap_ctx *c;
+	FILE *f;
+	const rc_sv_groups *G;
+	char *reported;     /* per rule index */
+	size_t *leaf;       /* RewriteRules of leaf i: entry test, its block, exit */
+	size_t pos;         /* RewriteRules written since the tree's start */
+	size_t tree;        /* RewriteRules of the whole tree */
+	size_t wild;        /* RewriteRules of the wildcard block after it */
+} ap_tree;
+
+static size_t block_nrules(const rc_vec *rules)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rules->len; i++)
+		n += pattern_nrules(*RC_VEC_AT(rules, const rc_rule *, i));
+	return n;
+}
+
+static size_t tree_size(const ap_tree *t, size_t lo, size_t hi)
+{
+	if (hi - lo == 1)
+		return t->leaf[lo];
+	size_t mid = lo + (hi - lo) / 2;
+	return 1 + tree_size(t, lo, mid) + tree_size(t, mid, hi);
+}
+
+static void block(ap_tree *t, const rc_vec *rules)
+{
+	for (size_t i = 0; i < rules->len; i++) {
+		const rc_rule *r = *RC_VEC_AT(rules, const rc_rule *, i);
+		pattern_rule(t->c, t->f, r, !t->reported[r->index]);
+		t->reported[r->index] = 1;
+		t->pos += pattern_nrules(r);
+	}
+}
+
+/* A skip that lands on the rule at `to` (positions count RewriteRules). */
+static void skip_to(ap_tree *t, size_t to)
+{
+	size_t n = to - t->pos - 1;
+	if (n)
+		fprintf(t->f, "RewriteRule ^ - [S=%zu]\n", n);
+	else
+		fputs("RewriteRule ^ -\n", t->f); /* lands on the next rule anyway */
+	t->pos++;
+}
+
+static void group_key(FILE *f, const rc_sv_group *g)
+{
+	fwrite(g->key, 1, g->len, f); /* encP text: no quote, backslash or space */
+}
+
+static void tree(ap_tree *t, size_t lo, size_t hi)
+{
+	if (hi - lo == 1) {
+		const rc_sv_group *g = RC_VEC_AT(&t->G->groups, rc_sv_group, lo);
+		fputs("# first segment \"", t->f);
+		group_key(t->f, g);
+		fputs("\"\nRewriteCond %{ENV:REDIR_SEG} \"!=", t->f);
+		group_key(t->f, g);
+		fputs("\"\n", t->f);
+		skip_to(t, t->tree);                 /* not this one: the wildcard block */
+		block(t, &g->rules);
+		skip_to(t, t->tree + t->wild);      /* no match: past the wildcard block */
+		return;
+	}
+	size_t mid = lo + (hi - lo) / 2;
+	const rc_sv_group *g = RC_VEC_AT(&t->G->groups, rc_sv_group, mid);
+	size_t left = tree_size(t, lo, mid);
+	fputs("RewriteCond %{ENV:REDIR_SEG} \"!<", t->f);
+	group_key(t->f, g);
+	fprintf(t->f, "\"\nRewriteRule ^ - [S=%zu]\n", left);
+	t->pos++;
+	tree(t, lo, mid);
+	tree(t, mid, hi);
+}
+
+/* Design section 13: REDIR_SEG = the first segment of the subject; a binary
+ * search on it (mod_rewrite's "<" and "=" string tests, [S=N] skips) reaches
+ * the block of its group, which holds the patterns that can match it in file
+ * order, wildcards included, or the block of the wildcard patterns. */
+static void write_patterns(ap_ctx *c, FILE *f)
+{
+	const rc_ir *ir = c->ir;
+	if (!rc_sv_has_patterns(ir))
+		return;
+	rc_sv_groups G;
+	rc_sv_groups_build(ir, (ir->policy & RD_POLICY_CASE_INSENSITIVE) != 0, &G);
+	ap_tree t = { c, f, &G, NULL, NULL, 0, 0, 0 };
+	t.reported = rc_xmalloc(rc_ir_nrules(ir) + 1);
+	memset(t.reported, 0, rc_ir_nrules(ir) + 1);
+	fputs("\n# ---- pattern rules, indexed by the first path segment: each block holds\n"
+	      "# the patterns that can match its segment in file order, the patterns\n"
+	      "# whose first segment is not literal text (wildcards) included ----\n", f);
+	if (G.groups.len) {
+		t.leaf = rc_xmalloc(G.groups.len * sizeof *t.leaf);
+		for (size_t i = 0; i < G.groups.len; i++)
+			t.leaf[i] = 2 + block_nrules(&RC_VEC_AT(&G.groups, rc_sv_group, i)->rules);
+		t.tree = tree_size(&t, 0, G.groups.len);
+		t.wild = block_nrules(&G.wild);
+		fprintf(f, "RewriteCond %%{ENV:REDIR_S} \"^/([^/ ]*)\"\nRewriteRule ^ - [E=REDIR_SEG:%s]\n",
+		        (ir->policy & RD_POLICY_CASE_INSENSITIVE) ? "${redir_lc:%1}" : "%1");
+		tree(&t, 0, G.groups.len);
+		free(t.leaf);
+	}
+	if (G.wild.len)
+		fputs("# wildcard patterns\n", f);
+	block(&t, &G.wild);
+	free(t.reported);
+	rc_sv_groups_fini(&G);
+}
+
 static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_opts *opts,
                        rc_artifacts *out, int dbm)
 {
@@ -357,13 +507,16 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 	fputs("\n", f);
 	rc_buf b;
 	rc_buf_init(&b);
-	rc_buf_adds(&b, "LuaHookTranslateName ");
+	rc_buf_adds(&b, "# the helper: one Lua state per thread (a fresh state per request costs\n"
+	                "# about 60 us), its code loaded once (reload Apache after deploying it)\n"
+	                "LuaScope thread\nLuaCodeCache forever\nLuaHookTranslateName ");
 	quoted_path(c, &b, "", lua);
 	rc_buf_adds(&b, " redir_prepare early\nRewriteEngine On\nRewriteMap redir_exact ");
 	quoted_path(c, &b, dbm ? "dbm=gdbm:" : "txt:", map);
 	rc_buf_addc(&b, '\n');
 	fputs(b.data, f);
 	rc_buf_fini(&b);
+	write_normal_form(f, ir);
 	fputs("# one lookup per request: the host layer first, then the global layer\n"
 	      "RewriteRule ^ - \"[E=REDIR_X:${redir_exact:%{ENV:REDIR_HKEY}|${redir_exact:%{ENV:REDIR_KEY}}}]\"\n\n",
 	      f);
@@ -387,12 +540,7 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 			exact_block(f, codes[s]);
 	if (gone)
 		fputs("RewriteCond \"%{ENV:REDIR_X}\" \"^410:$\"\nRewriteRule ^ - [G]\n", f);
-	fputs("\n# ---- pattern rules, in file order ----\n", f);
-	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
-		const rc_rule *r = rc_ir_rule(ir, i);
-		if (r->is_pattern)
-			pattern_rule(c, f, r);
-	}
+	write_patterns(c, f);
 	free(lua);
 	free(map);
 }

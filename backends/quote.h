@@ -22,7 +22,7 @@
  * '\\', '"' are escaped,
  * LF CR TAB written as \n \r \t, other bytes (non-ASCII included) kept.
  * RC_NGX_VARS: the string is a complex value (map value, `return` text),
- * so each '$' is written ${redir_dollar} (a js_set variable that expands
+ * so each '$' is written ${redir_dollar} (a geo variable that expands
  * to "$").  RC_NGX_MAPKEY: a map key; a key that nginx would read as a
  * parameter (`default`, `include`, `hostnames`, `volatile`) or that starts
  * with '~' or '\\' gets the leading backslash nginx strips.  Refuses a NUL

@@ -523,3 +523,160 @@ const char *rc_sv_basename(const char *path)
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
 }
+
+/* ---- requests already in normal form (design section 12) -------------- */
+
+/* The bytes of one path segment that a normal-form path may hold: those
+ * encP and encQ both keep (PATHSAFE minus '/', '&', '=', '+'), and no
+ * capital under `case sensitive` (the key escapes capitals).  Every byte
+ * is a literal or a \xHH escape, so the class reads the same in an nginx
+ * and an Apache double-quoted string. */
+static void normal_seg_class(rc_buf *b, const rc_ir *ir)
+{
+	rc_buf_adds(b, "[a-z0-9");
+	if (ir->policy & RD_POLICY_CASE_INSENSITIVE)
+		rc_buf_adds(b, "A-Z");
+	rc_buf_adds(b, "._~!\\x24'()*,;:@\\x2D]");
+}
+
+void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir)
+{
+	/* "/" alone, or segments "/" + bytes that are not "." or "..": no
+	 * empty segment (no "//"), no dot segment; a trailing "/" only under
+	 * `trailing-slash strict` (step 4 drops it otherwise) */
+	rc_buf_adds(b, "(?:/|(?:/(?!\\.\\.?(?!");
+	normal_seg_class(b, ir);
+	rc_buf_adds(b, "))");
+	normal_seg_class(b, ir);
+	rc_buf_adds(b, "+)+");
+	if (ir->policy & RD_POLICY_TRAILING_STRICT)
+		rc_buf_adds(b, "/?");
+	rc_buf_addc(b, ')');
+}
+
+void rc_sv_normal_query_re(rc_buf *b)
+{
+	/* encRawQuery(q) == q: QUERYSAFE bytes and valid escapes only */
+	rc_buf_adds(b, "(?:[a-zA-Z0-9._~!\\x24'()*,;:@/?&=+\\x2D]|%[0-9A-Fa-f]{2})*");
+}
+
+/* ---- the pattern index (design section 13) ----------------------------- */
+
+/* The first segment of a pattern's normalized source when it is wholly
+ * literal ("blog" for /blog/:id and for /blog/ followed by a splat), else
+ * NULL (a first segment that is a placeholder, a splat, or literal text
+ * followed by a splat); *n gets its length. */
+static const char *first_segment(const rc_rule *r, size_t *n)
+{
+	if (r->nsrc == 0 || r->src[0].kind != RD_PTOK_LIT || r->src[0].len < 2 || r->src[0].text[0] != '/')
+		return NULL;
+	const char *s = r->src[0].text + 1;
+	const char *slash = memchr(s, '/', r->src[0].len - 1);
+	if (!slash || slash == s)
+		return NULL;
+	*n = (size_t)(slash - s);
+	return s;
+}
+
+/* mod_rewrite's order of CondPattern "<STRING": shorter first, then bytes */
+static int group_key_cmp(const void *a, const void *b)
+{
+	const rc_sv_group *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->key, y->key, x->len);
+}
+
+void rc_sv_groups_build(const rc_ir *ir, int fold, rc_sv_groups *G)
+{
+	memset(G, 0, sizeof *G);
+	rc_arena_init(&G->arena);
+	rc_vec_init(&G->groups, sizeof(rc_sv_group));
+	rc_vec_init(&G->wild, sizeof(const rc_rule *));
+	size_t nrules = rc_ir_nrules(ir);
+	rc_buf kb;
+	rc_buf_init(&kb);
+	/* one group per distinct key, its literal patterns in file order */
+	rc_vec own;    /* rc_sv_group with `rules` holding only its own patterns */
+	rc_vec_init(&own, sizeof(rc_sv_group));
+	ktab t;
+	ktab_init(&t, nrules);
+	rc_vec ents;   /* rc_sv_entry mirror of `own` for ktab_find */
+	rc_vec_init(&ents, sizeof(rc_sv_entry));
+	for (size_t i = 0; i < nrules; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!r->is_pattern)
+			continue;
+		size_t n = 0;
+		const char *seg = first_segment(r, &n);
+		if (!seg) {
+			*(const rc_rule **)rc_vec_push(&G->wild) = r;
+			continue;
+		}
+		rc_buf_reset(&kb);
+		rc_sv_enc(&kb, seg, n, 0, 0);
+		if (fold)
+			for (size_t k = 0; k < kb.len; k++)
+				if (kb.data[k] >= 'A' && kb.data[k] <= 'Z')
+					kb.data[k] = (char)(kb.data[k] + 32);
+		size_t pos;
+		long gi = ktab_find(&t, &ents, kb.data, kb.len, &pos);
+		if (gi < 0) {
+			rc_sv_entry *e = rc_vec_push(&ents);
+			e->key = rc_arena_strndup(&G->arena, kb.data, kb.len);
+			e->len = (uint32_t)kb.len;
+			t.slot[pos] = (uint32_t)ents.len;
+			rc_sv_group *g = rc_vec_push(&own);
+			g->key = e->key;
+			g->len = e->len;
+			rc_vec_init(&g->rules, sizeof(const rc_rule *));
+			gi = (long)own.len - 1;
+		}
+		rc_sv_group *g = RC_VEC_AT(&own, rc_sv_group, gi);
+		*(const rc_rule **)rc_vec_push(&g->rules) = r;
+	}
+	ktab_fini(&t);
+	rc_vec_fini(&ents);
+	rc_buf_fini(&kb);
+	/* each group: its own patterns merged with the wildcard ones, file order */
+	for (size_t gi = 0; gi < own.len; gi++) {
+		rc_sv_group *o = RC_VEC_AT(&own, rc_sv_group, gi);
+		rc_sv_group *g = rc_vec_push(&G->groups);
+		g->key = o->key;
+		g->len = o->len;
+		rc_vec_init(&g->rules, sizeof(const rc_rule *));
+		size_t a = 0, w = 0;
+		while (a < o->rules.len || w < G->wild.len) {
+			const rc_rule *ra = a < o->rules.len ? *RC_VEC_AT(&o->rules, const rc_rule *, a) : NULL;
+			const rc_rule *rw = w < G->wild.len ? *RC_VEC_AT(&G->wild, const rc_rule *, w) : NULL;
+			if (ra && (!rw || ra->index < rw->index)) {
+				*(const rc_rule **)rc_vec_push(&g->rules) = ra;
+				a++;
+			} else {
+				*(const rc_rule **)rc_vec_push(&g->rules) = rw;
+				w++;
+			}
+		}
+		rc_vec_fini(&o->rules);
+	}
+	rc_vec_fini(&own);
+	if (G->groups.len > 1)
+		qsort(G->groups.items, G->groups.len, sizeof(rc_sv_group), group_key_cmp);
+}
+
+void rc_sv_groups_fini(rc_sv_groups *G)
+{
+	for (size_t i = 0; i < G->groups.len; i++)
+		rc_vec_fini(&RC_VEC_AT(&G->groups, rc_sv_group, i)->rules);
+	rc_vec_fini(&G->groups);
+	rc_vec_fini(&G->wild);
+	rc_arena_fini(&G->arena);
+}
+
+int rc_sv_has_patterns(const rc_ir *ir)
+{
+	for (size_t i = 0; i < rc_ir_nrules(ir); i++)
+		if (rc_ir_rule(ir, i)->is_pattern)
+			return 1;
+	return 0;
+}

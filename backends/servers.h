@@ -15,7 +15,9 @@
 
 #include "compiler/ir.h"
 
-/* The fixed parts of BASE.js (njs) and BASE.lua (mod_lua): helpers_text.c. */
+/* The fixed parts of BASE.js (njs) and BASE.lua (mod_lua): the text of
+ * backends/helpers/redir.js and redir.lua from their "fixed part" marker on,
+ * embedded at build time (backends/helpers/embed.sh, mk/serving.am). */
 extern const char rc_sv_njs_fixed[];
 extern const char rc_sv_lua_fixed[];
 
@@ -65,6 +67,41 @@ void rc_sv_cache_fini(rc_sv_cache *c);
  * unused).  Returns the number of capturing groups. */
 int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
                         int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES]);
+
+/* Requests in normal form (design section 12), answered by the servers'
+ * own mechanisms without the helper: the regex (no anchors, no groups) of
+ * a raw path that normalization leaves unchanged and whose KEY, encP and
+ * encQ are the path itself; and of a raw query that encRawQuery leaves
+ * unchanged.  Both are free of backtracking blow-ups (the classes of
+ * neighbouring parts are disjoint). */
+void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir);
+void rc_sv_normal_query_re(rc_buf *b);
+
+/* The pattern index (design section 13): a request tries only the group
+ * of its first path segment, or the wildcard patterns when no group has its
+ * segment.  A group holds the patterns whose first source segment is that
+ * literal, merged in file order with every wildcard pattern (first segment
+ * not wholly literal); keys are encP of the segment, ASCII-lower-cased when
+ * `fold` (nginx map keys always fold; each group's regexes still decide
+ * exactly), sorted shorter first, then by bytes (mod_rewrite's "<" order).
+ * Rules are borrowed from the IR; the index owns its keys and vectors. */
+typedef struct rc_sv_group {
+	const char *key;
+	uint32_t len;
+	rc_vec rules;       /* const rc_rule *, file order */
+} rc_sv_group;
+
+typedef struct rc_sv_groups {
+	rc_arena arena;
+	rc_vec groups;      /* rc_sv_group, sorted by key */
+	rc_vec wild;        /* const rc_rule *, the wildcard patterns, file order */
+} rc_sv_groups;
+
+void rc_sv_groups_build(const rc_ir *ir, int fold, rc_sv_groups *G);
+void rc_sv_groups_fini(rc_sv_groups *G);
+
+/* Whether the rule set has a pattern rule. */
+int rc_sv_has_patterns(const rc_ir *ir);
 
 /* "FILE:LINE SOURCE -> TARGET" of a rule, for a comment (unquoted). */
 void rc_sv_rule_label(rc_buf *b, const rc_ir *ir, const rc_rule *r);

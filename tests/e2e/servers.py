@@ -243,14 +243,16 @@ class Nginx(_Server):
              (a path ending in .so is used as is).
     http_extra / server_extra: config text added to http{} / server{}.
     pass_location: the location block that answers requests getting no redirect.
+    access_log: False writes no access log (benchmarks).
     """
 
     name = "nginx"
 
     def __init__(self, tmpdir, http_conf=None, server_conf=None, hosts=None,
                  modules=(), http_extra="", server_extra="",
-                 pass_location='location / { return 200 "pass\\n"; }', **kw):
+                 pass_location='location / { return 200 "pass\\n"; }', access_log=True, **kw):
         super().__init__(tmpdir, hosts, modules, **kw)
+        self.log_requests = access_log
         self.http_conf = os.path.abspath(http_conf) if http_conf else None
         self.server_conf = os.path.abspath(server_conf) if server_conf else None
         self.http_extra = http_extra
@@ -275,7 +277,7 @@ class Nginx(_Server):
             "error_log %s notice;" % _quote_conf(self.error_log),
             "events { worker_connections 256; }",
             "http {",
-            "    access_log %s;" % _quote_conf(self.access_log),
+            "    access_log %s;" % (_quote_conf(self.access_log) if self.log_requests else "off"),
             "    default_type text/plain;",
         ]
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -338,6 +340,7 @@ class Apache(_Server):
              /usr/lib/apache2/modules/mod_lua.so.  authz_core, rewrite, headers
              and dir are always loaded.
     main_extra / vhost_extra: config text for the main server / the vhost.
+    access_log: False writes no access log (benchmarks).
     The temp dir is made world-readable because the children run as www-data
     and read map files and scripts at request time.
     """
@@ -346,8 +349,9 @@ class Apache(_Server):
     BASE_MODULES = ("mpm_prefork", "authz_core", "rewrite", "headers", "dir")
 
     def __init__(self, tmpdir, vhost_conf=None, hosts=None, modules=(),
-                 main_extra="", vhost_extra="", log_level="warn", **kw):
+                 main_extra="", vhost_extra="", log_level="warn", access_log=True, **kw):
         super().__init__(tmpdir, hosts, modules, **kw)
+        self.log_requests = access_log
         self.vhost_conf = os.path.abspath(vhost_conf) if vhost_conf else None
         self.main_extra = main_extra
         self.vhost_extra = vhost_extra
@@ -399,7 +403,7 @@ class Apache(_Server):
             "ErrorLog %s" % _quote_conf(self.error_log),
             "LogLevel %s" % self.log_level,
             'LogFormat "%h %l %u %t \\"%r\\" %>s %b" common',
-            "CustomLog %s common" % _quote_conf(self.access_log),
+            "CustomLog %s common" % _quote_conf(self.access_log) if self.log_requests else "# no access log",
             "StartServers 2",
             "MinSpareServers 1",
             "MaxSpareServers 4",

@@ -11,7 +11,7 @@ absolute with their own scheme, host and port; that prefix is removed before
 comparing (doc/backend-design.md section 9).  A Location must never hold a
 control byte, a space or a non-ASCII byte.
 
-Then: the helper scripts are the canonical prototype text, `--map-dir`
+Then: the helper scripts are the shipped backends/helpers/ files, `--map-dir`
 names the deployed files, a rule with more than 9 captures and an exact
 rule whose txt map line passes 1000 bytes are `backend` errors on Apache and
 not on nginx, and an Apache map above the GDBM threshold
@@ -39,6 +39,7 @@ from servers import Apache, Nginx, ServerError, config_warnings, raw_request  # 
 T = common.Tally("servers-e2e")
 REDIRECTS = (301, 302, 303, 307, 308)
 PROTO = os.path.join(HERE, "prototype", "sensitive")
+HELPERS = os.path.join(common.TOP, "backends", "helpers")
 
 
 def default_host(case):
@@ -95,19 +96,23 @@ def clean_location(loc):
     return loc is not None and all(0x21 <= ord(ch) <= 0x7e for ch in loc)
 
 
-def compare(label, url, host, truth, got):
+def agrees(truth, got):
+    """The server's (status, Location) is the answer `explain` gives."""
     status, loc = got
     if truth is None:
-        ok = status not in REDIRECTS + (410,) and loc is None
-    elif truth[0] == 410:
-        ok = status == 410 and loc is None
-    else:
-        want = truth[1]
-        seen = loc
-        if seen is not None and want.startswith("/"):
-            seen = re.sub(r"^https?://[^/]*", "", seen)
-        ok = (status == truth[0] and clean_location(loc)
-              and common.norm_location(seen) == common.norm_location(want))
+        return status not in REDIRECTS + (410,) and loc is None
+    if truth[0] == 410:
+        return status == 410 and loc is None
+    want = truth[1]
+    seen = loc
+    if seen is not None and want.startswith("/"):
+        seen = re.sub(r"^https?://[^/]*", "", seen)
+    return (status == truth[0] and clean_location(loc)
+            and common.norm_location(seen) == common.norm_location(want))
+
+
+def compare(label, url, host, truth, got):
+    ok = agrees(truth, got)
     shown = url if len(url) < 100 else url[:80] + "...(%d bytes)" % len(url)
     T.check(ok, "%s %s host=%s: got %r, explain says %r" % (
         label, shown, host, (got[0], (got[1] or "")[:160]),
@@ -166,7 +171,8 @@ def run_case(case, tmp):
 
 
 def check_helpers(tmp):
-    """The emitted helpers are the prototype's fixed text after their settings."""
+    """The emitted helpers are the shipped helper files (backends/helpers/)
+    from their fixed-part marker on, after the two settings lines."""
     case = os.path.join(PROTO, "rules.redir")
     base = os.path.join(tmp, "helpers", "site")
     os.makedirs(os.path.dirname(base))
@@ -176,13 +182,150 @@ def check_helpers(tmp):
         return
     for ext, marker in ((".js", "// ---- fixed part"), (".lua", "---- fixed part")):
         got = read(base + ext).decode()
-        want = read(os.path.join(PROTO, "redir" + ext)).decode()
+        want = read(os.path.join(HELPERS, "redir" + ext)).decode()
         T.check(marker in got and got[got.index(marker):] == want[want.index(marker):],
-                "helpers: %s differs from the prototype's fixed part" % ext)
+                "helpers: %s differs from the fixed part of backends/helpers/redir%s" % (ext, ext))
         settings = [ln.split("--")[0].split("//")[0].strip() for ln in got.splitlines()
                     if "CASE_INSENSITIVE =" in ln or "TRAILING_SLASH_IGNORE =" in ln]
         T.check(len(settings) == 2 and "false" in settings[0] and "true" in settings[1],
                 "helpers: %s settings lines %r" % (ext, settings))
+
+
+# ---- the normal-form line (doc/backend-design.md section 12) ----
+NORMAL_SEG = "abcdefghijklmnopqrstuvwxyz0123456789._~!$'()*,;:@-"
+NORMAL_QUERY = re.compile(r"(?:[A-Za-z0-9._~!$'()*,;:@/?&=+-]|%[0-9A-Fa-f]{2})*\Z")
+
+
+def is_normal(server, url, host, insensitive, strict):
+    """Whether `server` answers this request natively: its raw path and
+    query are left unchanged by normalization and encoding, and its Host is
+    plain (nginx reads $host: lower-cased, port and a trailing dot removed;
+    the Apache helper takes only a lower-case Host with an optional port)."""
+    if server == "nginx":
+        h = re.sub(r":[0-9]*$", "", host.lower())
+        h = h[:-1] if h.endswith(".") else h
+        host_ok = re.fullmatch(r"[a-z0-9._-]+", h) is not None
+    else:
+        host_ok = re.fullmatch(r"[a-z0-9._-]*[a-z0-9_-](?::[0-9]*)?", host) is not None
+    path, qmark, query = url.partition("?")
+    if not host_ok or not path.startswith("/"):
+        return False
+    seg_bytes = NORMAL_SEG + (NORMAL_SEG.upper() if insensitive else "")
+    if path != "/":
+        body = path[1:]
+        if strict and body.endswith("/"):
+            body = body[:-1]
+        for seg in body.split("/"):
+            if seg in ("", ".", "..") or any(ch not in seg_bytes for ch in seg):
+                return False
+    return not qmark or NORMAL_QUERY.match(query) is not None
+
+
+INERT_JS = (b"// inert helper (test): every variable is empty\n"
+            b"function none(r) { return \"\"; }\n"
+            b"export default { key: none, hkey: none, subject: none, qa: none, qamp: none, dollar: none };\n")
+INERT_LUA = (b"-- inert helper (test): sets nothing\n"
+             b"require \"apache2\"\n"
+             b"function redir_prepare(r) return apache2.DECLINED end\n")
+
+
+def check_native(tmp):
+    """With the helper replaced by an inert one, every request in normal form
+    still gets explain's answer (nginx and mod_rewrite answer it alone), and
+    every other request that explain redirects does not (the helper is what
+    answers it): the line between the two is where is_normal draws it."""
+    for name in ("e2e-normal-form", "e2e-normal-form-insensitive"):
+        case = os.path.join(common.CASES, name + ".redir")
+        text = read(case).decode()
+        insensitive = "set case insensitive" in text
+        strict = "set trailing-slash strict" in text
+        d = os.path.join(tmp, "native-" + name)
+        os.makedirs(d)
+        base = os.path.join(d, "site")
+        res = compile_both(case, base)
+        T.check(res.returncode == 0, "native %s: compile failed: %s" % (name, res.stderr.decode()[-500:]))
+        if res.returncode != 0:
+            continue
+        with open(base + ".js", "wb") as fh:
+            fh.write(INERT_JS)
+        with open(base + ".lua", "wb") as fh:
+            fh.write(INERT_LUA)
+        host = default_host(case)
+        reqs = [(url, h or host) for url, h in common.requests_of(case)]
+        truths = {}
+        for h in sorted(set(h for _, h in reqs)):
+            urls = [u for u, hh in reqs if hh == h]
+            for u, t in zip(urls, explain_all(case, urls, h)):
+                truths[(u, h)] = t
+        native = {"nginx": 0, "apache": 0}
+        for server in ("nginx", "apache"):
+            try:
+                if server == "nginx":
+                    srv = Nginx(os.path.join(d, "ng"), base + ".http.conf", base + ".server.conf", [host],
+                                modules=["ngx_http_js_module"])
+                else:
+                    srv = Apache(os.path.join(d, "ap"), base + ".conf", [host], modules=["lua"])
+                with srv:
+                    for url, h in reqs:
+                        truth = truths[(url, h)]
+                        got = raw_request(srv.port, url.encode("utf-8"), h)
+                        if is_normal(server, url, h, insensitive, strict):
+                            native[server] += 1
+                            T.check(agrees(truth, got), "native %s/%s %s host=%s: in normal form, without "
+                                    "the helper got %r, explain says %r" % (name, server, url, h, got, truth))
+                        elif truth is not None:
+                            T.check(not agrees(truth, got), "native %s/%s %s host=%s: not in normal form, yet "
+                                    "answered without the helper: %r" % (name, server, url, h, got))
+            except ServerError as exc:
+                T.check(False, "native %s/%s: %s" % (name, server, exc))
+        T.check(native["nginx"] >= 8 and native["apache"] >= 8,
+                "native %s: too few normal-form requests %r" % (name, native))
+
+
+def check_index(tmp):
+    """The pattern index (design section 13) on a deep binary tree: 45
+    first-segment groups of two lengths, groups that differ only in case,
+    wildcard patterns interleaved in file order, host-scoped ones; every
+    group, its neighbours' misses and the wildcards are asked."""
+    d = os.path.join(tmp, "index")
+    os.makedirs(d)
+    case = os.path.join(d, "index.redir")
+    lines = ["set hosts www.example.com other.example.com", "set max-chain 9",
+             "allow-host elsewhere.example.net"]
+    urls = []
+    for i in range(40):
+        if i % 7 == 3:
+            lines.append("/:x/w%d -> /wild%d/:x" % (i, i))
+            urls += ["/zz/w%d" % i, "/s%d/w%d" % (i + 1, i), "/s%d/w%d" % (i - 1, i)]
+        lines.append("/s%d/:a -> /t%d/:a" % (i, i))
+        urls += ["/s%d/x" % i, "/s%d" % i, "/s%d/x/y" % i, "/S%d/x" % i]
+    lines += ["/Case/:a -> /upper/:a", "/case/:a -> /lower/:a",
+              "host other.example.com {", "    /s5/* -> /other/*", "    /* -> https://elsewhere.example.net/*", "}",
+              "/late/:a -> /late-target/:a"]
+    urls += ["/Case/x", "/case/x", "/CASE/x", "/unknown/x", "/late/x", "/", "/s5"]
+    with open(case, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    base = os.path.join(d, "site")
+    res = compile_both(case, base)
+    T.check(res.returncode == 0, "index: compile failed: %s" % res.stderr.decode(errors="replace")[-500:])
+    if res.returncode != 0:
+        return
+    for host in ("www.example.com", "other.example.com"):
+        truths = explain_all(case, urls, host)
+        for server in ("nginx", "apache"):
+            try:
+                if server == "nginx":
+                    srv = Nginx(os.path.join(d, "ng-" + host), base + ".http.conf", base + ".server.conf",
+                                ["www.example.com"], modules=["ngx_http_js_module"])
+                else:
+                    srv = Apache(os.path.join(d, "ap-" + host), base + ".conf", ["www.example.com"],
+                                 modules=["lua"])
+                with srv:
+                    server_test_clean("index/" + server, srv)
+                    for u, t in zip(urls, truths):
+                        compare("index/" + server, u, host, t, raw_request(srv.port, u.encode(), host))
+            except ServerError as exc:
+                T.check(False, "index/%s: %s" % (server, exc))
 
 
 def check_map_dir(tmp):
@@ -312,6 +455,8 @@ def main():
         for case in common.case_files():
             run_case(case, tmp)
         check_helpers(tmp)
+        check_native(tmp)
+        check_index(tmp)
         check_map_dir(tmp)
         check_too_many_captures(tmp)
         check_dbm(tmp)

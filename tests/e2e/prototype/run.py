@@ -16,6 +16,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+HELPERS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), "backends", "helpers")
 sys.path.insert(0, os.path.dirname(HERE))
 from servers import Apache, Nginx, raw_request  # noqa: E402
 
@@ -181,8 +182,9 @@ def prepare(tmp):
             if b"@PROTO@" in data:
                 with open(p, "wb") as fh:
                     fh.write(data.replace(b"@PROTO@", proto.encode()))
-    # the insensitive helpers are the sensitive ones with their two settings
-    # flipped (case insensitive, trailing-slash strict): one copy in the tree
+    # the helpers are the shipped files backends/helpers/redir.js and redir.lua
+    # (case sensitive, trailing-slash ignore); the insensitive ones have their
+    # two settings flipped (case insensitive, trailing-slash strict)
     flips = {
         "redir.js": [(b"var CASE_INSENSITIVE = false;        ", b"var CASE_INSENSITIVE = true;         "),
                      (b"var TRAILING_SLASH_IGNORE = true;    ", b"var TRAILING_SLASH_IGNORE = false;   ")],
@@ -190,11 +192,13 @@ def prepare(tmp):
                       (b"local TRAILING_SLASH_IGNORE = true    ", b"local TRAILING_SLASH_IGNORE = false   ")],
     }
     for name, pairs in flips.items():
-        with open(os.path.join(proto, "sensitive", name), "rb") as fh:
+        with open(os.path.join(HELPERS, name), "rb") as fh:
             data = fh.read()
+        with open(os.path.join(proto, "sensitive", name), "wb") as fh:
+            fh.write(data)
         for old, new in pairs:
             if old not in data:
-                raise SystemExit("prototype: setting line %r not found in sensitive/%s" % (old, name))
+                raise SystemExit("prototype: setting line %r not found in %s/%s" % (old, HELPERS, name))
             data = data.replace(old, new)
         with open(os.path.join(proto, "insensitive", name), "wb") as fh:
             fh.write(data)
