@@ -261,6 +261,21 @@ def check_self_check(tmp):
             T.check("table sizes" in str(exc), "self-check message: %s" % exc)
 
 
+def check_runtime_file(tmp):
+    """The module's code after the tables is backends/helpers/redir_runtime.py,
+    byte for byte: the tests run the very file that ships."""
+    runtime = os.path.join(os.path.dirname(os.path.dirname(common.HERE)),
+                           "backends", "helpers", "redir_runtime.py")
+    with open(runtime, "rb") as fh:
+        want = fh.read()
+    base = os.path.join(tmp, "runtime_file")
+    common.compile_case(os.path.join(common.CASES, "basic.redir"), "python", base)
+    with open(base + ".py", "rb") as fh:
+        got = fh.read()
+    T.check(len(want) > 1000 and got.endswith(want),
+            "the module does not end with %s (rebuild redirc?)" % runtime)
+
+
 def check_deterministic(tmp):
     case = os.path.join(common.CASES, "patterns.redir")
     a, b = os.path.join(tmp, "det_a"), os.path.join(tmp, "det_b")
@@ -292,6 +307,7 @@ def main():
         check_hostile(tmp)
         check_self_check(tmp)
         check_deterministic(tmp)
+        check_runtime_file(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return T.finish()
