@@ -259,6 +259,11 @@ def lookup_rule(path, host=None, query=""):
     norm = normalize_path(path)
     if norm is None:
         return None
+    return _search(norm, host, query)
+
+
+def _search(norm, host, query):
+    """Steps 5-7 on a normalized path: (index, status, location) or None."""
     h = None if host is None else _host_canon(host)
     folded = norm.lower() if CASE_INSENSITIVE else norm
     best = None
@@ -290,6 +295,43 @@ def lookup_rule(path, host=None, query=""):
     return (best, rule[R_STATUS], _location(rule, norm, caps, _as_bytes(query, "query")))
 
 
+# The fast path of lookup(): the answer of an exact rule with no pattern
+# rule before it in file order (the only rules these tables hold), made on
+# its first hit.  _ANSWERS[i] (a list, None until then) = (status, location
+# without a query) for a rule outside host blocks; _SCOPED_ANSWERS[i] =
+# (scope, that answer) for a rule in one; _QUERY_PARTS[i] = (target, "?" or
+# "&", fragment), or None when a query changes nothing (410, query drop).
+_SCOPED_ANSWERS = {}
+_QUERY_PARTS = {}
+_EMPTY_QUERY_TYPES = (str, bytes, bytearray, memoryview, type(None))
+
+
+def _exact_answer(i, host):
+    """The answer of exact rule i for `host`, or None when its host scope
+    does not admit `host`; fills the tables above."""
+    scoped = _SCOPED_ANSWERS.get(i)
+    if scoped is None:
+        rule = RULES.answer(i)
+        if rule[R_STATUS] == 410:
+            ans = (410, None)
+            parts = None
+        else:
+            ans = (rule[R_STATUS], _location(rule, b"", None, b""))
+            parts = None
+            if not rule[R_QUERY_DROP]:
+                parts = (b"".join(rule[R_TARGET]), b"&" if rule[R_TARGET_QUERY] else b"?",
+                         rule[R_FRAGMENT] or b"")
+        _QUERY_PARTS[i] = parts
+        scope = RULES.scope(i)
+        if scope < 0:
+            _ANSWERS[i] = ans
+            return ans
+        scoped = _SCOPED_ANSWERS[i] = (scope, ans)
+    if host is not None and _host_canon(host) in SCOPES[scoped[0]]:
+        return scoped[1]
+    return None
+
+
 def lookup(path, host=None, query=""):
     """The first response a request gets (spec section 3).
 
@@ -301,7 +343,38 @@ def lookup(path, host=None, query=""):
     taken as they are.  Returns (status, location), with location None for
     410, or None when the request passes (no rule, or an invalid %-escape).
     location is an ASCII str."""
-    ans = lookup_rule(path, host, query)
+    # fast path: a path already in normal form (steps 1-4 would return it
+    # unchanged) is its own normalized form; then one dict lookup
+    cls = path.__class__
+    if cls is str:
+        if (path[:1] == "/" and "%" not in path and "//" not in path and "/." not in path
+                and (path[-1] != "/" or TRAILING_SLASH_STRICT or len(path) == 1)):
+            norm = path.encode("utf-8", "surrogateescape")
+        else:
+            norm = normalize_path(path)
+    elif (cls is bytes and path[:1] == b"/" and b"%" not in path and b"//" not in path
+          and b"/." not in path and (path[-1] != 47 or TRAILING_SLASH_STRICT or len(path) == 1)):
+        norm = path
+    else:
+        norm = normalize_path(path)
+    if norm is None:
+        return None
+    i = EXACT.get(norm.lower() if CASE_INSENSITIVE else norm)
+    ans = None
+    if i.__class__ is int and i < _FIRST_PATTERN_RULE:   # not a tuple (host scopes)
+        ans = _ANSWERS[i] or _exact_answer(i, host)
+    if ans is not None:
+        if not query and query.__class__ in _EMPTY_QUERY_TYPES:
+            return ans
+        parts = _QUERY_PARTS[i]
+        if ans[1] is None:                    # 410: the query is not read
+            return ans
+        q = _as_bytes(query, "query")         # a TypeError like the general path
+        if parts is None:                     # query drop
+            return ans
+        return (ans[0], b"".join((parts[0], parts[1], _RAW_QUERY.sub(_escape, q),
+                                  parts[2])).decode("ascii"))
+    ans = _search(norm, host, query)
     return None if ans is None else ans[1:]
 
 
@@ -414,3 +487,5 @@ def _self_check():
 _self_check()
 _PATTERNS = tuple((i, toks, toks[0][:-1] if toks[0].endswith(b"/") else toks[0])
                   for i, toks in PATTERNS)
+_FIRST_PATTERN_RULE = _PATTERNS[0][0] if _PATTERNS else len(RULES)
+_ANSWERS = [None] * _FIRST_PATTERN_RULE

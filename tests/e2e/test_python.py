@@ -157,6 +157,16 @@ def check_random(case, mod, seed=7, per_host=150):
             truth = None if f[1] == "pass" else (int(f[1]), f[2] if f[1] != "410" else None)
             path, _, query = url.partition("?")
             got = mod.lookup(path, host, query)
+            # the fast path of lookup() (normal-form paths, answers made on a
+            # first hit) agrees with lookup_rule(), which never takes it, and
+            # with itself on a second call
+            slow = mod.lookup_rule(path, host, query)
+            again = mod.lookup(path.encode("utf-8"), host, query)
+            if got != (None if slow is None else slow[1:]) or again != got:
+                bad += 1
+                if bad <= 5:
+                    print("  %s: %r host=%s: lookup %r, again %r, lookup_rule %r"
+                          % (case, url, host, got, again, slow))
             if not common.same_answer(truth, got):
                 bad += 1
                 if bad <= 5:
@@ -210,6 +220,13 @@ def check_wsgi(mod):
     st, hd, body = wsgi(mod, REQUEST_URI="/old-pricing", REQUEST_METHOD="HEAD")
     T.check(st.startswith("301") and body == b"", "wsgi HEAD: %r %r" % (st, body))
     T.check(callable(mod.middleware(app)), "middleware(app) is callable")
+    # a query of another type is refused on the fast path as on the general one
+    for path in ("/old-pricing", "/old-pricing/"):
+        try:
+            mod.lookup(path, None, 5)
+            T.check(False, "lookup(%r, None, 5) did not raise" % path)
+        except TypeError:
+            pass
 
 
 def check_metadata(mod, case):
