@@ -414,28 +414,36 @@ def _native(value):
 
 
 def _request_of(environ):
-    """(raw path, raw query) as bytes, or None when there is no path."""
+    """(raw path, raw query, host) as bytes, or None when there is no path
+    or the request cannot be answered.  host is the authority of an
+    absolute-form request target (`GET http://host/path`), which wins over
+    the Host header as in nginx, Apache and `redirc explain`; None
+    otherwise."""
     uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if uri:
         raw = _native(uri).split(b"#", 1)[0]
         low = raw[:8].lower()
+        host = None
         if low.startswith(b"http://") or low.startswith(b"https://"):
             rest = raw[raw.index(b"//") + 2:]
             cut = min([j for j in (rest.find(b"/"), rest.find(b"?")) if j >= 0] or [len(rest)])
+            host = rest[:cut]
+            if b"@" in host or not host:
+                return None         # userinfo or no host: servers answer 400
             raw = rest[cut:]
             if not raw.startswith(b"/"):
                 raw = b"/" + raw
         path, _, query = raw.partition(b"?")
         if not path.startswith(b"/"):
             return None             # "OPTIONS *" and the like
-        return path, query
+        return path, query, host
     # No raw URI: re-quote the decoded PATH_INFO.  Caveat: the server has
     # decoded it already, so an invalid %-escape in the request (which gets
     # no redirect) cannot be told apart any more.
     path = _native(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
     if not path.startswith(b"/"):
         path = b"/" + path
-    return _PATH_REQUOTE.sub(_escape, path), _native(environ.get("QUERY_STRING", ""))
+    return _PATH_REQUOTE.sub(_escape, path), _native(environ.get("QUERY_STRING", "")), None
 
 
 class RedirectMiddleware(object):
@@ -447,10 +455,14 @@ class RedirectMiddleware(object):
 
     def __call__(self, environ, start_response):
         req = _request_of(environ)
-        host = environ.get("HTTP_HOST")
         ans = None
         if req is not None:
-            ans = lookup(req[0], None if host is None else _native(host), req[1])
+            host = req[2]
+            if host is None:
+                host = environ.get("HTTP_HOST")
+                if host is not None:
+                    host = _native(host)
+            ans = lookup(req[0], host, req[1])
         if ans is None:
             return self.app(environ, start_response)
         status, location = ans

@@ -229,6 +229,38 @@ def check_wsgi(mod):
             pass
 
 
+def answer_of(status_line, headers):
+    """A WSGI response as (status, location) or None for the application."""
+    if status_line.startswith("200"):
+        return None
+    code = int(status_line.split()[0])
+    return (code, headers.get("Location"))
+
+
+def check_wsgi_absolute_form(mod, case):
+    """The host of an absolute-form request target wins over the Host
+    header, as in nginx, Apache and `redirc explain` (issue 14)."""
+    for uri, host_header in (("http://shop.example.com/cart", "www.example.com"),
+                             ("http://www.example.com/cart", "shop.example.com"),
+                             ("HTTPS://API.example.com:8443/v1/x?y=1", "www.example.com"),
+                             ("http://old.example.com./pricing?x=1", None),
+                             ("http://shop.example.com?a=1", "www.example.com"),
+                             ("http://shop.example.com/item/7", "api.example.com")):
+        truth = common.explain(case, uri)
+        env = {"REQUEST_URI": uri}
+        if host_header is not None:
+            env["HTTP_HOST"] = host_header
+        st, hd, body = wsgi(mod, **env)
+        got = answer_of(st, hd)
+        T.check(common.same_answer(truth, got),
+                "wsgi absolute-form %s (Host: %s): explain %r, wsgi %r" % (uri, host_header, truth, got))
+    # userinfo in the authority: a browser would go to evil.example; servers
+    # refuse the request (400); the middleware never redirects it
+    for uri in ("http://shop.example.com:80@evil.example/cart", "http:///cart"):
+        st, hd, body = wsgi(mod, REQUEST_URI=uri, HTTP_HOST="shop.example.com")
+        T.check(st == "200 OK" and body == b"app", "wsgi %s passes: %r %r" % (uri, st, hd))
+
+
 def check_metadata(mod, case):
     info = mod.rule_info(0)
     T.check(info["owner"] == "growth" and info["note"] == "rollback: delete" and
@@ -321,6 +353,11 @@ def main():
             check_metadata(basic, case)
         else:
             T.check(False, "basic.redir did not load")
+        case, hosts = mods.get("e2e-hosts.redir", (None, None))
+        if hosts is not None:
+            check_wsgi_absolute_form(hosts, case)
+        else:
+            T.check(False, "e2e-hosts.redir did not load")
         check_hostile(tmp)
         check_self_check(tmp)
         check_deterministic(tmp)
