@@ -8,11 +8,26 @@ For each N in --sizes, writes a deterministic .redir with N exact rules
   - import time without a bytecode cache (python3 compiles the module on
     every import; median of 3), and with the cache written by
     `python3 -m py_compile` (median of 5);
-  - lookups per second for exact hits, misses (which also try every pattern
-    rule) and pattern hits (median of 5 rounds).
+  - lookups per second for exact hits, exact hits with a query, misses
+    (which also try the pattern rules) and pattern hits (median of 5
+    rounds);
+  - the WSGI middleware's cost on a passing request: the wrapped call
+    minus a direct call of the same application, per request (median of 5
+    rounds).
+
+--baseline-runtime FILE: also measure a module made of the same tables and
+FILE as its runtime (the code after `_COUNTS`, e.g. today's runtime from
+git: `git show REV:backends/helpers/redir_runtime.py > old.py`), in the
+same process, rounds interleaved, and print the ratios.
+
+--patterns 10,100,1000,10000: instead, for each P, the rules of
+bench/gen-pattern-rules.py (P patterns of five shapes, 100 exact rules) and
+lookups per second of each of its requests (a pass, the last pattern of
+each shape, misses under shared prefixes, a long path).
 
 usage: bench/python-bench.py [--redirc PATH] [--sizes 100000,1000000]
                              [--lookups 200000] [--keep DIR]
+                             [--baseline-runtime FILE] [--patterns LIST]
 """
 import argparse
 import json
@@ -42,41 +57,152 @@ def write_rules(path, n):
 
 MEASURE = r"""
 import importlib.util, json, random, statistics, sys, time
-path, n, lookups = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-t0 = time.perf_counter()
-spec = importlib.util.spec_from_file_location("bench_rules", path)
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-t_import = time.perf_counter() - t0
-out = {"import": t_import}
+paths, n, lookups = sys.argv[1].split(","), int(sys.argv[2]), int(sys.argv[3])
+mods = []
+out = {"import": []}
+for k, path in enumerate(paths):
+    t0 = time.perf_counter()
+    spec = importlib.util.spec_from_file_location("bench_rules%d" % k, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out["import"].append(time.perf_counter() - t0)
+    mods.append(mod)
 if lookups:
     rnd = random.Random(42)
     hits = ["/old/s%d/page-%d" % (i % 1000, i) for i in (rnd.randrange(n) for _ in range(lookups))]
     misses = ["/nope/%d" % rnd.randrange(n) for _ in range(lookups)]
     pats = ["/blog/%d/post" % rnd.randrange(n) for _ in range(lookups)]
-    lookup = mod.lookup
-    for name, paths in (("hit", hits), ("miss", misses), ("pattern", pats)):
-        rates = []
-        for _ in range(5):
+    hot = hits[:1000] * (len(hits) // 1000)
+    kinds = (("hit", hits, ""), ("hit, 1000 hot", hot, ""), ("hit+query", hits, "utm=1&x=%zz"),
+             ("miss", misses, ""), ("pattern", pats, ""))
+    for name, _, _ in kinds:
+        out[name] = [[] for _ in mods]
+    out["wsgi-pass-us"] = [[] for _ in mods]
+    out["floor"] = [[] for _ in mods]
+
+    def app(environ, start_response):
+        return [b"app"]
+
+    def sr(status, headers, exc_info=None):
+        pass
+
+    envs = [{"REQUEST_METHOD": "GET", "REQUEST_URI": p + "?a=1", "PATH_INFO": p,
+             "QUERY_STRING": "a=1", "HTTP_HOST": "www.example.com"} for p in misses[:20000]]
+    for _ in range(5):
+        for m, mod in enumerate(mods):   # rounds interleaved: the modules alternate
+            lookup = mod.lookup
+            for name, paths_, query in kinds:
+                t = time.perf_counter()
+                for p in paths_:
+                    lookup(p, None, query)
+                out[name][m].append(len(paths_) / (time.perf_counter() - t))
+            # the floor: the dict lookup alone, on the same keys
+            get = mod.EXACT.get
             t = time.perf_counter()
-            for p in paths:
-                lookup(p, None, "")
-            rates.append(len(paths) / (time.perf_counter() - t))
-        out[name] = statistics.median(rates)
-    assert lookup(hits[0]) is not None and lookup(misses[0]) is None and lookup(pats[0]) is not None
+            for p in hits:
+                get(p.encode("utf-8", "surrogateescape"))
+            out["floor"][m].append(len(hits) / (time.perf_counter() - t))
+            wrapped = mod.middleware(app)
+            t = time.perf_counter()
+            for e in envs:
+                app(e, sr)
+            direct = time.perf_counter() - t
+            t = time.perf_counter()
+            for e in envs:
+                wrapped(e, sr)
+            out["wsgi-pass-us"][m].append(((time.perf_counter() - t) - direct) / len(envs) * 1e6)
+        for mod in mods:
+            assert lookup(hits[0]) is not None and lookup(misses[0]) is None and lookup(pats[0]) is not None
+            assert mod.lookup(hits[0], None, "a=1") == mods[0].lookup(hits[0], None, "a=1")
+    for key in [k for k in out if k != "import"]:
+        rounds = out[key]
+        out[key] = [statistics.median(r) for r in rounds]
+        if len(mods) > 1 and key not in ("wsgi-pass-us", "floor"):
+            out[key + " ratio"] = statistics.median(a / b for a, b in zip(rounds[0], rounds[1]))
+print(json.dumps(out))
+"""
+
+PATTERN_MEASURE = r"""
+import importlib.util, json, statistics, sys, time
+paths, reqfile, reps = sys.argv[1].split(","), sys.argv[2], int(sys.argv[3])
+mods = []
+for k, path in enumerate(paths):
+    spec = importlib.util.spec_from_file_location("bench_pat%d" % k, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mods.append(mod)
+reqs = [line.rstrip("\n").split("\t") for line in open(reqfile)]
+out = {}
+for name, host, path in reqs:
+    host = None if host == "-" else host
+    answers = set(repr(mod.lookup(path, host, "")) for mod in mods)
+    assert len(answers) == 1, (name, answers)
+    rates = [[] for _ in mods]
+    for _ in range(5):
+        for m, mod in enumerate(mods):
+            lookup = mod.lookup
+            n = reps
+            t = time.perf_counter()
+            for _ in range(n):
+                lookup(path, host, "")
+            dt = time.perf_counter() - t
+            rates[m].append(n / dt)
+    out[name] = [statistics.median(r) for r in rates]
+    if len(mods) > 1:
+        out[name].append(statistics.median(a / b for a, b in zip(rates[0], rates[1])))
 print(json.dumps(out))
 """
 
 
-def run_measure(py, n, lookups, cache):
+def with_runtime(py, runtime, out):
+    """The tables of module `py` followed by the runtime in file `runtime`."""
+    with open(py, "rb") as fh:
+        text = fh.read()
+    cut = text.index(b"\n", text.index(b"\n_COUNTS = ") + 1) + 1
+    with open(runtime, "rb") as fh:
+        rt = fh.read()
+    with open(out, "wb") as fh:
+        fh.write(text[:cut] + rt)
+    return out
+
+
+def run_measure(pys, n, lookups, cache):
     env = dict(os.environ)
     if cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-    res = subprocess.run([sys.executable, "-c", MEASURE, py, str(n), str(lookups)],
+    res = subprocess.run([sys.executable, "-c", MEASURE, ",".join(pys), str(n), str(lookups)],
                          stdout=subprocess.PIPE, check=True, env=env)
     return json.loads(res.stdout)
+
+
+def rate(x):
+    return "%.0fk/s" % (x / 1000) if x < 1e6 else "%.2fM/s" % (x / 1e6)
+
+
+def bench_patterns(args, tmp):
+    gen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen-pattern-rules.py")
+    for p in [int(x) for x in args.patterns.split(",")]:
+        src = os.path.join(tmp, "pat%d.redir" % p)
+        reqs = os.path.join(tmp, "pat%d.txt" % p)
+        base = os.path.join(tmp, "pat%d" % p)
+        subprocess.run([sys.executable, gen, src, reqs, str(p)], check=True)
+        subprocess.run([args.redirc, "compile", src, "--target", "python", "-o", base], check=True)
+        pys = [base + ".py"]
+        if args.baseline_runtime:
+            pys.append(with_runtime(base + ".py", args.baseline_runtime, base + "_baseline.py"))
+        res = subprocess.run([sys.executable, "-c", PATTERN_MEASURE, ",".join(pys), reqs,
+                              str(args.reps)], stdout=subprocess.PIPE, check=True)
+        out = json.loads(res.stdout)
+        print("P=%d patterns: lookups/s (median of 5 rounds of %d)%s" %
+              (p, args.reps, ", this runtime vs baseline, ratio" if len(pys) > 1 else ""))
+        for name, v in out.items():
+            if len(v) > 1:
+                print("  %-16s %10s  %10s  %6.1fx" % (name, rate(v[0]), rate(v[1]), v[2]))
+            else:
+                print("  %-16s %10s" % (name, rate(v[0])))
+        sys.stdout.flush()
 
 
 def main():
@@ -85,11 +211,19 @@ def main():
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--lookups", type=int, default=200000)
     ap.add_argument("--keep", help="write the files here and keep them")
+    ap.add_argument("--baseline-runtime", help="a runtime file to compare with")
+    ap.add_argument("--patterns", help="pattern counts, e.g. 10,100,1000,10000")
+    ap.add_argument("--reps", type=int, default=20000, help="lookups per round (--patterns)")
     args = ap.parse_args()
     tmp = args.keep or tempfile.mkdtemp(prefix="redirc-pybench-")
     os.makedirs(tmp, exist_ok=True)
     print("python %s, redirc %s" % (sys.version.split()[0], args.redirc))
+    if args.baseline_runtime:
+        print("baseline runtime: %s" % args.baseline_runtime)
     try:
+        if args.patterns:
+            bench_patterns(args, tmp)
+            return 0
         for n in [int(s) for s in args.sizes.split(",")]:
             src = os.path.join(tmp, "rules%d.redir" % n)
             base = os.path.join(tmp, "rules%d" % n)
@@ -99,18 +233,35 @@ def main():
                            check=True)
             t_compile = time.perf_counter() - t
             py = base + ".py"
+            pys = [py]
+            if args.baseline_runtime:
+                pys.append(with_runtime(py, args.baseline_runtime, base + "_baseline.py"))
             shutil.rmtree(os.path.join(tmp, "__pycache__"), ignore_errors=True)
-            cold = statistics.median(run_measure(py, n, 0, False)["import"] for _ in range(3))
+            cold = statistics.median(run_measure([py], n, 0, False)["import"][0] for _ in range(3))
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "py_compile", py], check=True)
+            subprocess.run([sys.executable, "-m", "py_compile"] + pys, check=True)
             t_pyc = time.perf_counter() - t
-            warm = [run_measure(py, n, 0, True)["import"] for _ in range(5)]
-            rates = run_measure(py, n, args.lookups, True)
+            warm = [run_measure(pys, n, 0, True)["import"] for _ in range(5)]
+            r = run_measure(pys, n, args.lookups, True)
             print("N=%d: redirc compile %.2f s, %.1f MB; import %.3f s without bytecode cache "
-                  "(median of 3), py_compile %.2f s, import %.3f s with cache (median of 5); "
-                  "lookups/s (median of 5 rounds of %d): exact hit %.0f, miss %.0f, pattern hit %.0f"
-                  % (n, t_compile, os.path.getsize(py) / 1e6, cold, t_pyc, statistics.median(warm),
-                     args.lookups, rates["hit"], rates["miss"], rates["pattern"]))
+                  "(median of 3), py_compile %.2f s, import %.3f s with cache (median of 5)"
+                  % (n, t_compile, os.path.getsize(py) / 1e6, cold, t_pyc,
+                     statistics.median(w[0] for w in warm)))
+            if len(pys) > 1:
+                print("  baseline import %.3f s with cache (median of 5)"
+                      % statistics.median(w[1] for w in warm))
+            print("  lookups/s (median of 5 rounds of %d)%s:" % (
+                args.lookups, ", this runtime | baseline | ratio (median of per-round ratios)"
+                if len(pys) > 1 else ""))
+            for key in ("hit", "hit, 1000 hot", "hit+query", "miss", "pattern"):
+                v = r[key]
+                print("    %-14s %10s" % (key, rate(v[0])) + (
+                    " | %10s | %5.2fx" % (rate(v[1]), r[key + " ratio"]) if len(v) > 1 else ""))
+            print("    (floor: EXACT.get(path.encode()) alone on the same random hits: %s)"
+                  % rate(r["floor"][0]))
+            v = r["wsgi-pass-us"]
+            print("    WSGI middleware on a passing request: +%.2f us%s" % (
+                v[0], " | baseline +%.2f us" % v[1] if len(v) > 1 else ""))
             sys.stdout.flush()
     finally:
         if not args.keep:

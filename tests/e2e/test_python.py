@@ -157,6 +157,16 @@ def check_random(case, mod, seed=7, per_host=150):
             truth = None if f[1] == "pass" else (int(f[1]), f[2] if f[1] != "410" else None)
             path, _, query = url.partition("?")
             got = mod.lookup(path, host, query)
+            # the fast path of lookup() (normal-form paths, answers made on a
+            # first hit) agrees with lookup_rule(), which never takes it, and
+            # with itself on a second call
+            slow = mod.lookup_rule(path, host, query)
+            again = mod.lookup(path.encode("utf-8"), host, query)
+            if got != (None if slow is None else slow[1:]) or again != got:
+                bad += 1
+                if bad <= 5:
+                    print("  %s: %r host=%s: lookup %r, again %r, lookup_rule %r"
+                          % (case, url, host, got, again, slow))
             if not common.same_answer(truth, got):
                 bad += 1
                 if bad <= 5:
@@ -210,6 +220,45 @@ def check_wsgi(mod):
     st, hd, body = wsgi(mod, REQUEST_URI="/old-pricing", REQUEST_METHOD="HEAD")
     T.check(st.startswith("301") and body == b"", "wsgi HEAD: %r %r" % (st, body))
     T.check(callable(mod.middleware(app)), "middleware(app) is callable")
+    # a query of another type is refused on the fast path as on the general one
+    for path in ("/old-pricing", "/old-pricing/"):
+        try:
+            mod.lookup(path, None, 5)
+            T.check(False, "lookup(%r, None, 5) did not raise" % path)
+        except TypeError:
+            pass
+
+
+def answer_of(status_line, headers):
+    """A WSGI response as (status, location) or None for the application."""
+    if status_line.startswith("200"):
+        return None
+    code = int(status_line.split()[0])
+    return (code, headers.get("Location"))
+
+
+def check_wsgi_absolute_form(mod, case):
+    """The host of an absolute-form request target wins over the Host
+    header, as in nginx, Apache and `redirc explain` (issue 14)."""
+    for uri, host_header in (("http://shop.example.com/cart", "www.example.com"),
+                             ("http://www.example.com/cart", "shop.example.com"),
+                             ("HTTPS://API.example.com:8443/v1/x?y=1", "www.example.com"),
+                             ("http://old.example.com./pricing?x=1", None),
+                             ("http://shop.example.com?a=1", "www.example.com"),
+                             ("http://shop.example.com/item/7", "api.example.com")):
+        truth = common.explain(case, uri)
+        env = {"REQUEST_URI": uri}
+        if host_header is not None:
+            env["HTTP_HOST"] = host_header
+        st, hd, body = wsgi(mod, **env)
+        got = answer_of(st, hd)
+        T.check(common.same_answer(truth, got),
+                "wsgi absolute-form %s (Host: %s): explain %r, wsgi %r" % (uri, host_header, truth, got))
+    # userinfo in the authority: a browser would go to evil.example; servers
+    # refuse the request (400); the middleware never redirects it
+    for uri in ("http://shop.example.com:80@evil.example/cart", "http:///cart"):
+        st, hd, body = wsgi(mod, REQUEST_URI=uri, HTTP_HOST="shop.example.com")
+        T.check(st == "200 OK" and body == b"app", "wsgi %s passes: %r %r" % (uri, st, hd))
 
 
 def check_metadata(mod, case):
@@ -261,6 +310,21 @@ def check_self_check(tmp):
             T.check("table sizes" in str(exc), "self-check message: %s" % exc)
 
 
+def check_runtime_file(tmp):
+    """The module's code after the tables is backends/helpers/redir_runtime.py,
+    byte for byte: the tests run the very file that ships."""
+    runtime = os.path.join(os.path.dirname(os.path.dirname(common.HERE)),
+                           "backends", "helpers", "redir_runtime.py")
+    with open(runtime, "rb") as fh:
+        want = fh.read()
+    base = os.path.join(tmp, "runtime_file")
+    common.compile_case(os.path.join(common.CASES, "basic.redir"), "python", base)
+    with open(base + ".py", "rb") as fh:
+        got = fh.read()
+    T.check(len(want) > 1000 and got.endswith(want),
+            "the module does not end with %s (rebuild redirc?)" % runtime)
+
+
 def check_deterministic(tmp):
     case = os.path.join(common.CASES, "patterns.redir")
     a, b = os.path.join(tmp, "det_a"), os.path.join(tmp, "det_b")
@@ -289,9 +353,15 @@ def main():
             check_metadata(basic, case)
         else:
             T.check(False, "basic.redir did not load")
+        case, hosts = mods.get("e2e-hosts.redir", (None, None))
+        if hosts is not None:
+            check_wsgi_absolute_form(hosts, case)
+        else:
+            T.check(False, "e2e-hosts.redir did not load")
         check_hostile(tmp)
         check_self_check(tmp)
         check_deterministic(tmp)
+        check_runtime_file(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return T.finish()
