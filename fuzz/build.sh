@@ -56,9 +56,16 @@ compile() { # compile SRC OBJ FLAGS...
 compile "$out/grammar/parser.c" "$out/obj/grammar_parser.o" -w
 compile "$out/grammar/scanner.c" "$out/obj/grammar_scanner.o" -w
 objs="$out/obj/grammar_parser.o $out/obj/grammar_scanner.o"
-for s in "$src"/grammar/*.c "$src"/compiler/*.c "$src"/backends/*.c "$src"/runtime/*.c; do
+# The helper scripts embedded at build time (backends/helpers/*) are C files
+# of the build tree: fuzz/build.sh runs there (make fuzz-smoke), after make.
+gen=${FUZZ_GENERATED:-$(pwd)}
+gen_backends="$gen/backends/*.c"
+[ "$(cd "$gen" && pwd)" != "$src" ] || gen_backends= # an in-tree build: listed once
+# shellcheck disable=SC2086
+for s in "$src"/grammar/*.c "$src"/compiler/*.c "$src"/backends/*.c "$src"/runtime/*.c \
+	$gen_backends "$gen"/backends/helpers/*.c; do
 	[ -f "$s" ] || continue
-	d=$(basename "$(dirname "$s")")
+	case "$s" in "$gen"/*) d=gen ;; *) d=$(basename "$(dirname "$s")") ;; esac
 	o="$out/obj/${d}_$(basename "$s" .c).o"
 	# shellcheck disable=SC2086
 	compile "$s" "$o" $PROJ_WARN $CMPH_CFLAGS
