@@ -244,6 +244,13 @@ def include_doubling(depth):
     return setup
 
 
+def sparse_file(name, size):
+    def setup(d):
+        with open(os.path.join(d, name), "wb") as f:
+            f.truncate(size)
+    return setup
+
+
 def make_fifo(name):
     def setup(d):
         os.mkfifo(os.path.join(d, name))
@@ -366,6 +373,24 @@ def cases():
                                                       b'expect /x -> pass\n',
                                           "team.redir": b"/x -> /y\n"},
                   why="a file included twice is replayed in each host block"))
+    # the limits of doc/limits.md that no other test reaches
+    c.append(Case("file-over-1gib", setup=sparse_file("big.redir", (1 << 30) + 1), top="big.redir",
+                  exit=2, names=["include"], why="a sparse file: refused from its size, never read"))
+    c.append(Case("include-over-1gib", {"in.redir": b'include "big.redir"\n/a -> /b\n'},
+                  setup=sparse_file("big.redir", (1 << 30) + 1), exit=1, names=["include"]))
+    host253 = ".".join(["a" * 62] * 4) + ".a"   # 253 bytes
+    c.append(Case("host-254-bytes", {"in.redir": b("host %sb {\n/a -> /b\n}\n" % host253)},
+                  exit=1, names=["bad-host"], why="253 bytes at most"))
+    c.append(Case("host-label-64", {"in.redir": b("set hosts %s.example\n/a -> /b\n" % ("a" * 64))},
+                  exit=1, names=["bad-host"], why="63 bytes per label at most"))
+    c.append(Case("host-253-bytes", {"in.redir": b("host %s {\n/a -> /b\n}\nexpect http://%s/a -> 301 /b\n" % (
+        host253, host253))}, why="253 bytes is allowed"))
+    c.append(Case("placeholders-31-and-splat", {"in.redir": b(
+        "/" + "/".join(":p%d" % i for i in range(31)) + "/* -> /x/:p0/:p30/*\n"
+        "expect /" + "/".join("s%d" % i for i in range(31)) + "/y/z -> 301 /x/s0/s30/y/z\n")},
+        why="31 placeholders and a splat: the 32 captures allowed"))
+    c.append(Case("placeholders-32", {"in.redir": b("/" + "/".join(":p%d" % i for i in range(32)) + " -> /x\n")},
+                  exit=1, names=["bad-url"]))
     c.append(Case("deep-groups", {"in.redir": b('group "g" {\n' * 5000 + "/a -> /b\n" + "}\n" * 5000)},
                   why="5,000 nested groups"))
     c.append(Case("unclosed-blocks", {"in.redir": b('group "g" {\n' * 1000 + "host a.example {\n/a -> /b\n")},
@@ -437,6 +462,38 @@ def table_regress(root):
     return out
 
 
+def target_limits(root):
+    """Limits of the targets (doc/limits.md): each a `backend` error."""
+    out = []
+    d = os.path.join(root, "target-limits")
+    os.makedirs(d)
+    cases = [
+        ("table-161-target-tokens", "table", "/x/:a -> /" + "/".join([":a"] * 81) + "\n"),
+        ("nginx-token-4001", "nginx", "/x -> /" + "t" * 4001 + "\n"),
+        ("apache-map-line-1001", "apache", "/x -> /" + "t" * 1001 + "\n"),
+        ("apache-10-captures", "apache", "/" + "/".join(":p%d" % i for i in range(10)) + " -> /y/" +
+         "/".join(":p%d" % i for i in range(10)) + "\n"),
+    ]
+    for name, target, text in cases:
+        with open(os.path.join(d, name + ".redir"), "w") as f:
+            f.write(text)
+        errors = []
+        st, o, err, problem = run(["check", name + ".redir"], d)
+        if problem or st != 0:
+            errors.append("check: the input itself must be valid, got exit %s %s" % (st, problem))
+        st, o, err, problem = run(["compile", name + ".redir", "--target", target, "-o", name,
+                                   "--diagnostics-format=json"], d)
+        try:
+            names = json_names(err) or []
+        except ValueError:
+            names = []
+        if problem or st != 1 or "backend" not in names:
+            errors.append("compile --target %s: exit %s %s, names %s, expected exit 1 [backend]" % (
+                target, st, problem, names))
+        out.append((name, errors, "exit %s %s" % (st, names)))
+    return out
+
+
 def lookup_checks(root):
     """`redirc lookup` on hostile arguments (issue 14): a FIFO is refused at
     once, not waited on; the URL field is escaped; user information in a
@@ -493,7 +550,7 @@ def main():
             else:
                 passed += 1
                 print("ok: %s: %s" % (case.name, detail))
-        for name, errors, detail in table_regress(root) + lookup_checks(root):
+        for name, errors, detail in table_regress(root) + lookup_checks(root) + target_limits(root):
             if only and name not in only:
                 continue
             if errors:
