@@ -389,6 +389,14 @@ def cases():
         "/" + "/".join(":p%d" % i for i in range(31)) + "/* -> /x/:p0/:p30/*\n"
         "expect /" + "/".join("s%d" % i for i in range(31)) + "/y/z -> 301 /x/s0/s30/y/z\n")},
         why="31 placeholders and a splat: the 32 captures allowed"))
+    c.append(Case("target-port-65535", {"in.redir": b"set hosts a.example\n/a -> http://a.example:65535/b\n"}))
+    c.append(Case("target-port-65536", {"in.redir": b"set hosts a.example\n/a -> http://a.example:65536/b\n"},
+                  exit=1, names=["bad-url"]))
+    c.append(Case("target-port-0", {"in.redir": b"set hosts a.example\n/a -> http://a.example:0/b\n"},
+                  exit=1, names=["bad-url"]))
+    c.append(Case("date-1969", {"in.redir": b"/a -> /b expires 1969-12-31\n"}, exit=1, names=["bad-date"]))
+    c.append(Case("date-1970", {"in.redir": b"/a -> /b expires 2099-12-31\n/c -> /d expires 1970-01-01\n"},
+                  exit=0, names=["expired"], why="1970-01-01 is a date (long expired: a warning)"))
     c.append(Case("placeholders-32", {"in.redir": b("/" + "/".join(":p%d" % i for i in range(32)) + " -> /x\n")},
                   exit=1, names=["bad-url"]))
     c.append(Case("deep-groups", {"in.redir": b('group "g" {\n' * 5000 + "/a -> /b\n" + "}\n" * 5000)},
