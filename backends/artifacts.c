@@ -5,7 +5,8 @@
  * (BASE+suffix.tmp-XXXXXX, created with the mode of the file it replaces,
  * or 0666 less the umask).  The first file takes the lock BASE.lock, so two
  * compiles of one BASE cannot interleave.  Commit keeps a hard link to each
- * file being replaced (BASE+suffix.tmp-XXXXXX.old), renames every temporary
+ * file being replaced (BASE+suffix.tmp-XXXXXX.old; a copy on a file system
+ * without hard links), renames every temporary
  * into place and, when a rename fails, renames the links back: the earlier
  * files are then what they were.  A write error names the final file (the
  * temporaries are removed); SIGXFSZ is ignored, so a file size limit is a
@@ -269,6 +270,58 @@ int rc_artifacts_check_apache_paths(rc_artifacts *a, const char *map_dir)
 
 /* ---- publication ------------------------------------------------------------ */
 
+/* Copy the file `from` to the new file `to`; 0, or -1 with *err set (and
+ * `to` removed). */
+static int copy_file(const char *from, const char *to, mode_t mode, int *err)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		*err = errno;
+		return -1;
+	}
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+	if (out < 0) {
+		*err = errno;
+		close(in);
+		return -1;
+	}
+	char buf[65536];
+	int st = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0) {
+				*err = errno;
+				st = -1;
+			}
+			break;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				*err = w < 0 ? errno : EIO;
+				st = -1;
+				break;
+			}
+			off += w;
+		}
+		if (st != 0)
+			break;
+	}
+	if (close(out) != 0 && st == 0) {
+		*err = errno;
+		st = -1;
+	}
+	close(in);
+	if (st != 0)
+		unlink(to);
+	return st;
+}
+
 /* Keep the regular file that it->final_path names now (a hard link), so
  * that a failed publication can put it back; 0 or -1 after set_error. */
 static int item_keep_old(rc_artifacts *a, rc_artifact *it)
@@ -286,9 +339,14 @@ static int item_keep_old(rc_artifacts *a, rc_artifact *it)
 	rc_buf_init(&b);
 	rc_buf_printf(&b, "%s.old", it->tmp_path);
 	if (link(it->final_path, b.data) != 0) {
-		set_error(a, "keep a copy (a hard link) of", it->final_path, errno);
-		rc_buf_fini(&b);
-		return -1;
+		int err = errno;
+		/* a file system without hard links: a copy does the same */
+		if ((err != EPERM && err != EOPNOTSUPP && err != EMLINK && err != ENOSYS) ||
+		    copy_file(it->final_path, b.data, st.st_mode, &err) != 0) {
+			set_error(a, "keep a copy of", it->final_path, err);
+			rc_buf_fini(&b);
+			return -1;
+		}
 	}
 	it->old_path = b.data;
 	return 0;

@@ -109,7 +109,7 @@ static int explain_one(const char *url, void *arg)
 	if (rc_url_split(&a, url, strlen(url), &host, &path, &query, &qlen, &why) != 0) {
 		fputs("redirc: error: explain: invalid URL '", stderr);
 		rc_url_print(stderr, url);
-		fprintf(stderr, "': %s (a retry will not help)\n", why);
+		fprintf(stderr, "': %s [bad-url] (a retry will not help)\n", why);
 		rc_arena_fini(&a);
 		return EXIT_USAGE;
 	}

@@ -68,7 +68,7 @@ static int lookup_one(const char *url, void *arg)
 	if (rc_url_split(&x->arena, url, strlen(url), &uhost, &path, &query, &qlen, &why) != 0) {
 		fputs("redirc: error: lookup: invalid URL '", stderr);
 		rc_url_print(stderr, url);
-		fprintf(stderr, "': %s (a retry will not help)\n", why);
+		fprintf(stderr, "': %s [bad-url] (a retry will not help)\n", why);
 		return EXIT_USAGE;
 	}
 	const char *h = uhost ? uhost : x->host;

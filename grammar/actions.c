@@ -146,7 +146,8 @@ static char *host_value(rc_builder *b, const char *s, size_t n, rc_loc loc)
 	if (!rc_host_name_is_valid(canon, cl)) {
 		const char *why = memchr(s, ':', n) ? " (a port is not part of a host name)" : "";
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-host", loc,
-		            "invalid host name '%s', expected letters, digits, '-' and '.'%s",
+		            "invalid host name '%s', expected letters, digits, '-' and '.', at most 253 "
+		            "bytes and 63 per label%s",
 		            rc_quote(&b->ir->arena, s, n, 80), why);
 		return NULL;
 	}

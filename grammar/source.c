@@ -201,7 +201,7 @@ int rc_source_build(rc_builder *b, rc_rule *r, const rc_tok *t)
 				if (nparams + 1 >= RD_MAX_CAPTURES) {
 					rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
 					            "source '%s' has more than %d placeholders", Q(b, t),
-					            RD_MAX_CAPTURES - 2);
+					            RD_MAX_CAPTURES - 1);
 					ok = 0;
 					break;
 				}

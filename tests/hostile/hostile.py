@@ -39,6 +39,8 @@ TARGETS = ["nginx", "apache", "python", "table"]
 # HOSTILE_WRAPPER runs redirc under a tool, e.g. "valgrind -q
 # --error-exitcode=99 ..." (tests/run-all.sh does); its exit status 99 means
 # the tool found a memory error or a leak.  HOSTILE_TIMEOUT scales with it.
+# a long value no 24-byte excerpt can hold: include-environ-root
+os.environ.setdefault("REDIRC_HOSTILE_SECRET", "hostile-secret-" + "q" * 60)
 WRAPPER = shlex.split(os.environ.get("HOSTILE_WRAPPER", ""))
 WRAPPER_ERROR = 99
 TIMEOUT = int(os.environ.get("HOSTILE_TIMEOUT", "20"))
@@ -91,7 +93,7 @@ def json_names(stderr):
 
 class Case:
     def __init__(self, name, files=None, top="in.redir", exit=0, names=(), setup=None,
-                 cmd="test", compiles=None, why=""):
+                 cmd="test", compiles=None, why="", extra=(), forbid=()):
         self.name = name
         self.files = files or {}
         self.top = top
@@ -101,6 +103,8 @@ class Case:
         self.cmd = cmd
         self.compiles = (exit == 0) if compiles is None else compiles
         self.why = why
+        self.extra = list(extra)    # more arguments (-I DIR)
+        self.forbid = list(forbid)  # bytes that must appear on no output
 
 
 def check_case(case, root):
@@ -116,9 +120,12 @@ def check_case(case, root):
         case.setup(d)
     errors = []
     st, out, err, problem = run([case.cmd, case.top, "--diagnostics-format=json",
-                                 "--today", "2026-11-26"], d)
+                                 "--today", "2026-11-26"] + case.extra, d)
     if problem:
         return ["%s %s: %s" % (case.cmd, case.top, problem)], ""
+    for secret in case.forbid:
+        if secret in out or secret in err:
+            errors.append("the output quotes %r" % secret)
     try:
         names = json_names(err)
     except ValueError as e:
@@ -132,7 +139,10 @@ def check_case(case, root):
         if n not in names:
             errors.append("diagnostic '%s' missing (got: %s)" % (n, ", ".join(sorted(set(names))) or "none"))
     # the text layout too: no crash, same status, no control byte
-    st2, _, _, problem = run([case.cmd, case.top, "--today", "2026-11-26"], d)
+    st2, out2, err2, problem = run([case.cmd, case.top, "--today", "2026-11-26"] + case.extra, d)
+    for secret in case.forbid:
+        if secret in out2 or secret in err2:
+            errors.append("the text layout quotes %r" % secret)
     if problem:
         errors.append("text layout: %s" % problem)
     elif st2 != st:
@@ -145,7 +155,8 @@ def check_case(case, root):
     for t in TARGETS:
         base = os.path.join(d, "out-" + t)
         st, out, err, problem = run(["compile", case.top, "--target", t, "-o", base,
-                                     "--diagnostics-format=json", "--today", "2026-11-26"], d)
+                                     "--diagnostics-format=json", "--today", "2026-11-26"] +
+                                    case.extra, d)
         if problem:
             errors.append("compile --target %s: %s" % (t, problem))
             continue
@@ -217,6 +228,26 @@ def include_chain(depth):
                 f.write('include "f%d.redir"\n/r%d -> /t%d\n' % (i + 1, i, i))
         with open(os.path.join(d, "f%d.redir" % depth), "w") as f:
             f.write("/end -> /finish\n")
+    return setup
+
+
+def include_doubling(depth):
+    """f0 includes f1; each f(i) includes f(i+1) twice; f(depth) has a rule."""
+    def setup(d):
+        with open(os.path.join(d, "f0.redir"), "w") as f:
+            f.write('include "f1.redir"\n')
+        for i in range(1, depth):
+            with open(os.path.join(d, "f%d.redir" % i), "w") as f:
+                f.write('include "f%d.redir"\ninclude "f%d.redir"\n' % (i + 1, i + 1))
+        with open(os.path.join(d, "f%d.redir" % depth), "w") as f:
+            f.write("/r -> /t\n")
+    return setup
+
+
+def sparse_file(name, size):
+    def setup(d):
+        with open(os.path.join(d, name), "wb") as f:
+            f.truncate(size)
     return setup
 
 
@@ -306,6 +337,68 @@ def cases():
     c.append(Case("include-symlink-loop", {"in.redir": b'include "loop-a.redir"\n'},
                   setup=make_symlink_loop, exit=1, names=["include"]))
     c.append(Case("include-dev-zero", {"in.redir": b'include "/dev/zero"\n'}, exit=1, names=["include"]))
+    # includes are confined to the top file's folder and the -I roots
+    # (issue 14); a file that is not a .redir file is quoted in short
+    # excerpts only, and parsed once however often it is included (issue 13)
+    secret = b"PASSWORD=correct-horse-battery-staple-0123456789"
+    c.append(Case("include-dotdot-outside", {"site/in.redir": b'include "../secret.redir"\n/a -> /b\n',
+                                             "secret.redir": secret + b"\n"},
+                  top="site/in.redir", exit=1, names=["include"], forbid=[b"horse"]))
+    c.append(Case("include-absolute-outside", {"in.redir": b'include "/etc/passwd"\n'},
+                  exit=1, names=["include"], forbid=[b"root:x", b"/bin/"]))
+    c.append(Case("include-symlink-outside", {"site/in.redir": b'include "link.redir"\n',
+                                              "shared/team.redir": b"/s -> /t\n"},
+                  setup=lambda d: os.symlink("../shared/team.redir", os.path.join(d, "site", "link.redir")),
+                  top="site/in.redir", exit=1, names=["include"], why="the link resolves outside"))
+    c.append(Case("include-dash-I-root", {"site/in.redir": b'include "../shared/team.redir"\n'
+                                                          b'expect /s -> 301 /t\n',
+                                          "shared/team.redir": b"/s -> /t\n"},
+                  top="site/in.redir", extra=["-I", "shared"], why="-I names another folder"))
+    c.append(Case("include-secret-beside", {"in.redir": b'include "creds.txt"\n/a -> /b\n',
+                                            "creds.txt": b"user\tpassword=hunter2-" + b"x" * 40 + b" more\n"
+                                            b"AKIAIOSFODNN7EXAMPLE-second-line-secret -> /x 999\n"
+                                            b"third-line-secret\n"},
+                  exit=1, names=["syntax"], forbid=[b"hunter2-xxxxxxxx", b"second-line", b"third-line"],
+                  why="one diagnostic with a 24-byte excerpt, then the rest of the file is skipped"))
+    c.append(Case("include-environ-root", {"in.redir": b'include "/proc/self/environ"\n'},
+                  extra=["-I", "/proc/self"], exit=1, names=["syntax"],
+                  forbid=[os.environ.get("REDIRC_HOSTILE_SECRET", "").encode() or b"\xff\xfe"],
+                  why="-I /proc/self: the environment is quoted in 24 bytes at most"))
+    c.append(Case("include-doubling-20", setup=include_doubling(20), top="f0.redir", exit=1,
+                  names=["include"], why="2^20 inclusions: parsed once, replay capped"))
+    c.append(Case("include-twice-hosts", {"in.redir": b'host a.example {\ninclude "team.redir"\n}\n'
+                                                      b'host b.example {\ninclude "team.redir"\n}\n'
+                                                      b'expect http://a.example/x -> 301 /y\n'
+                                                      b'expect http://b.example/x -> 301 /y\n'
+                                                      b'expect /x -> pass\n',
+                                          "team.redir": b"/x -> /y\n"},
+                  why="a file included twice is replayed in each host block"))
+    # the limits of doc/limits.md that no other test reaches
+    c.append(Case("file-over-1gib", setup=sparse_file("big.redir", (1 << 30) + 1), top="big.redir",
+                  exit=2, names=["io"], why="a sparse file: refused from its size, never read"))
+    c.append(Case("include-over-1gib", {"in.redir": b'include "big.redir"\n/a -> /b\n'},
+                  setup=sparse_file("big.redir", (1 << 30) + 1), exit=1, names=["include"]))
+    host253 = ".".join(["a" * 62] * 4) + ".a"   # 253 bytes
+    c.append(Case("host-254-bytes", {"in.redir": b("host %sb {\n/a -> /b\n}\n" % host253)},
+                  exit=1, names=["bad-host"], why="253 bytes at most"))
+    c.append(Case("host-label-64", {"in.redir": b("set hosts %s.example\n/a -> /b\n" % ("a" * 64))},
+                  exit=1, names=["bad-host"], why="63 bytes per label at most"))
+    c.append(Case("host-253-bytes", {"in.redir": b("host %s {\n/a -> /b\n}\nexpect http://%s/a -> 301 /b\n" % (
+        host253, host253))}, why="253 bytes is allowed"))
+    c.append(Case("placeholders-31-and-splat", {"in.redir": b(
+        "/" + "/".join(":p%d" % i for i in range(31)) + "/* -> /x/:p0/:p30/*\n"
+        "expect /" + "/".join("s%d" % i for i in range(31)) + "/y/z -> 301 /x/s0/s30/y/z\n")},
+        why="31 placeholders and a splat: the 32 captures allowed"))
+    c.append(Case("target-port-65535", {"in.redir": b"set hosts a.example\n/a -> http://a.example:65535/b\n"}))
+    c.append(Case("target-port-65536", {"in.redir": b"set hosts a.example\n/a -> http://a.example:65536/b\n"},
+                  exit=1, names=["bad-url"]))
+    c.append(Case("target-port-0", {"in.redir": b"set hosts a.example\n/a -> http://a.example:0/b\n"},
+                  exit=1, names=["bad-url"]))
+    c.append(Case("date-1969", {"in.redir": b"/a -> /b expires 1969-12-31\n"}, exit=1, names=["bad-date"]))
+    c.append(Case("date-1970", {"in.redir": b"/a -> /b expires 2099-12-31\n/c -> /d expires 1970-01-01\n"},
+                  exit=0, names=["expired"], why="1970-01-01 is a date (long expired: a warning)"))
+    c.append(Case("placeholders-32", {"in.redir": b("/" + "/".join(":p%d" % i for i in range(32)) + " -> /x\n")},
+                  exit=1, names=["bad-url"]))
     c.append(Case("deep-groups", {"in.redir": b('group "g" {\n' * 5000 + "/a -> /b\n" + "}\n" * 5000)},
                   why="5,000 nested groups"))
     c.append(Case("unclosed-blocks", {"in.redir": b('group "g" {\n' * 1000 + "host a.example {\n/a -> /b\n")},
@@ -377,6 +470,78 @@ def table_regress(root):
     return out
 
 
+def target_limits(root):
+    """Limits of the targets (doc/limits.md): each a `backend` error."""
+    out = []
+    d = os.path.join(root, "target-limits")
+    os.makedirs(d)
+    cases = [
+        ("table-161-target-tokens", "table", "/x/:a -> /" + "/".join([":a"] * 81) + "\n"),
+        ("nginx-token-4001", "nginx", "/x -> /" + "t" * 4001 + "\n"),
+        ("apache-map-line-1001", "apache", "/x -> /" + "t" * 1001 + "\n"),
+        ("apache-10-captures", "apache", "/" + "/".join(":p%d" % i for i in range(10)) + " -> /y/" +
+         "/".join(":p%d" % i for i in range(10)) + "\n"),
+    ]
+    for name, target, text in cases:
+        with open(os.path.join(d, name + ".redir"), "w") as f:
+            f.write(text)
+        errors = []
+        st, o, err, problem = run(["check", name + ".redir"], d)
+        if problem or st != 0:
+            errors.append("check: the input itself must be valid, got exit %s %s" % (st, problem))
+        st, o, err, problem = run(["compile", name + ".redir", "--target", target, "-o", name,
+                                   "--diagnostics-format=json"], d)
+        try:
+            names = json_names(err) or []
+        except ValueError:
+            names = []
+        if problem or st != 1 or "backend" not in names:
+            errors.append("compile --target %s: exit %s %s, names %s, expected exit 1 [backend]" % (
+                target, st, problem, names))
+        out.append((name, errors, "exit %s %s" % (st, names)))
+    return out
+
+
+def lookup_checks(root):
+    """`redirc lookup` on hostile arguments (issue 14): a FIFO is refused at
+    once, not waited on; the URL field is escaped; user information in a
+    URL is a bad-url error."""
+    out = []
+    d = os.path.join(root, "lookup-checks")
+    os.makedirs(d)
+    fifo = os.path.join(d, "fifo.redirdb")
+    os.mkfifo(fifo)
+    st, o, err, problem = run(["lookup", fifo, "/a"], d)
+    errors = []
+    if problem:
+        errors.append(problem)
+    elif st != 2 or b"not a regular file" not in err:
+        errors.append("exit %s, expected 2 and 'not a regular file': %r" % (st, err[:300]))
+    out.append(("lookup-fifo", errors, "exit %s" % st))
+
+    with open(os.path.join(d, "t.redir"), "w") as f:
+        f.write("host shop.example.com {\n    /cart -> /basket\n}\n/a -> /b\n")
+    st, o, err, problem = run(["compile", "t.redir", "--target", "table", "-o", "t"], d)
+    errors = []
+    if problem or st != 0:
+        errors.append("compile: exit %s %s %r" % (st, problem, err[:300]))
+    else:
+        for cmd in (["lookup", "t.redirdb"], ["explain", "t.redir"]):
+            st, o, err, problem = run(cmd + ["/a?x=\tforged\t399\nforged", "/a\\x09"], d)
+            want = b"/a?x=\\tforged\\t399\\nforged\t301\t/b?x=%09forged%09399%0Aforged\t"
+            lines = o.split(b"\n")
+            if problem or st != 0 or len(lines) != 3 or not lines[0].startswith(want) or \
+                    not lines[1].startswith(b"/a\\\\x09\tpass"):
+                errors.append("%s: escaped URL fields expected, got exit %s %s %r" % (
+                    cmd[0], st, problem, o[:300]))
+            st, o, err, problem = run(cmd + ["http://shop.example.com:80@evil.com/cart"], d)
+            if problem or st != 2 or b"[bad-url]" not in err or o:
+                errors.append("%s: user information must be a bad-url error (exit 2), got %s %r %r" % (
+                    cmd[0], st, o[:200], err[:300]))
+    out.append(("lookup-explain-url-field", errors, "escaped, userinfo refused"))
+    return out
+
+
 def main():
     global passed, failed
     only = sys.argv[1:]
@@ -393,7 +558,7 @@ def main():
             else:
                 passed += 1
                 print("ok: %s: %s" % (case.name, detail))
-        for name, errors, detail in table_regress(root):
+        for name, errors, detail in table_regress(root) + lookup_checks(root) + target_limits(root):
             if only and name not in only:
                 continue
             if errors:

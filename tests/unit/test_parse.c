@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "grammar/grammar.h"
@@ -343,6 +345,105 @@ static void test_expect_lines(void **state)
 	release(f);
 }
 
+/* RFC 3986 authority (issue 14): user information and bad ports are
+ * refused, the host is what a browser would visit. */
+static void test_url_split_authority(void **state)
+{
+	(void)state;
+	rc_arena a;
+	rc_arena_init(&a);
+	char *host, *path, *query;
+	size_t qlen;
+	const char *why = NULL;
+	static const char *const refused[] = {
+		"http://shop.example.com:80@evil.com/cart", "https://user@shop.example.com/",
+		"http://evil.com\\@shop.example.com/", "http://shop.example.com@", "http://a.com:8x/",
+		"http://a.com:65536/", "http://a.com:123456/", "http://a.com\\evil.com/",
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		why = NULL;
+		assert_int_equal(rc_url_split(&a, refused[i], strlen(refused[i]), &host, &path, &query,
+		                              &qlen, &why), -1);
+		assert_non_null(why);
+	}
+	const char *u = "http://Shop.Example.com:8080/cart?x=1#frag@evil.com";
+	assert_int_equal(rc_url_split(&a, u, strlen(u), &host, &path, &query, &qlen, &why), 0);
+	assert_string_equal(host, "shop.example.com");
+	assert_string_equal(path, "/cart");
+	assert_string_equal(query, "x=1");
+	/* '@' in the path or query is data, not user information */
+	u = "http://shop.example.com/a@b?c=@";
+	assert_int_equal(rc_url_split(&a, u, strlen(u), &host, &path, &query, &qlen, &why), 0);
+	assert_string_equal(host, "shop.example.com");
+	assert_string_equal(path, "/a@b");
+	rc_arena_fini(&a);
+	/* and in an expect line it is a bad-url error */
+	fixture *f = load("/cart -> /basket\nexpect http://x.example:80@evil.com/cart -> pass\n");
+	assert_int_equal(f->diags.errors, 1);
+	expect_diag(f, 0, "bad-url", 2, 8);
+	release(f);
+}
+
+/* A file included twice is parsed once and replayed in its second host
+ * block; includes outside the folder of the top file are refused. */
+static void test_include_replay_and_confinement(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/rc-test-parse-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char top[256], team[256], out[256], sub[256];
+	snprintf(sub, sizeof sub, "%s/site", dir);
+	snprintf(top, sizeof top, "%s/site/top.redir", dir);
+	snprintf(team, sizeof team, "%s/site/team.redir", dir);
+	snprintf(out, sizeof out, "%s/outside.redir", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	FILE *fp = fopen(top, "w");
+	fputs("host a.example {\ninclude \"team.redir\"\n}\nhost b.example {\ninclude \"team.redir\"\n}\n"
+	      "include \"../outside.redir\"\n", fp);
+	fclose(fp);
+	fp = fopen(team, "w");
+	fputs("/x -> /y\n/z -> /w 999\n", fp);
+	fclose(fp);
+	fp = fopen(out, "w");
+	fputs("/o -> /p\n", fp);
+	fclose(fp);
+	rc_diags d;
+	rc_diags_init(&d);
+	rc_ir ir;
+	rc_ir_init(&ir, &d);
+	assert_int_equal(rc_load_file(&ir, top), 0);
+	/* /x twice (one per host block); /z twice refused; /o refused */
+	assert_int_equal(ir.rules.len, 2);
+	assert_int_equal(d.errors, 3);
+	const rc_diag *r0 = RC_VEC_AT(&d.records, rc_diag, 0);
+	const rc_diag *r1 = RC_VEC_AT(&d.records, rc_diag, 1);
+	const rc_diag *r2 = RC_VEC_AT(&d.records, rc_diag, 2);
+	assert_string_equal(r0->name, "bad-status");
+	assert_string_equal(r1->name, "bad-status");
+	/* each inclusion has its own file entry, so its own include chain */
+	assert_int_not_equal(r0->loc.file, r1->loc.file);
+	assert_int_equal(rc_diags_file(&d, r0->loc.file)->included_at.line, 2);
+	assert_int_equal(rc_diags_file(&d, r1->loc.file)->included_at.line, 5);
+	assert_string_equal(r2->name, "include");
+	assert_int_equal(r2->loc.line, 7);
+	rc_ir_fini(&ir);
+	rc_diags_fini(&d);
+	/* with -I the outside file is read */
+	rc_diags_init(&d);
+	rc_ir_init(&ir, &d);
+	const char *roots[] = { dir };
+	assert_int_equal(rc_load_file_roots(&ir, top, roots, 1), 0);
+	assert_int_equal(ir.rules.len, 3);
+	assert_int_equal(d.errors, 2);
+	rc_ir_fini(&ir);
+	rc_diags_fini(&d);
+	unlink(top);
+	unlink(team);
+	unlink(out);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +461,8 @@ int main(void)
 		cmocka_unit_test(test_binary_garbage),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_expect_lines),
+		cmocka_unit_test(test_url_split_authority),
+		cmocka_unit_test(test_include_replay_and_confinement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
