@@ -54,7 +54,7 @@ static void usage(FILE *out)
 	    "  lookup TABLE URL... [--host H]    the same lines as explain, from a .redirdb\n"
 	    "\n"
 	    "options:\n"
-	    "  --target T            nginx, apache, python or table (repeatable)\n"
+	    "  --target T            nginx, apache, python, table, haproxy, cloudflare or netlify (repeatable)\n"
 	    "  -o BASE               artifact base name (BASE.http.conf, BASE.py, ...)\n"
 	    "  --host H              the Host of bare-path URLs\n"
 	    "  --flatten             compile: rewrite exact targets to their final hop\n"
@@ -255,7 +255,8 @@ static int cmd_explain(rc_ir *ir, const options *o)
 static int server_target_after(const rc_backend *const *chosen, int from, int n)
 {
 	for (int i = from; i < n; i++)
-		if (strcmp(chosen[i]->name, "nginx") == 0 || strcmp(chosen[i]->name, "apache") == 0)
+		if (strcmp(chosen[i]->name, "nginx") == 0 || strcmp(chosen[i]->name, "apache") == 0 ||
+		    strcmp(chosen[i]->name, "haproxy") == 0)
 			return 1;
 	return 0;
 }
@@ -263,14 +264,14 @@ static int server_target_after(const rc_backend *const *chosen, int from, int n)
 static int cmd_compile(rc_ir *ir, const options *o)
 {
 	if (o->ntargets == 0)
-		return usage_error("%s", "compile needs --target (nginx, apache, python or table)");
+		return usage_error("%s", "compile needs --target (nginx, apache, python, table, haproxy, cloudflare or netlify)");
 	if (!o->out_base)
 		return usage_error("%s", "compile needs -o BASE");
 	const rc_backend *chosen[8];
 	for (int i = 0; i < o->ntargets; i++) {
 		chosen[i] = rc_backend_find(o->targets[i]);
 		if (!chosen[i])
-			return usage_error("unknown target '%s', expected nginx, apache, python or table",
+			return usage_error("unknown target '%s', expected nginx, apache, python, table, haproxy, cloudflare or netlify",
 			                   o->targets[i]);
 		if (!chosen[i]->emit) {
 			fprintf(stderr, "redirc: error: target '%s' is not yet available in this version "
