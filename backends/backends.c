@@ -10,6 +10,8 @@ extern const rc_backend rc_backend_apache;
 extern const rc_backend rc_backend_python;
 extern const rc_backend rc_backend_table;
 extern const rc_backend rc_backend_haproxy;
+extern const rc_backend rc_backend_cloudflare;
+extern const rc_backend rc_backend_netlify;
 
 const rc_backend *const rc_backends[] = {
 	&rc_backend_nginx,
@@ -17,6 +19,8 @@ const rc_backend *const rc_backends[] = {
 	&rc_backend_python,
 	&rc_backend_table,
 	&rc_backend_haproxy,
+	&rc_backend_cloudflare,
+	&rc_backend_netlify,
 	NULL,
 };
 
