@@ -139,6 +139,7 @@ host old.example.com {
 }
 /a -> /a-new 308
 /c -> /c-new
+/s;c -> /t;u?k=a;b
 /p/* -> /p-old/*
 /r/* -> /r-new/* 307
 """
@@ -151,7 +152,7 @@ REORDERED_RULES = """set hosts www.example.com
 /p/* -> /p-old/*
 """
 
-PROBES = ["/a", "/a?z=1", "/b", "/c", "/gone", "/p/x/y", "/q/1", "/r/k", "/s/t", "/h", "/none"]
+PROBES = ["/a", "/a?z=1", "/b", "/c", "/s;c", "/s%3Bc?x=;", "/gone", "/p/x/y", "/q/1", "/r/k", "/s/t", "/h", "/none"]
 
 
 def check_runtime_update(tmp):
