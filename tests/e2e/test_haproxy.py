@@ -189,8 +189,10 @@ def check_runtime_update(tmp):
                 answer = hp.cli(cmds)
                 T.check("rror" not in answer and "nknown" not in answer,
                         "update/%s: the runtime API refused a command: %s" % (step, answer[-1000:]))
-                for host in ("www.example.com", "old.example.com"):
-                    truths = explain_all(rules, PROBES, host)
+                for host in ("www.example.com", "old.example.com", None):
+                    # host None: an HTTP/1.0 request without Host (global rules only)
+                    truths = explain_all(rules, PROBES, host) if host else \
+                        [common.explain(rules, u) for u in PROBES]
                     for url, t in zip(PROBES, truths):
                         compare("update/%s" % step, url, url.encode(), host, t,
                                 raw_request(hp.port, url.encode(), host))
