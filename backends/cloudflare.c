@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/edge_quote.h"
 #include "servers.h"
 
 #define CF_URL_MAX (32 * 1024)
@@ -356,36 +357,6 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (strchr(s, ',') || strchr(s, '"')) {
-		fputc('"', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else {
-		fputs(s, f);
-	}
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static const char *tf(int v)
 {
 	return v ? "TRUE" : "FALSE";
@@ -458,25 +429,43 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 	if (st == 0 && !json)
 		st = -1;
 	if (st == 0) {
+		rc_buf line, item;
+		rc_buf_init(&line);
+		rc_buf_init(&item);
 		fputs("[", json);
-		for (size_t i = 0; i < c.entries.len; i++) {
+		for (size_t i = 0; i < c.entries.len && st == 0; i++) {
 			const cf_entry *e = RC_VEC_AT(&c.entries, cf_entry, i);
-			csv_field(csv, e->source);
-			fputc(',', csv);
-			csv_field(csv, e->target);
-			fprintf(csv, ",%d,%s,FALSE,%s,%s\n", e->status, tf(e->preserve_query),
-			        tf(e->subpath), tf(e->preserve_suffix));
-			fputs(i ? ",\n  " : "\n  ", json);
-			fputs("{\"redirect\": {\"source_url\": ", json);
-			json_str(json, e->source);
-			fputs(", \"target_url\": ", json);
-			json_str(json, e->target);
-			fprintf(json, ", \"status_code\": %d, \"preserve_query_string\": %s, "
-			              "\"include_subdomains\": false, \"subpath_matching\": %s, "
-			              "\"preserve_path_suffix\": %s}}",
-			        e->status, jb(e->preserve_query), jb(e->subpath), jb(e->preserve_suffix));
+			rc_buf_reset(&line);
+			rc_buf_reset(&item);
+			/* sources and targets are ASCII without CR/LF (encoded):
+			 * a refusal here is a bug, reported */
+			int bad = rc_csv_field(&line, e->source, strlen(e->source)) != 0;
+			rc_buf_addc(&line, ',');
+			bad |= rc_csv_field(&line, e->target, strlen(e->target)) != 0;
+			rc_buf_printf(&line, ",%d,%s,FALSE,%s,%s\n", e->status, tf(e->preserve_query),
+			              tf(e->subpath), tf(e->preserve_suffix));
+			rc_buf_adds(&item, i ? ",\n  " : "\n  ");
+			rc_buf_adds(&item, "{\"redirect\": {\"source_url\": ");
+			bad |= rc_json_string(&item, e->source, strlen(e->source)) != 0;
+			rc_buf_adds(&item, ", \"target_url\": ");
+			bad |= rc_json_string(&item, e->target, strlen(e->target)) != 0;
+			rc_buf_printf(&item, ", \"status_code\": %d, \"preserve_query_string\": %s, "
+			                     "\"include_subdomains\": false, \"subpath_matching\": %s, "
+			                     "\"preserve_path_suffix\": %s}}",
+			              e->status, jb(e->preserve_query), jb(e->subpath), jb(e->preserve_suffix));
+			if (bad) {
+				rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", e->rule->loc,
+				            "internal error: rule '%s' gives a URL the list cannot quote",
+				            rule_name(&c, e->rule));
+				st = -1;
+				break;
+			}
+			fwrite(line.data, 1, line.len, csv);
+			fwrite(item.data, 1, item.len, json);
 		}
 		fputs(c.entries.len ? "\n]\n" : "]\n", json);
+		rc_buf_fini(&line);
+		rc_buf_fini(&item);
 	}
 	for (size_t i = 0; i < c.entries.len; i++) {
 		cf_entry *e = RC_VEC_AT(&c.entries, cf_entry, i);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/edge_quote.h"
 #include "quote.h"
 #include "servers.h"
 
@@ -46,20 +47,6 @@ typedef struct hap_ctx {
 static const char *rule_name(hap_ctx *c, const rc_rule *r)
 {
 	return rc_quote((rc_arena *)&c->ir->arena, r->source_text, strlen(r->source_text), 60);
-}
-
-/* A part of a map value must not hold the field separator '|', a space
- * (ends the key / is trimmed), a backslash (a back-reference in map_regm)
- * or a control byte.  Targets reach here percent-encoded, so this is a
- * guard, reported rather than assumed. */
-static int value_part_ok(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch <= 0x20 || ch >= 0x7f || ch == '|' || ch == '\\')
-			return 0;
-	}
-	return 1;
 }
 
 static void bad_part(hap_ctx *c, const rc_rule *r)
@@ -85,9 +72,9 @@ static void rule_value(hap_ctx *c, rc_buf *b, const rc_rule *r, const int *pg, c
 		int g = 0;
 		switch (tok->kind) {
 		case RD_TTOK_LIT:
-			if (!value_part_ok(tok->text, tok->len))
+			/* targets reach here percent-encoded: a guard, reported */
+			if (rc_hap_value_part(b, tok->text, tok->len) != 0)
 				bad_part(c, r);
-			rc_buf_add(b, tok->text, tok->len);
 			continue;
 		case RD_TTOK_CAP_PATH:
 			g = pg ? pg[tok->capture] : 0;
@@ -109,10 +96,8 @@ static void rule_value(hap_ctx *c, rc_buf *b, const rc_rule *r, const int *pg, c
 	}
 	rc_buf_addc(b, '|');
 	if (r->target.fragment) {
-		size_t n = strlen(r->target.fragment);
-		if (!value_part_ok(r->target.fragment, n))
+		if (rc_hap_value_part(b, r->target.fragment, strlen(r->target.fragment)) != 0)
 			bad_part(c, r);
-		rc_buf_add(b, r->target.fragment, n);
 	}
 }
 
@@ -192,19 +177,6 @@ static void build_pattern_map(hap_ctx *c, rc_buf *out)
 	rc_buf_fini(&re);
 	rc_buf_fini(&key);
 	rc_buf_fini(&v);
-}
-
-/* A path that appears inside a converter argument (map_str(PATH)) or a
- * lua-load line: only bytes no HAProxy parser gives a meaning to. */
-static int path_ok(const char *p)
-{
-	for (const unsigned char *s = (const unsigned char *)p; *s; s++) {
-		int ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		         (*s >= '0' && *s <= '9') || strchr("/._-+@~=:", *s);
-		if (!ok)
-			return 0;
-	}
-	return 1;
 }
 
 static char *deployed_path(const rc_emit_opts *opts, const rc_artifacts *out, const char *suffix)
@@ -350,31 +322,24 @@ static int ent_cmp(const void *a, const void *b)
 	return strcmp(((const map_ent *)a)->key, ((const map_ent *)b)->key);
 }
 
-/* One runtime-API argument: ';' and '\\' get a backslash (management
- * guide, "semi-colon or a backslash"); our keys and values hold no space. */
-static void cli_arg(rc_buf *b, const char *s)
-{
-	rc_buf_addc(b, ' ');
-	for (; *s; s++) {
-		if (*s == ';' || *s == '\\')
-			rc_buf_addc(b, '\\');
-		rc_buf_addc(b, *s);
-	}
-}
-
-static void cli_cmd(rc_buf *b, const char *verb, const char *map, const char *key, const char *val)
+/* One runtime-API command "VERB MAP KEY [VALUE]"; keys and values we
+ * wrote hold no space (rc_hap_cli_arg refuses it: *bad is set). */
+static void cli_cmd(rc_buf *b, const char *verb, const char *map, const char *key, const char *val,
+                    int *bad)
 {
 	rc_buf_adds(b, verb);
-	cli_arg(b, map);
-	cli_arg(b, key);
-	if (val)
-		cli_arg(b, val);
+	const char *args[3] = { map, key, val };
+	for (int i = 0; i < 3 && args[i]; i++) {
+		rc_buf_addc(b, ' ');
+		if (rc_hap_cli_arg(b, args[i], strlen(args[i])) != 0)
+			*bad = 1;
+	}
 	rc_buf_addc(b, '\n');
 }
 
 /* Exact map: order does not matter (a tree).  Adds and changes first, then
  * deletions. */
-static void update_exact(rc_buf *cmds, const char *map, rc_vec *old, rc_vec *neu)
+static void update_exact(rc_buf *cmds, const char *map, rc_vec *old, rc_vec *neu, int *bad)
 {
 	if (old->len > 1)
 		qsort(old->items, old->len, sizeof(map_ent), ent_cmp);
@@ -388,11 +353,11 @@ static void update_exact(rc_buf *cmds, const char *map, rc_vec *old, rc_vec *neu
 			i++;
 		} else if (c == 0) {
 			if (strcmp(RC_VEC_AT(old, map_ent, i)->val, n->val) != 0)
-				cli_cmd(cmds, "set map", map, n->key, n->val);
+				cli_cmd(cmds, "set map", map, n->key, n->val, bad);
 			i++;
 			j++;
 		} else {
-			cli_cmd(cmds, "add map", map, n->key, n->val);
+			cli_cmd(cmds, "add map", map, n->key, n->val, bad);
 			j++;
 		}
 	}
@@ -401,7 +366,7 @@ static void update_exact(rc_buf *cmds, const char *map, rc_vec *old, rc_vec *neu
 		while (j < neu->len && strcmp(RC_VEC_AT(neu, map_ent, j)->key, o->key) < 0)
 			j++;
 		if (j >= neu->len || strcmp(RC_VEC_AT(neu, map_ent, j)->key, o->key) != 0)
-			cli_cmd(cmds, "del map", map, o->key, NULL);
+			cli_cmd(cmds, "del map", map, o->key, NULL, bad);
 	}
 }
 
@@ -419,7 +384,8 @@ static int ent_in(const rc_vec *v, const map_ent *e, int with_value)
  * removes every entry of a key: the update is exact when the new list is
  * the old one with entries removed and entries appended.  Otherwise the
  * map is cleared and refilled (returns 1: not atomic). */
-static int update_patterns(rc_buf *cmds, const char *map, const rc_vec *old, const rc_vec *neu)
+static int update_patterns(rc_buf *cmds, const char *map, const rc_vec *old, const rc_vec *neu,
+                           int *bad)
 {
 	size_t kept = 0;
 	int ok = 1;
@@ -439,20 +405,21 @@ static int update_patterns(rc_buf *cmds, const char *map, const rc_vec *old, con
 		for (size_t i = 0; i < old->len; i++) {
 			const map_ent *o = RC_VEC_AT(old, map_ent, i);
 			if (!ent_in(neu, o, 1))
-				cli_cmd(cmds, "del map", map, o->key, NULL);
+				cli_cmd(cmds, "del map", map, o->key, NULL, bad);
 		}
 		for (size_t j = kept; j < neu->len; j++) {
 			const map_ent *n = RC_VEC_AT(neu, map_ent, j);
-			cli_cmd(cmds, "add map", map, n->key, n->val);
+			cli_cmd(cmds, "add map", map, n->key, n->val, bad);
 		}
 		return 0;
 	}
-	rc_buf_adds(cmds, "clear map");
-	cli_arg(cmds, map);
+	rc_buf_adds(cmds, "clear map ");
+	if (rc_hap_cli_arg(cmds, map, strlen(map)) != 0)
+		*bad = 1;
 	rc_buf_addc(cmds, '\n');
 	for (size_t j = 0; j < neu->len; j++) {
 		const map_ent *n = RC_VEC_AT(neu, map_ent, j);
-		cli_cmd(cmds, "add map", map, n->key, n->val);
+		cli_cmd(cmds, "add map", map, n->key, n->val, bad);
 	}
 	return 1;
 }
@@ -535,8 +502,9 @@ static int write_update(hap_ctx *c, rc_artifacts *out, const char *map_ref, cons
 	parse_built(t_np, &np);
 	rc_buf cmds;
 	rc_buf_init(&cmds);
-	update_exact(&cmds, map_ref, &oe, &ne);
-	if (update_patterns(&cmds, pat_ref, &op, &np))
+	int bad = 0;
+	update_exact(&cmds, map_ref, &oe, &ne, &bad);
+	if (update_patterns(&cmds, pat_ref, &op, &np, &bad))
 		rc_diag_add(c->ir->diags, RC_SEV_WARNING, "backend", RC_NOLOC,
 		            "the pattern rules changed order: the runtime-API update clears the pattern "
 		            "map and refills it, so a request served between the two commands sees no "
@@ -545,10 +513,17 @@ static int write_update(hap_ctx *c, rc_artifacts *out, const char *map_ref, cons
 		rc_diag_add(c->ir->diags, RC_SEV_WARNING, "backend", RC_NOLOC,
 		            "the helper or the frontend lines changed (a setting, or the artifacts' "
 		            "paths): the runtime-API update is not enough, reload HAProxy");
-	FILE *f = rc_artifacts_open(out, ".map-update");
+	if (bad) {
+		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
+		            "the previous map '%s' holds an entry the runtime API cannot carry (an empty "
+		            "key, a space or a control byte): it was not written by redirc; reload instead",
+		            rc_quote((rc_arena *)&c->ir->arena, old_map, strlen(old_map), 200));
+		st = -1;
+	}
+	FILE *f = st == 0 ? rc_artifacts_open(out, ".map-update") : NULL;
 	if (f)
 		fwrite(cmds.data ? cmds.data : "", 1, cmds.len, f);
-	else
+	else if (st == 0)
 		st = -1;
 	rc_buf_fini(&cmds);
 	free(t_ne);
@@ -584,7 +559,11 @@ static int emit_haproxy(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts 
 	char *lua_path = deployed_path(opts, out, ".lua");
 	const char *paths[3] = { map_path, pat_path, lua_path };
 	for (int i = 0; i < 3; i++) {
-		if (!path_ok(paths[i])) {
+		rc_buf pb;
+		rc_buf_init(&pb);
+		int bad = rc_hap_path(&pb, paths[i], strlen(paths[i])) != 0;
+		rc_buf_fini(&pb);
+		if (bad) {
 			rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
 			            "the HAProxy artifact path '%s' holds a byte that a converter argument "
 			            "or lua-load cannot carry, expected letters, digits and / . _ - + @ ~ = :"

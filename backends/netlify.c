@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/edge_quote.h"
 #include "quote.h"
 #include "servers.h"
 
@@ -79,11 +80,14 @@ static int literal(rc_buf *b, const char *s, size_t n, int encode, int follows_c
 		if (s[i] == ':' && i + 1 == n)
 			return -1; /* ':' then a placeholder reads as '::name' */
 	}
-	if (encode)
-		rc_sv_enc(b, s, n, 0, 0);
-	else
-		rc_buf_add(b, s, n);
-	return 0;
+	if (!encode)
+		return rc_nf_token(b, s, n);
+	rc_buf e;
+	rc_buf_init(&e);
+	rc_sv_enc(&e, s, n, 0, 0);
+	int st = rc_nf_token(b, e.data ? e.data : "", e.len);
+	rc_buf_fini(&e);
+	return st;
 }
 
 /* The source of a rule in Netlify's syntax; -1 (and a refusal) when it
@@ -140,7 +144,8 @@ static int nf_target(nf_ctx *c, rc_buf *b, const rc_rule *r, int bare)
 			if (literal(b, tok->text, tok->len, 0,
 			            t + 1 < r->target.ntoks && r->target.toks[t + 1].kind != RD_TTOK_LIT) != 0) {
 				refuse(c, r, "its target holds a literal '*' or ':name', which Netlify would read "
-				             "as a splat or a placeholder");
+				             "as a splat or a placeholder, or a byte a _redirects field cannot hold "
+				             "(space, control, non-ASCII, '#')");
 				return -1;
 			}
 			if (t > 0 && r->target.toks[t - 1].kind != RD_TTOK_LIT && tok->len > 0 &&
