@@ -49,10 +49,11 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 def config_warnings(output):
-    """The lines of a config test's output (`nginx -t`, `apache2 -t`) that
-    warn or fail: a clean artifact has none."""
+    """The lines of a config test's output (`nginx -t`, `apache2 -t`,
+    `haproxy -c`) that warn or fail: a clean artifact has none."""
     return [ln for ln in output.splitlines()
-            if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln]
+            if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln
+            or "[WARNING]" in ln or "[ALERT]" in ln]
 
 
 class ServerError(RuntimeError):

@@ -33,7 +33,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import common  # noqa: E402
-from servers import Haproxy, ServerError, raw_request  # noqa: E402
+from servers import Haproxy, ServerError, config_warnings, raw_request  # noqa: E402
 from test_servers import artifacts, default_host, explain_all, read  # noqa: E402
 
 T = common.Tally("haproxy-e2e")
@@ -79,7 +79,7 @@ def compare(label, url, raw, host, truth, got):
 
 def config_clean(label, server):
     out = getattr(server, "test_output", "")
-    bad = [ln for ln in out.splitlines() if "[ALERT]" in ln or "[WARNING]" in ln]
+    bad = config_warnings(out)
     T.check(not bad, "%s: haproxy -c is not clean: %s" % (label, "\n".join(bad)))
 
 
