@@ -15,6 +15,10 @@ caller-supplied temporary directory, listens on a free high port on
     with Apache(tmpdir, vhost_conf, ["www.example.com"], modules=["lua"]) as ap:
         status, location = raw_request(ap.port, b"/old", "www.example.com")
 
+    with Haproxy(tmpdir, "site.frontend.cfg", extra_files=["site.global.cfg"]) as hp:
+        status, location = raw_request(hp.port, b"/old", "www.example.com")
+        hp.cli("show map\n")          # runtime API on the admin socket
+
 CLI (manual use):
 
     python3 tests/e2e/servers.py nginx HTTPCONF SERVERCONF [--host H]... [--module M]... [--seconds N]
