@@ -13,7 +13,7 @@ packages=(
 	gcc make autoconf automake libtool pkg-config bison flex
 	libcmph-dev libcmph-tools libcmocka-dev libgdbm-dev
 	python3 nginx libnginx-mod-http-js apache2 apache2-utils
-	valgrind clang libclang-rt-14-dev curl
+	valgrind clang libclang-rt-14-dev curl haproxy
 	zlib1g-dev libcurl4-openssl-dev
 )
 

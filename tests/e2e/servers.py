@@ -15,6 +15,10 @@ caller-supplied temporary directory, listens on a free high port on
     with Apache(tmpdir, vhost_conf, ["www.example.com"], modules=["lua"]) as ap:
         status, location = raw_request(ap.port, b"/old", "www.example.com")
 
+    with Haproxy(tmpdir, "site.frontend.cfg", extra_files=["site.global.cfg"]) as hp:
+        status, location = raw_request(hp.port, b"/old", "www.example.com")
+        hp.cli("show map\n")          # runtime API on the admin socket
+
 CLI (manual use):
 
     python3 tests/e2e/servers.py nginx HTTPCONF SERVERCONF [--host H]... [--module M]... [--seconds N]
@@ -37,6 +41,7 @@ import time
 
 NGINX_BIN = shutil.which("nginx") or "/usr/sbin/nginx"
 APACHE_BIN = "/usr/sbin/apache2"
+HAPROXY_BIN = shutil.which("haproxy") or "/usr/sbin/haproxy"
 NGINX_MODULE_DIR = "/usr/lib/nginx/modules"
 APACHE_MODULE_DIR = "/usr/lib/apache2/modules"
 
@@ -48,10 +53,11 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 def config_warnings(output):
-    """The lines of a config test's output (`nginx -t`, `apache2 -t`) that
-    warn or fail: a clean artifact has none."""
+    """The lines of a config test's output (`nginx -t`, `apache2 -t`,
+    `haproxy -c`) that warn or fail: a clean artifact has none."""
     return [ln for ln in output.splitlines()
-            if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln]
+            if "[warn]" in ln or "[emerg]" in ln or "AH0" in ln
+            or "[WARNING]" in ln or "[ALERT]" in ln]
 
 
 class ServerError(RuntimeError):
@@ -445,6 +451,84 @@ class Apache(_Server):
 
     def run_argv(self):
         return [APACHE_BIN, "-f", self.conf_path, "-DFOREGROUND"]
+
+
+class Haproxy(_Server):
+    """HAProxy with a `frontend` holding the lines of frontend_conf (copied
+    in: HAProxy has no include) and extra files given with -f (for example
+    a `global` section that loads a Lua helper: these come first).  A request the frontend
+    does not answer goes to a backend answering 200 "pass".  The stats
+    socket (level admin) is `self.socket`, for the runtime API."""
+
+    name = "haproxy"
+
+    def __init__(self, tmpdir, frontend_conf=None, hosts=None, extra_files=(),
+                 frontend_extra="", nbthread=1, **kw):
+        super().__init__(tmpdir, hosts, (), **kw)
+        self.frontend_conf = os.path.abspath(frontend_conf) if frontend_conf else None
+        self.extra_files = [os.path.abspath(f) for f in extra_files]
+        self.frontend_extra = frontend_extra
+        self.nbthread = nbthread
+        self.conf_path = os.path.join(self.dir, "haproxy.cfg")
+        self.socket = os.path.join(self.dir, "admin.sock")
+
+    def write_config(self):
+        body = _read(self.frontend_conf) if self.frontend_conf else ""
+        lines = [
+            "global",
+            "    nbthread %d" % self.nbthread,
+            "    pidfile %s" % _quote_conf(os.path.join(self.dir, "haproxy.pid")),
+            "    stats socket %s mode 600 level admin" % _quote_conf(self.socket),
+            "defaults",
+            "    mode http",
+            "    timeout client 30s",
+            "    timeout server 30s",
+            "    timeout connect 5s",
+            "frontend redirc",
+            "    bind 127.0.0.1:%d" % self.port,
+        ]
+        lines += ["    " + ln for ln in body.splitlines()]
+        if self.frontend_extra:
+            lines.append(self.frontend_extra)
+        lines += [
+            "    default_backend pass",
+            "backend pass",
+            '    http-request return status 200 content-type text/plain string "pass"',
+            "",
+        ]
+        with open(self.conf_path, "w") as f:
+            f.write("\n".join(lines))
+
+    def _files(self):
+        argv = []
+        for f in self.extra_files:
+            argv += ["-f", f]
+        return argv + ["-f", self.conf_path]
+
+    def test_argv(self):
+        return [HAPROXY_BIN, "-c"] + self._files()
+
+    def run_argv(self):
+        return [HAPROXY_BIN, "-db"] + self._files()
+
+    def cli(self, commands):
+        """Send runtime-API commands (text, one per line) to the stats
+        socket in one session (prompt mode); return the answer."""
+        if isinstance(commands, str):
+            commands = commands.encode("latin-1")
+        commands = b"prompt\n" + commands + (b"" if commands.endswith(b"\n") or not commands else b"\n") + b"quit\n"
+        out = b""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(30)
+            s.connect(self.socket)
+            s.sendall(commands)
+            s.shutdown(socket.SHUT_WR)
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        return out.decode("latin-1")
 
 
 def raw_request_full(port, path_and_query, host, method=b"GET", timeout=10.0,

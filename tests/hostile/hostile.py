@@ -34,8 +34,8 @@ REDIRC = os.environ["REDIRC"]
 TOP = os.environ.get("top_srcdir") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
-from servers import Apache, Nginx, ServerError, config_warnings, free_port  # noqa: E402
-TARGETS = ["nginx", "apache", "python", "table"]
+from servers import Apache, Haproxy, Nginx, ServerError, config_warnings, free_port  # noqa: E402
+TARGETS = ["nginx", "apache", "python", "table", "haproxy", "cloudflare", "netlify"]
 # HOSTILE_WRAPPER runs redirc under a tool, e.g. "valgrind -q
 # --error-exitcode=99 ..." (tests/run-all.sh does); its exit status 99 means
 # the tool found a memory error or a leak.  HOSTILE_TIMEOUT scales with it.
@@ -180,10 +180,16 @@ def check_case(case, root):
                 t, st, err.decode("utf-8", "replace")[:300]))
             continue
         notes.append("%s: ok" % t)
-        if t in ("nginx", "apache"):
+        if t in ("nginx", "apache", "haproxy"):
             problem = server_config_test(t, base, os.path.join(d, "srv-" + t))
             if problem:
                 errors.append("compile --target %s: %s" % (t, problem))
+        if t == "cloudflare":
+            try:
+                with open(base + ".json", "rb") as fh:
+                    json.loads(fh.read().decode("ascii"))
+            except ValueError as exc:
+                errors.append("cloudflare output is not ASCII JSON: %s" % exc)
         if t == "python":
             p = subprocess.run([sys.executable, "-m", "py_compile", base + ".py"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -197,7 +203,10 @@ def server_config_test(target, base, srvdir):
     """`nginx -t` or `apache2 -t` on the artifacts, in a config of their own
     under srvdir (tests/e2e/servers.py; nothing is started).  Returns None
     when the test passes without a warning, else what went wrong."""
-    if target == "nginx":
+    if target == "haproxy":
+        srv = Haproxy(srvdir, base + ".frontend.cfg", ["www.example.com"],
+                      extra_files=[base + ".global.cfg"], port=free_port())
+    elif target == "nginx":
         srv = Nginx(srvdir, base + ".http.conf", base + ".server.conf", ["www.example.com"],
                     modules=["ngx_http_js_module"], port=free_port())
     else:

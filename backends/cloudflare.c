@@ -1,0 +1,486 @@
+/*
+ * cloudflare.c - the `cloudflare` target: a Cloudflare Bulk Redirects list.
+ *
+ * Artifacts: BASE.csv (the dashboard's import format: SOURCE,TARGET,STATUS,
+ * PRESERVE_QUERY_STRING,INCLUDE_SUBDOMAINS,SUBPATH_MATCHING,
+ * PRESERVE_PATH_SUFFIX, no header row) and BASE.json (the body of the Lists
+ * API "Create list items" / "Update all list items" operations: an array
+ * of {"redirect": {...}} with every field written out).
+ *
+ * The mapping relies on Cloudflare's documented behaviour (developers.
+ * cloudflare.com/rules/url-forwarding/bulk-redirects/: how-it-works,
+ * reference/parameters, reference/csv-file-format, reference/url-components):
+ *   - a source URL without a scheme matches http and https; its host must be
+ *     the request's host (include_subdomains false); its path must be the
+ *     request's path, or with subpath_matching a path under it;
+ *   - preserve_query_string keeps the request's query, and then the target
+ *     may not have its own query;
+ *   - preserve_path_suffix (with subpath_matching) appends the unmatched rest
+ *     of the path to the target;
+ *   - of two subpath redirects that match, the most specific path wins.
+ * So: an exact rule becomes one entry per host it applies to (two with
+ * `trailing-slash ignore`: PATH and PATH/); `/x/SPLAT -> /y/SPLAT` (SPLAT = the star) becomes a subpath
+ * entry `host/x/` -> `https://host/y/` plus an exact entry `host/x` (the
+ * bare parent).  Rules are expanded host by host in file order, so a rule
+ * an earlier one answers for that host writes nothing there (per-host
+ * overrides are exact).  Everything else is a `backend` error naming the
+ * rule: placeholders, a splat not after '/', a splat inside the target
+ * (anywhere but at the end of its path) or in a target with a query or a
+ * fragment, a splat target under `trailing-slash ignore` (Cloudflare keeps
+ * the request's trailing slash in the suffix), 410, 303, a target query or
+ * fragment with `query keep`, `set case insensitive`, an exact source under
+ * a later rule's subpath source (the precedence of an exact redirect over a
+ * subpath redirect is not documented), a source byte the list cannot match
+ * (? # [ ] \), more than 16 '/' in a subpath source, URLs over 32 KB.
+ */
+#include "backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/edge_quote.h"
+#include "servers.h"
+
+#define CF_URL_MAX (32 * 1024)
+#define CF_SUBPATH_SLASHES_MAX 16
+
+/* Quotas of "URL redirects across lists" per account (Cloudflare Rules
+ * availability, changelog 2025-02-12). */
+#define CF_QUOTA_FREE 10000
+#define CF_QUOTA_PRO 25000
+#define CF_QUOTA_BUSINESS 50000
+#define CF_QUOTA_ENTERPRISE 1000000
+
+typedef struct cf_entry {
+	char *source;       /* host/path, heap */
+	char *target;       /* heap */
+	int status;
+	int preserve_query;
+	int subpath;
+	int preserve_suffix;
+	const rc_rule *rule;
+} cf_entry;
+
+/* What one host already has: exact paths and subpath prefixes, with the
+ * rule that wrote them. */
+typedef struct cf_claim {
+	char *path;         /* decoded; subpath prefixes end in '/' */
+	size_t len;
+	int subpath;
+	const rc_rule *rule;
+} cf_claim;
+
+typedef struct cf_ctx {
+	const rc_ir *ir;
+	int failed;
+	rc_vec entries;     /* cf_entry */
+	unsigned char *refused; /* per rule: reported already */
+} cf_ctx;
+
+static const char *rule_name(cf_ctx *c, const rc_rule *r)
+{
+	return rc_quote((rc_arena *)&c->ir->arena, r->source_text, strlen(r->source_text), 60);
+}
+
+static void refuse(cf_ctx *c, const rc_rule *r, const char *why)
+{
+	if (c->refused[r->index])
+		return;
+	c->refused[r->index] = 1;
+	rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
+	            "rule '%s' cannot be a Cloudflare Bulk Redirect: %s", rule_name(c, r), why);
+	c->failed = 1;
+}
+
+/* The bytes of a decoded source path as Cloudflare's normalized request
+ * URL holds them (RFC 3986 normalization: unreserved and reserved bytes as
+ * they are, every other byte %XX with upper-case hex).  -1 for a byte no
+ * path of a request URL can hold literally (? # [ ]) or that Cloudflare
+ * rewrites (\ becomes /). */
+static int cf_path(rc_buf *b, const char *s, size_t n)
+{
+	static const char HEX[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '?' || ch == '#' || ch == '[' || ch == ']' || ch == '\\')
+			return -1;
+		int keep = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		           (ch >= '0' && ch <= '9') || (ch != 0 && strchr("-._~:/@!$&'()*+,;=", ch));
+		if (keep) {
+			rc_buf_addc(b, (char)ch);
+		} else {
+			char e[3] = { '%', HEX[ch >> 4], HEX[ch & 15] };
+			rc_buf_add(b, e, 3);
+		}
+	}
+	return 0;
+}
+
+/* The literal text of target tokens [0, n) (all LIT). */
+static void target_lits(rc_buf *b, const rc_rule *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++)
+		rc_buf_add(b, r->target.toks[t].text, r->target.toks[t].len);
+}
+
+/* The rule's target made absolute for host h (a path target gets
+ * https://h, as spec section 3 allows), without the splat; NULL and a
+ * refusal when the target cannot be written. */
+static char *cf_target(cf_ctx *c, const rc_rule *r, const char *h, int *suffix)
+{
+	uint32_t nt = r->target.ntoks;
+	*suffix = 0;
+	if (r->target.uses_splat) {
+		const rd_ttok *last = nt ? &r->target.toks[nt - 1] : NULL;
+		int ok = last && last->kind == RD_TTOK_CAP_PATH && last->capture == r->nparams;
+		for (uint32_t t = 0; ok && t + 1 < nt; t++)
+			ok = r->target.toks[t].kind == RD_TTOK_LIT;
+		if (!ok || r->target.has_query || r->target.fragment) {
+			refuse(c, r, "a Bulk Redirect appends the rest of the path only at the end of the "
+			             "target's path, with no query or fragment after it (preserve_path_suffix)");
+			return NULL;
+		}
+		*suffix = 1;
+		nt--;
+	}
+	rc_buf b;
+	rc_buf_init(&b);
+	if (!r->target.absolute)
+		rc_buf_printf(&b, "https://%s", h);
+	target_lits(&b, r, nt);
+	if (*suffix && (b.len == 0 || b.data[b.len - 1] != '/')) {
+		rc_buf_fini(&b);
+		refuse(c, r, "the splat of a Bulk Redirect target must follow a '/'");
+		return NULL;
+	}
+	if (r->target.fragment)
+		rc_buf_adds(&b, r->target.fragment);
+	if (b.len > CF_URL_MAX) {
+		rc_buf_fini(&b);
+		refuse(c, r, "its target passes Cloudflare's 32 KB limit for a target URL");
+		return NULL;
+	}
+	return b.data;
+}
+
+/* Checks that do not depend on the host; 0 = the rule can be written. */
+static int cf_rule_ok(cf_ctx *c, const rc_rule *r)
+{
+	const rc_ir *ir = c->ir;
+	if (r->gone) {
+		refuse(c, r, "a Bulk Redirect answers with a redirect status only (301 302 307 308), "
+		             "not 410");
+		return -1;
+	}
+	if (r->status == 303) {
+		refuse(c, r, "Bulk Redirects take the status codes 301 302 307 308, not 303");
+		return -1;
+	}
+	if (r->is_pattern) {
+		int ok = r->nparams == 0 && r->has_splat && r->nsrc == 2 &&
+		         r->src[0].kind == RD_PTOK_LIT && r->src[0].len > 0 &&
+		         r->src[0].text[r->src[0].len - 1] == '/';
+		if (!ok) {
+			refuse(c, r, r->nparams ? "a Bulk Redirect source is a literal URL: it has no "
+			                          "placeholders"
+			                        : "subpath matching works on whole path segments, so a splat "
+			                          "must follow a '/'");
+			return -1;
+		}
+		if (r->target.uses_splat && !(ir->policy & RD_POLICY_TRAILING_STRICT)) {
+			refuse(c, r, "with trailing-slash ignore the rule drops a request's trailing slash "
+			             "from the splat, but Cloudflare keeps it in the path suffix it appends "
+			             "(use set trailing-slash strict, or a target without '*')");
+			return -1;
+		}
+	}
+	if (!r->query_drop && r->target.has_query) {
+		refuse(c, r, "with query keep the target may not have its own query: Cloudflare "
+		             "accepts a target query only when preserve_query_string is false "
+		             "(use query drop)");
+		return -1;
+	}
+	if (!r->query_drop && r->target.fragment) {
+		refuse(c, r, "with query keep Cloudflare's documentation does not say where the "
+		             "preserved query goes relative to the target's fragment (use query drop, "
+		             "or drop the fragment)");
+		return -1;
+	}
+	return 0;
+}
+
+static int covers(const cf_claim *k, const char *p, size_t n)
+{
+	if (!k->subpath)
+		return k->len == n && memcmp(k->path, p, n) == 0;
+	return n >= k->len && memcmp(k->path, p, k->len) == 0;
+}
+
+static void add_entry(cf_ctx *c, const rc_rule *r, const char *h, const char *path, size_t n,
+                      int subpath)
+{
+	rc_buf src;
+	rc_buf_init(&src);
+	rc_buf_adds(&src, h);
+	if (cf_path(&src, path, n) != 0) {
+		rc_buf_fini(&src);
+		refuse(c, r, "its source holds '?', '#', '[', ']' or '\\', which a Bulk Redirect source "
+		             "path cannot match as written (Cloudflare turns '\\' into '/')");
+		return;
+	}
+	if (src.len > CF_URL_MAX) {
+		rc_buf_fini(&src);
+		refuse(c, r, "its source passes Cloudflare's 32 KB limit for a source URL");
+		return;
+	}
+	if (subpath) {
+		int slashes = 0;
+		for (size_t i = 0; i < n; i++)
+			slashes += path[i] == '/';
+		if (slashes > CF_SUBPATH_SLASHES_MAX) {
+			rc_buf_fini(&src);
+			refuse(c, r, "a Bulk Redirect with subpath matching may have at most 16 '/' in "
+			             "its source path");
+			return;
+		}
+	}
+	int suffix;
+	char *target = cf_target(c, r, h, &suffix);
+	if (!target) {
+		rc_buf_fini(&src);
+		return;
+	}
+	cf_entry *e = rc_vec_push(&c->entries);
+	e->source = src.data;
+	e->target = target;
+	e->status = r->status;
+	e->preserve_query = !r->query_drop;
+	e->subpath = subpath;
+	e->preserve_suffix = subpath && suffix;
+	e->rule = r;
+}
+
+static int rule_admits(const rc_ir *ir, const rc_rule *r, const char *h)
+{
+	if (r->scope < 0)
+		return 1;
+	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+	for (uint32_t i = 0; i < s->nhosts; i++)
+		if (strcmp(s->hosts[i], h) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every rule that admits host h, in file order. */
+static void expand_host(cf_ctx *c, const char *h)
+{
+	const rc_ir *ir = c->ir;
+	rc_vec claims;
+	rc_vec_init(&claims, sizeof(cf_claim));
+	int ignore = !(ir->policy & RD_POLICY_TRAILING_STRICT);
+	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (c->refused[r->index] || !rule_admits(ir, r, h))
+			continue;
+		if (!r->is_pattern) {
+			/* PATH, and PATH/ when a trailing slash is ignored */
+			for (int k = 0; k < 1 + (ignore && r->exact_len > 1); k++) {
+				char *p = rc_xmalloc(r->exact_len + 2);
+				memcpy(p, r->exact_key, r->exact_len);
+				size_t n = r->exact_len;
+				if (k)
+					p[n++] = '/';
+				int taken = 0;
+				for (size_t j = 0; j < claims.len && !taken; j++)
+					taken = covers(RC_VEC_AT(&claims, cf_claim, j), p, n);
+				if (!taken) {
+					add_entry(c, r, h, p, n, 0);
+					cf_claim *cl = rc_vec_push(&claims);
+					cl->path = p;
+					cl->len = n;
+					cl->subpath = 0;
+					cl->rule = r;
+				} else {
+					free(p);
+				}
+			}
+			continue;
+		}
+		const char *s = r->src[0].text;
+		size_t sn = r->src[0].len;  /* ends in '/' */
+		int shadowed = 0;
+		const cf_claim *under = NULL;
+		for (size_t j = 0; j < claims.len; j++) {
+			const cf_claim *k = RC_VEC_AT(&claims, cf_claim, j);
+			if (k->subpath && covers(k, s, sn)) {
+				shadowed = 1;
+				break;
+			}
+			if (!k->subpath && !under &&
+			    ((k->len >= sn && memcmp(k->path, s, sn) == 0) ||
+			     (k->len + 1 == sn && memcmp(k->path, s, k->len) == 0)))
+				under = k;
+		}
+		if (shadowed)
+			continue; /* an earlier subpath rule answers all of it for h */
+		if (under) {
+			refuse(c, r, "an earlier exact rule's source lies under this rule's subpath source, "
+			             "and Cloudflare documents the precedence of two subpath redirects only "
+			             "(the most specific wins), not of an exact one over a subpath one");
+			rc_diag_note(ir->diags, under->rule->loc, "the earlier rule, for host '%s'", h);
+			continue;
+		}
+		add_entry(c, r, h, s, sn, 1);
+		cf_claim *cl = rc_vec_push(&claims);
+		cl->path = rc_xmalloc(sn + 1);
+		memcpy(cl->path, s, sn);
+		cl->len = sn;
+		cl->subpath = 1;
+		cl->rule = r;
+		if (sn > 1) { /* the bare parent: a splat after /x/ also matches /x */
+			add_entry(c, r, h, s, sn - 1, 0);
+			cl = rc_vec_push(&claims);
+			cl->path = rc_xmalloc(sn);
+			memcpy(cl->path, s, sn - 1);
+			cl->len = sn - 1;
+			cl->subpath = 0;
+			cl->rule = r;
+		}
+	}
+	for (size_t j = 0; j < claims.len; j++)
+		free(RC_VEC_AT(&claims, cf_claim, j)->path);
+	rc_vec_fini(&claims);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *tf(int v)
+{
+	return v ? "TRUE" : "FALSE";
+}
+
+static const char *jb(int v)
+{
+	return v ? "true" : "false";
+}
+
+static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out)
+{
+	(void)opts;
+	cf_ctx c = { ir, 0, { 0 }, NULL };
+	rc_vec_init(&c.entries, sizeof(cf_entry));
+	size_t nrules = rc_ir_nrules(ir);
+	c.refused = rc_xmalloc(nrules + 1);
+	memset(c.refused, 0, nrules + 1);
+
+	if (ir->policy & RD_POLICY_CASE_INSENSITIVE) {
+		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", ir->settings.loc_case,
+		            "'set case insensitive' cannot be a Cloudflare Bulk Redirects list: a "
+		            "source URL's path matches as written, and a list cannot hold every case "
+		            "variant of a path");
+		c.failed = 1;
+	}
+	/* the hosts: `set hosts` and every host block */
+	rc_vec hosts;
+	rc_vec_init(&hosts, sizeof(char *));
+	for (size_t i = 0; i < ir->served_hosts.len; i++)
+		*(char **)rc_vec_push(&hosts) = *RC_VEC_AT(&ir->served_hosts, char *, i);
+	for (size_t k = 0; k < ir->scopes.len; k++) {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, k);
+		for (uint32_t j = 0; j < s->nhosts; j++)
+			*(char **)rc_vec_push(&hosts) = s->hosts[j];
+	}
+	if (hosts.len > 1)
+		qsort(hosts.items, hosts.len, sizeof(char *), str_cmp);
+	size_t nh = 0;
+	for (size_t i = 0; i < hosts.len; i++)
+		if (nh == 0 || strcmp(*RC_VEC_AT(&hosts, char *, i), *RC_VEC_AT(&hosts, char *, nh - 1)) != 0)
+			*RC_VEC_AT(&hosts, char *, nh++) = *RC_VEC_AT(&hosts, char *, i);
+	hosts.len = nh;
+	for (size_t i = 0; i < nrules && !c.failed; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->scope < 0 && ir->served_hosts.len == 0) {
+			rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
+			            "rule '%s' applies to every host, but a Bulk Redirect source URL names "
+			            "its host: declare the hosts with 'set hosts' (the list then holds the "
+			            "rule once per host)", rule_name(&c, r));
+			c.failed = 1;
+		}
+	}
+	if (!c.failed) {
+		for (size_t i = 0; i < nrules; i++)
+			cf_rule_ok(&c, rc_ir_rule(ir, i));
+		for (size_t i = 0; i < hosts.len; i++)
+			expand_host(&c, *RC_VEC_AT(&hosts, char *, i));
+	}
+	int st = c.failed ? -1 : 0;
+	if (st == 0 && c.entries.len > CF_QUOTA_FREE)
+		rc_diag_add(ir->diags, RC_SEV_WARNING, "backend", RC_NOLOC,
+		            "the Bulk Redirects list has %zu entries; an account holds at most %d URL "
+		            "redirects across lists on the Free plan, %d on Pro, %d on Business and %d "
+		            "on Enterprise by default",
+		            c.entries.len, CF_QUOTA_FREE, CF_QUOTA_PRO, CF_QUOTA_BUSINESS,
+		            CF_QUOTA_ENTERPRISE);
+	FILE *csv = st == 0 ? rc_artifacts_open(out, ".csv") : NULL;
+	FILE *json = csv ? rc_artifacts_open(out, ".json") : NULL;
+	if (st == 0 && !json)
+		st = -1;
+	if (st == 0) {
+		rc_buf line, item;
+		rc_buf_init(&line);
+		rc_buf_init(&item);
+		fputs("[", json);
+		for (size_t i = 0; i < c.entries.len && st == 0; i++) {
+			const cf_entry *e = RC_VEC_AT(&c.entries, cf_entry, i);
+			rc_buf_reset(&line);
+			rc_buf_reset(&item);
+			/* sources and targets are ASCII without CR/LF (encoded):
+			 * a refusal here is a bug, reported */
+			int bad = rc_csv_field(&line, e->source, strlen(e->source)) != 0;
+			rc_buf_addc(&line, ',');
+			bad |= rc_csv_field(&line, e->target, strlen(e->target)) != 0;
+			rc_buf_printf(&line, ",%d,%s,FALSE,%s,%s\n", e->status, tf(e->preserve_query),
+			              tf(e->subpath), tf(e->preserve_suffix));
+			rc_buf_adds(&item, i ? ",\n  " : "\n  ");
+			rc_buf_adds(&item, "{\"redirect\": {\"source_url\": ");
+			bad |= rc_edge_json_string(&item, e->source, strlen(e->source)) != 0;
+			rc_buf_adds(&item, ", \"target_url\": ");
+			bad |= rc_edge_json_string(&item, e->target, strlen(e->target)) != 0;
+			rc_buf_printf(&item, ", \"status_code\": %d, \"preserve_query_string\": %s, "
+			                     "\"include_subdomains\": false, \"subpath_matching\": %s, "
+			                     "\"preserve_path_suffix\": %s}}",
+			              e->status, jb(e->preserve_query), jb(e->subpath), jb(e->preserve_suffix));
+			if (bad) {
+				rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", e->rule->loc,
+				            "internal error: rule '%s' gives a URL the list cannot quote",
+				            rule_name(&c, e->rule));
+				st = -1;
+				break;
+			}
+			fwrite(line.data, 1, line.len, csv);
+			fwrite(item.data, 1, item.len, json);
+		}
+		fputs(c.entries.len ? "\n]\n" : "]\n", json);
+		rc_buf_fini(&line);
+		rc_buf_fini(&item);
+	}
+	for (size_t i = 0; i < c.entries.len; i++) {
+		cf_entry *e = RC_VEC_AT(&c.entries, cf_entry, i);
+		free(e->source);
+		free(e->target);
+	}
+	rc_vec_fini(&c.entries);
+	rc_vec_fini(&hosts);
+	free(c.refused);
+	return st;
+}
+
+const rc_backend rc_backend_cloudflare = {
+	"cloudflare",
+	"Cloudflare Bulk Redirects list: BASE.csv (dashboard import), BASE.json (Lists API items)",
+	emit_cloudflare,
+	0,
+};
