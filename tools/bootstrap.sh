@@ -14,6 +14,7 @@ packages=(
 	libcmph-dev libcmph-tools libcmocka-dev libgdbm-dev
 	python3 nginx libnginx-mod-http-js apache2 apache2-utils
 	valgrind clang libclang-rt-14-dev curl
+	python3-dev python3-django python3-starlette python3-uvicorn python3-httpx python3-fastapi
 )
 
 missing=()
