@@ -2,6 +2,9 @@
 Python the extension was built for (REDIR_PYTHON, set by `make check`;
 Debian's python3 by default), with the build tree's extension
 (BUILD/python/.libs) and the source tree's python/ first on sys.path.
+In a --enable-sanitizers build, PYEXT_PRELOAD names the ASan runtime,
+which is preloaded (python3 itself is not instrumented; its leaks at exit
+are not looked for, every other report aborts).
 
     import pyext_env            # before `import redir`
     pyext_env.python_path()     # the PYTHONPATH for a child process
@@ -17,9 +20,15 @@ import common  # noqa: E402
 
 def _reexec_under_redir_python():
     want = os.environ.get("REDIR_PYTHON") or "/usr/bin/python3"
-    if not os.path.exists(want) or os.environ.get("PYEXT_REEXEC") == want:
+    if not os.path.exists(want):
+        want = sys.executable
+    if os.environ.get("PYEXT_REEXEC") == want:
         return
-    if os.path.realpath(sys.executable) == os.path.realpath(want):
+    preload = os.environ.get("PYEXT_PRELOAD", "").strip()
+    if preload and os.path.isabs(preload):
+        os.environ["LD_PRELOAD"] = " ".join(filter(None, [preload, os.environ.get("LD_PRELOAD")]))
+        os.environ["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+    elif os.path.realpath(sys.executable) == os.path.realpath(want):
         return
     os.environ["PYEXT_REEXEC"] = want
     sys.stdout.flush()
