@@ -91,9 +91,13 @@ static PyObject *raise_rd_error(int code, const char *message, PyObject *path)
 		PyErr_Format(PyExc_SystemError, "redir: unexpected libredir error code %d", code);
 		return NULL;
 	}
-	if (!message)
-		message = rd_strerror(code);
-	PyObject *text = PyUnicode_DecodeFSDefault(message);
+	PyObject *text;
+	if (message)
+		text = PyUnicode_DecodeFSDefault(message);
+	else if (path && PyUnicode_Check(path))
+		text = PyUnicode_FromFormat("%U: %s", path, rd_strerror(code));
+	else
+		text = PyUnicode_FromString(rd_strerror(code));
 	if (!text)
 		return NULL;
 	PyObject *exc = PyObject_CallOneArg(type, text);
@@ -569,6 +573,11 @@ static PyObject *table_answer(TableObject *self, PyObject *const *args, Py_ssize
 		PyObject *status = status_int(st);
 		PyObject *loc = st == 410 ? (Py_INCREF(Py_None), Py_None)
 		                          : PyUnicode_DecodeASCII(buf, (Py_ssize_t)res.location_len, NULL);
+		if (!loc && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+			/* every Location is ASCII (spec section 3): the table is damaged */
+			PyErr_Clear();
+			raise_rd_error(RD_E_CORRUPT, NULL, self->path);
+		}
 		if (status && loc) {
 			if (form == FORM_LOOKUP) {
 				result = PyTuple_Pack(2, status, loc);

@@ -189,6 +189,30 @@ def check_errors(tmp):
         except redir.CorruptError:
             pass
     expect_error("NUL in path", ValueError, lambda: redir.Table(base + ".redirdb\0x"))
+    # random damage to the body (the header is checksummed): open, lookups
+    # and rule_info answer or raise redir.Error, never crash
+    rnd = random.Random(42)
+    reqs = [request_parts(u, h) for u, h in
+            common.requests_of(os.path.join(common.CASES, "basic.redir"))]
+    odd = []
+    for i in range(150):
+        blob = bytearray(data)
+        for _ in range(rnd.choice((1, 4, 16))):
+            blob[rnd.randrange(256, len(blob))] = rnd.randrange(256)
+        p = write("damaged%d" % i, bytes(blob))
+        try:
+            t = redir.Table(p)
+            for path, h, query in reqs:
+                t.lookup(path, h, query)
+                t.explain(path, h, query)
+            for j in range(len(t)):
+                t.rule_info(j)
+        except redir.Error:
+            pass
+        except Exception as exc:
+            odd.append(exc)
+        os.unlink(p)
+    T.check(not odd, "damaged tables: %r" % odd[:3])
 
 
 def check_api(tmp, basic):
