@@ -11,7 +11,8 @@
  * lookup() answers exactly what the generated Python module's lookup()
  * answers (backends/python.c): str arguments are encoded as UTF-8 with
  * surrogateescape, bytes are taken as they are, the Location is an ASCII
- * str.  The GIL is released around rd_table_lookup, which is thread-safe.
+ * str.  The GIL is released around rd_table_lookup, which is thread-safe,
+ * whenever another thread exists (other_threads_exist).
  *
  * Hot reload (reload=True): at most once a second a lookup stats the path;
  * when its identity (device, inode, size, mtime) changed, as after the
@@ -466,6 +467,41 @@ static int parse_request(PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
 	return 0;
 }
 
+/* Whether another thread could want the GIL during a lookup: another
+ * thread state in this interpreter, or another interpreter.  A process
+ * with one Python thread keeps the GIL around a lookup: nobody could take
+ * it, and releasing and taking it back costs more than an exact hit
+ * (about 300 ns against 200 ns, bench/README.md).  A thread that starts
+ * meanwhile waits for one lookup at most. */
+static int other_threads_exist(void)
+{
+	PyThreadState *ts = PyThreadState_Get();
+	if (PyInterpreterState_Next(PyInterpreterState_Head()) != NULL)
+		return 1;
+	PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
+	return head != ts || PyThreadState_Next(head) != NULL;
+}
+
+/* The lookup itself, retried with a bigger buffer on RD_E_BUFFER; *buf is
+ * replaced by a malloc'ed one then (the caller frees it if not `stack`). */
+static int lookup_with_retry(const rd_table *t, const char *host, const char *path,
+                             size_t path_len, const char *query, size_t query_len,
+                             rd_result *res, char **buf, size_t *cap, const char *stack)
+{
+	for (;;) {
+		int st = rd_table_lookup(t, host, path, path_len, query, query_len, res, *buf, *cap);
+		if (st != RD_E_BUFFER)
+			return st;
+		if (res->needed <= *cap)
+			return RD_E_CORRUPT; /* cannot happen: never loop on it */
+		char *bigger = *buf == stack ? malloc(res->needed) : realloc(*buf, res->needed);
+		if (!bigger)
+			return RD_E_NOMEM;
+		*buf = bigger;
+		*cap = res->needed;
+	}
+}
+
 static PyObject *closed_error(void)
 {
 	PyErr_SetString(PyExc_ValueError, "lookup on a closed redir.Table");
@@ -542,25 +578,15 @@ static PyObject *table_answer(TableObject *self, PyObject *const *args, Py_ssize
 	size_t cap = sizeof stack_buf;
 	rd_result res;
 	int st;
-	Py_BEGIN_ALLOW_THREADS
-	for (;;) {
-		st = rd_table_lookup(m->table, host, path, (size_t)path_len, query, (size_t)query_len,
-		                     &res, buf, cap);
-		if (st != RD_E_BUFFER)
-			break;
-		if (res.needed <= cap) { /* cannot happen: never loop on it */
-			st = RD_E_CORRUPT;
-			break;
-		}
-		char *bigger = buf == stack_buf ? malloc(res.needed) : realloc(buf, res.needed);
-		if (!bigger) {
-			st = RD_E_NOMEM;
-			break;
-		}
-		buf = bigger;
-		cap = res.needed;
+	if (other_threads_exist()) {
+		Py_BEGIN_ALLOW_THREADS
+		st = lookup_with_retry(m->table, host, path, (size_t)path_len, query,
+		                       (size_t)query_len, &res, &buf, &cap, stack_buf);
+		Py_END_ALLOW_THREADS
+	} else {
+		st = lookup_with_retry(m->table, host, path, (size_t)path_len, query,
+		                       (size_t)query_len, &res, &buf, &cap, stack_buf);
 	}
-	Py_END_ALLOW_THREADS
 	if (st < 0) {
 		raise_rd_error(st, NULL, self->path);
 	} else if (st == 0) {
