@@ -36,6 +36,7 @@
 #include "backend.h"
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "backends/edge_quote.h"
@@ -75,6 +76,7 @@ typedef struct cf_ctx {
 	int failed;
 	rc_vec entries;     /* cf_entry */
 	unsigned char *refused; /* per rule: reported already */
+	char ***scope_hosts;    /* per host scope: its names sorted, for bsearch */
 } cf_ctx;
 
 static const char *rule_name(cf_ctx *c, const rc_rule *r)
@@ -209,13 +211,6 @@ static int cf_rule_ok(cf_ctx *c, const rc_rule *r)
 	return 0;
 }
 
-static int covers(const cf_claim *k, const char *p, size_t n)
-{
-	if (!k->subpath)
-		return k->len == n && memcmp(k->path, p, n) == 0;
-	return n >= k->len && memcmp(k->path, p, k->len) == 0;
-}
-
 static void add_entry(cf_ctx *c, const rc_rule *r, const char *h, const char *path, size_t n,
                       int subpath)
 {
@@ -260,13 +255,58 @@ static void add_entry(cf_ctx *c, const rc_rule *r, const char *h, const char *pa
 	e->rule = r;
 }
 
-static int rule_admits(const rc_ir *ir, const rc_rule *r, const char *h)
+static int host_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether rule r applies to host h: a binary search in its scope's sorted
+ * names, so many hosts times many rules stays near-linear. */
+static int rule_admits(const cf_ctx *c, const rc_rule *r, const char *h)
 {
 	if (r->scope < 0)
 		return 1;
-	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
-	for (uint32_t i = 0; i < s->nhosts; i++)
-		if (strcmp(s->hosts[i], h) == 0)
+	const rc_scope *s = RC_VEC_AT(&c->ir->scopes, rc_scope, r->scope);
+	return bsearch(&h, c->scope_hosts[r->scope], s->nhosts, sizeof(char *), host_cmp) != NULL;
+}
+
+/* The claims of one host, indexed: exact paths, subpath prefixes (which
+ * end in '/'), and every '/'-ended prefix of an exact path (what a later
+ * subpath rule would lie over).  Values are claim indexes + 1. */
+typedef struct cf_claims {
+	rc_vec all;         /* cf_claim */
+	rc_strmap exact, subpath, exact_prefix;
+} cf_claims;
+
+#define CLAIM_VALUE(j) ((void *)(uintptr_t)((j) + 1))
+#define CLAIM_AT(cs, v) RC_VEC_AT(&(cs)->all, cf_claim, (uintptr_t)(v) - 1)
+
+static void claim_add(cf_claims *cs, const rc_rule *r, const char *path, size_t n, int subpath)
+{
+	cf_claim *cl = rc_vec_push(&cs->all);
+	cl->path = rc_xmalloc(n + 1);
+	memcpy(cl->path, path, n);
+	cl->path[n] = '\0';
+	cl->len = n;
+	cl->subpath = subpath;
+	cl->rule = r;
+	void *v = CLAIM_VALUE(cs->all.len - 1);
+	if (subpath) {
+		rc_strmap_add(&cs->subpath, cl->path, n, v);
+		return;
+	}
+	rc_strmap_add(&cs->exact, cl->path, n, v);
+	for (size_t i = 0; i < n; i++)
+		if (cl->path[i] == '/')
+			rc_strmap_add(&cs->exact_prefix, cl->path, i + 1, v);
+}
+
+/* An earlier subpath claim that covers path[0..n): one whose prefix is a
+ * '/'-ended prefix of it. */
+static int subpath_covers(const cf_claims *cs, const char *path, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (path[i] == '/' && rc_strmap_get(&cs->subpath, path, i + 1))
 			return 1;
 	return 0;
 }
@@ -275,55 +315,46 @@ static int rule_admits(const rc_ir *ir, const rc_rule *r, const char *h)
 static void expand_host(cf_ctx *c, const char *h)
 {
 	const rc_ir *ir = c->ir;
-	rc_vec claims;
-	rc_vec_init(&claims, sizeof(cf_claim));
+	cf_claims cs;
+	rc_vec_init(&cs.all, sizeof(cf_claim));
+	rc_strmap_init(&cs.exact);
+	rc_strmap_init(&cs.subpath);
+	rc_strmap_init(&cs.exact_prefix);
 	int ignore = !(ir->policy & RD_POLICY_TRAILING_STRICT);
+	char *p = NULL;
+	size_t pcap = 0;
 	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
-		if (c->refused[r->index] || !rule_admits(ir, r, h))
+		if (c->refused[r->index] || !rule_admits(c, r, h))
 			continue;
 		if (!r->is_pattern) {
 			/* PATH, and PATH/ when a trailing slash is ignored */
+			if (pcap < r->exact_len + 2) {
+				pcap = r->exact_len + 2;
+				p = rc_xrealloc(p, pcap);
+			}
 			for (int k = 0; k < 1 + (ignore && r->exact_len > 1); k++) {
-				char *p = rc_xmalloc(r->exact_len + 2);
 				memcpy(p, r->exact_key, r->exact_len);
 				size_t n = r->exact_len;
 				if (k)
 					p[n++] = '/';
-				int taken = 0;
-				for (size_t j = 0; j < claims.len && !taken; j++)
-					taken = covers(RC_VEC_AT(&claims, cf_claim, j), p, n);
-				if (!taken) {
-					add_entry(c, r, h, p, n, 0);
-					cf_claim *cl = rc_vec_push(&claims);
-					cl->path = p;
-					cl->len = n;
-					cl->subpath = 0;
-					cl->rule = r;
-				} else {
-					free(p);
-				}
+				if (rc_strmap_get(&cs.exact, p, n) || subpath_covers(&cs, p, n))
+					continue;
+				add_entry(c, r, h, p, n, 0);
+				claim_add(&cs, r, p, n, 0);
 			}
 			continue;
 		}
 		const char *s = r->src[0].text;
 		size_t sn = r->src[0].len;  /* ends in '/' */
-		int shadowed = 0;
-		const cf_claim *under = NULL;
-		for (size_t j = 0; j < claims.len; j++) {
-			const cf_claim *k = RC_VEC_AT(&claims, cf_claim, j);
-			if (k->subpath && covers(k, s, sn)) {
-				shadowed = 1;
-				break;
-			}
-			if (!k->subpath && !under &&
-			    ((k->len >= sn && memcmp(k->path, s, sn) == 0) ||
-			     (k->len + 1 == sn && memcmp(k->path, s, k->len) == 0)))
-				under = k;
-		}
-		if (shadowed)
+		if (subpath_covers(&cs, s, sn))
 			continue; /* an earlier subpath rule answers all of it for h */
-		if (under) {
+		/* an earlier exact path under this prefix, or its bare parent */
+		void *u1 = rc_strmap_get(&cs.exact_prefix, s, sn);
+		void *u2 = sn > 1 ? rc_strmap_get(&cs.exact, s, sn - 1) : NULL;
+		void *u = u1 && (!u2 || (uintptr_t)u1 < (uintptr_t)u2) ? u1 : u2;
+		if (u) {
+			const cf_claim *under = CLAIM_AT(&cs, u);
 			refuse(c, r, "an earlier exact rule's source lies under this rule's subpath source, "
 			             "and Cloudflare documents the precedence of two subpath redirects only "
 			             "(the most specific wins), not of an exact one over a subpath one");
@@ -331,30 +362,19 @@ static void expand_host(cf_ctx *c, const char *h)
 			continue;
 		}
 		add_entry(c, r, h, s, sn, 1);
-		cf_claim *cl = rc_vec_push(&claims);
-		cl->path = rc_xmalloc(sn + 1);
-		memcpy(cl->path, s, sn);
-		cl->len = sn;
-		cl->subpath = 1;
-		cl->rule = r;
+		claim_add(&cs, r, s, sn, 1);
 		if (sn > 1) { /* the bare parent: a splat after /x/ also matches /x */
 			add_entry(c, r, h, s, sn - 1, 0);
-			cl = rc_vec_push(&claims);
-			cl->path = rc_xmalloc(sn);
-			memcpy(cl->path, s, sn - 1);
-			cl->len = sn - 1;
-			cl->subpath = 0;
-			cl->rule = r;
+			claim_add(&cs, r, s, sn - 1, 0);
 		}
 	}
-	for (size_t j = 0; j < claims.len; j++)
-		free(RC_VEC_AT(&claims, cf_claim, j)->path);
-	rc_vec_fini(&claims);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	free(p);
+	for (size_t j = 0; j < cs.all.len; j++)
+		free(RC_VEC_AT(&cs.all, cf_claim, j)->path);
+	rc_vec_fini(&cs.all);
+	rc_strmap_fini(&cs.exact);
+	rc_strmap_fini(&cs.subpath);
+	rc_strmap_fini(&cs.exact_prefix);
 }
 
 static const char *tf(int v)
@@ -370,11 +390,18 @@ static const char *jb(int v)
 static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out)
 {
 	(void)opts;
-	cf_ctx c = { ir, 0, { 0 }, NULL };
+	cf_ctx c = { ir, 0, { 0 }, NULL, NULL };
 	rc_vec_init(&c.entries, sizeof(cf_entry));
 	size_t nrules = rc_ir_nrules(ir);
 	c.refused = rc_xmalloc(nrules + 1);
 	memset(c.refused, 0, nrules + 1);
+	c.scope_hosts = rc_xmalloc((ir->scopes.len + 1) * sizeof *c.scope_hosts);
+	for (size_t k = 0; k < ir->scopes.len; k++) {
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, k);
+		c.scope_hosts[k] = rc_xmalloc((sc->nhosts + 1) * sizeof(char *));
+		memcpy(c.scope_hosts[k], sc->hosts, sc->nhosts * sizeof(char *));
+		qsort(c.scope_hosts[k], sc->nhosts, sizeof(char *), host_cmp);
+	}
 
 	if (ir->policy & RD_POLICY_CASE_INSENSITIVE) {
 		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", ir->settings.loc_case,
@@ -394,7 +421,7 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 			*(char **)rc_vec_push(&hosts) = s->hosts[j];
 	}
 	if (hosts.len > 1)
-		qsort(hosts.items, hosts.len, sizeof(char *), str_cmp);
+		qsort(hosts.items, hosts.len, sizeof(char *), host_cmp);
 	size_t nh = 0;
 	for (size_t i = 0; i < hosts.len; i++)
 		if (nh == 0 || strcmp(*RC_VEC_AT(&hosts, char *, i), *RC_VEC_AT(&hosts, char *, nh - 1)) != 0)
@@ -475,6 +502,9 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 	rc_vec_fini(&c.entries);
 	rc_vec_fini(&hosts);
 	free(c.refused);
+	for (size_t k = 0; k < ir->scopes.len; k++)
+		free(c.scope_hosts[k]);
+	free(c.scope_hosts);
 	return st;
 }
 

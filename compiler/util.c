@@ -338,3 +338,55 @@ const char *rc_suggest(const char *word, const char *const *candidates)
 	}
 	return best;
 }
+
+void rc_strmap_init(rc_strmap *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void rc_strmap_fini(rc_strmap *m)
+{
+	free(m->slots);
+	memset(m, 0, sizeof *m);
+}
+
+static rc_strmap_slot *strmap_find(const rc_strmap *m, const char *key, size_t len, uint64_t h)
+{
+	size_t i = (size_t)h & (m->cap - 1);
+	for (;; i = (i + 1) & (m->cap - 1)) {
+		rc_strmap_slot *s = &m->slots[i];
+		if (!s->value || (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0))
+			return s;
+	}
+}
+
+void *rc_strmap_get(const rc_strmap *m, const char *key, size_t len)
+{
+	if (m->len == 0)
+		return NULL;
+	return strmap_find(m, key, len, rc_hash_bytes(key, len, 0))->value;
+}
+
+void *rc_strmap_add(rc_strmap *m, const char *key, size_t len, void *value)
+{
+	if (2 * (m->len + 1) > m->cap) { /* at most half full */
+		rc_strmap old = *m;
+		m->cap = old.cap ? 2 * old.cap : 16;
+		m->slots = rc_xmalloc(m->cap * sizeof *m->slots);
+		memset(m->slots, 0, m->cap * sizeof *m->slots);
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.slots[i].value)
+				*strmap_find(m, old.slots[i].key, old.slots[i].len, old.slots[i].hash) = old.slots[i];
+		free(old.slots);
+	}
+	uint64_t h = rc_hash_bytes(key, len, 0);
+	rc_strmap_slot *s = strmap_find(m, key, len, h);
+	if (s->value)
+		return s->value;
+	s->key = key;
+	s->len = len;
+	s->hash = h;
+	s->value = value;
+	m->len++;
+	return value;
+}

@@ -83,6 +83,28 @@ int rc_utf8_seq_len(const unsigned char *p, size_t n);
  * versions: nothing written out may depend on it). */
 uint64_t rc_hash_bytes(const void *p, size_t n, uint64_t seed);
 
+/* A map from byte strings to pointers (open addressing).  Keys are
+ * borrowed: they must outlive the map.  Values are never NULL. */
+typedef struct rc_strmap_slot {
+	const char *key;
+	size_t len;
+	uint64_t hash;
+	void *value;
+} rc_strmap_slot;
+
+typedef struct rc_strmap {
+	rc_strmap_slot *slots;
+	size_t cap;   /* a power of two, or 0 */
+	size_t len;
+} rc_strmap;
+
+void rc_strmap_init(rc_strmap *m);
+void rc_strmap_fini(rc_strmap *m);
+/* The value of key, or NULL. */
+void *rc_strmap_get(const rc_strmap *m, const char *key, size_t len);
+/* Insert key -> value unless key is there; returns the value now stored. */
+void *rc_strmap_add(rc_strmap *m, const char *key, size_t len, void *value);
+
 /* "Did you mean": the candidate (NULL-terminated list) closest to `word`
  * by edit distance (insert, delete, substitute, swap two neighbours), if it
  * is close enough to be a likely typo (at most a third of the word's

@@ -15,6 +15,7 @@ packages=(
 	python3 nginx libnginx-mod-http-js apache2 apache2-utils
 	valgrind clang libclang-rt-14-dev curl haproxy
 	zlib1g-dev libcurl4-openssl-dev
+	python3-dev python3-django python3-starlette python3-uvicorn python3-httpx python3-fastapi
 )
 
 missing=()
