@@ -232,6 +232,89 @@ static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 	return k;
 }
 
+/* ---- what can differ ---------------------------------------------------- */
+
+/* A request can be answered differently only if some rule that matches it
+ * differs between the files: added, removed, changed, or out of order with
+ * the other unchanged rules (rc_bdiff_run marks them).  With the same
+ * policies, a request whose every hop no such rule matches, and whose hops
+ * never name a host served by one file only, gets the same trace from both:
+ * it is traced in OLD only. */
+#define FAST_MAX_PATTERNS 64
+
+typedef struct change_set {
+	int full;               /* trace every request in both files */
+	unsigned policy;
+	str_map exact;          /* normalized (folded) sources of changed exact rules */
+	const rc_rule **pats;   /* changed pattern rules */
+	size_t npats;
+	rc_buf fold;
+} change_set;
+
+static void fold_into(rc_buf *b, const char *s, size_t n)
+{
+	rc_buf_reset(b);
+	rc_buf_reserve(b, n + 1);
+	for (size_t i = 0; i < n; i++)
+		b->data[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+	b->len = n;
+	b->data[n] = '\0';
+}
+
+static void change_add(rc_arena *a, change_set *cs, const rc_rule *r)
+{
+	if (cs->full)
+		return;
+	if (r->is_pattern) {
+		if (cs->npats == FAST_MAX_PATTERNS) {
+			cs->full = 1;
+			return;
+		}
+		cs->pats[cs->npats++] = r;
+		return;
+	}
+	const char *k = r->exact_key;
+	if (cs->policy & RD_POLICY_CASE_INSENSITIVE) {
+		fold_into(&cs->fold, k, r->exact_len);
+		k = rc_arena_strndup(a, cs->fold.data, cs->fold.len);
+	}
+	map_put(&cs->exact, k, r->exact_len, 1);
+}
+
+/* Could a changed rule match this normalized path (any host)? */
+static int change_touches(change_set *cs, const char *norm, size_t len)
+{
+	if (cs->full)
+		return 1;
+	const char *k = norm;
+	if (cs->policy & RD_POLICY_CASE_INSENSITIVE) {
+		fold_into(&cs->fold, norm, len);
+		k = cs->fold.data;
+	}
+	if (cs->exact.len && map_get(&cs->exact, k, len) >= 0)
+		return 1;
+	rd_span caps[RD_MAX_CAPTURES];
+	for (size_t i = 0; i < cs->npats; i++)
+		if (rd_pattern_match(cs->pats[i]->src, cs->pats[i]->nsrc, norm, len, cs->policy, caps))
+			return 1;
+	return 0;
+}
+
+/* The hosts a rule set serves (host blocks and `set hosts`). */
+static void served_map(const rc_ir *ir, str_map *m)
+{
+	map_init(m, ir->served_hosts.len + 16);
+	for (size_t i = 0; i < ir->served_hosts.len; i++) {
+		const char *h = *RC_VEC_AT(&ir->served_hosts, char *, i);
+		map_put(m, h, strlen(h), 1);
+	}
+	for (size_t i = 0; i < ir->scopes.len; i++) {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
+		for (uint32_t j = 0; j < s->nhosts; j++)
+			map_put(m, s->hosts[j], strlen(s->hosts[j]), 1);
+	}
+}
+
 /* ---- traces ------------------------------------------------------------ */
 
 typedef struct scratch {
@@ -241,6 +324,7 @@ typedef struct scratch {
 	int64_t rule;
 	uint32_t answers;                     /* answers recorded */
 	int loop;
+	int touches;                          /* a hop could be answered differently */
 } scratch;
 
 static void scratch_init(scratch *s)
@@ -261,7 +345,14 @@ static void scratch_fini(scratch *s)
 
 /* Where a Location leads, if the rule set serves it: host (canonical,
  * written into host_out), path and query spans.  0 = stop here. */
-static int location_next(const rc_ir *ir, const char *loc, const char *cur_host,
+typedef struct trace_ctx {
+	rc_resolver *rv;
+	const str_map *served;       /* this side's */
+	const str_map *other_served; /* the other side's, NULL = not asked */
+	change_set *cs;              /* NULL = not asked */
+} trace_ctx;
+
+static int location_next(const trace_ctx *t, scratch *s, const char *loc, const char *cur_host,
                          char *host_out, size_t host_cap, const char **host,
                          const char **path, size_t *path_len, const char **query,
                          size_t *query_len)
@@ -272,8 +363,11 @@ static int location_next(const rc_ir *ir, const char *loc, const char *cur_host,
 		size_t hl = strcspn(p, "/?#");
 		if (hl == 0 || hl >= host_cap)
 			return 0;
-		rd_host_canon(p, hl, host_out);
-		if (!rc_ir_host_is_served(ir, host_out))
+		size_t cl = rd_host_canon(p, hl, host_out);
+		int served = map_get(t->served, host_out, cl) >= 0;
+		if (t->other_served && served != (map_get(t->other_served, host_out, cl) >= 0))
+			s->touches = 1; /* served by one file only */
+		if (!served)
 			return 0;
 		*host = host_out;
 		p += hl;
@@ -310,18 +404,22 @@ static void url_set(rc_buf *b, const char *host, const char *path, size_t pl, co
 	}
 }
 
-static void trace_run(rc_resolver *rv, const char *host, const char *path, scratch *s)
+static void trace_run(const trace_ctx *t, const char *host, const char *path, scratch *s)
 {
+	rc_resolver *rv = t->rv;
 	char host_buf[2][512];
 	const char *q = NULL;
 	size_t pl = strlen(path), ql = 0;
 	s->answers = 0;
 	s->loop = 0;
+	s->touches = 0;
 	s->rule = -1;
 	url_set(&s->url[0], host, path, pl, q, ql);
 	for (uint32_t hop = 0; hop <= RC_BDIFF_MAX_HOPS; hop++) {
 		rc_fast_answer ans;
 		rc_resolve(rv, host, path, pl, q, ql, 1, &ans);
+		if (t->cs && rv->norm_len && !s->touches)
+			s->touches = change_touches(t->cs, rv->norm, rv->norm_len);
 		if (hop == 0)
 			s->rule = ans.rule;
 		if (!ans.matched) {
@@ -341,8 +439,9 @@ static void trace_run(rc_resolver *rv, const char *host, const char *path, scrat
 			return;
 		const char *nhost, *npath, *nq;
 		size_t npl, nql;
-		/* the next request reads from loc[hop], which stays put */
-		if (!location_next(rv->ir, s->loc[hop].data, host, host_buf[hop & 1], sizeof host_buf[0],
+		/* the next request reads from loc[hop], which stays put; the host
+		 * buffers alternate so the current host stays too */
+		if (!location_next(t, s, s->loc[hop].data, host, host_buf[hop & 1], sizeof host_buf[0],
 		                   &nhost, &npath, &npl, &nq, &nql))
 			return;
 		url_set(&s->url[hop + 1], nhost, npath, npl, nq, nql);
@@ -351,8 +450,6 @@ static void trace_run(rc_resolver *rv, const char *host, const char *path, scrat
 				s->loop = 1;
 				return;
 			}
-		/* copy out of the Location: the next answer overwrites nothing we
-		 * read, but the host buffer alternates so the current one stays */
 		host = nhost;
 		path = npath;
 		pl = npl;
@@ -419,53 +516,83 @@ static enum rc_bdiff_kind classify(const pairing *p, const scratch *b, const scr
 	return RC_BD_INTERCEPTED;
 }
 
-typedef struct candidate_set {
-	str_map seen;
-	rc_vec hosts;   /* const char * (NULL = none) */
-	rc_vec paths;   /* const char * */
-} candidate_set;
+/* Most hosts of one scope whose requests are tried per sample. */
+#define SCOPE_HOSTS_TRIED 8
 
-static void candidate_add(rc_arena *a, candidate_set *c, const char *host, const char *path)
+/* The state of the request walk. */
+typedef struct walk {
+	rc_bdiff *d;
+	const pairing *p;
+	trace_ctx before, after;
+	rc_resolver *after_rv;      /* built when first needed */
+	rc_resolver after_store;
+	scratch sb, sa;
+	str_map reported;           /* host '|' path of the requests kept */
+	rc_vec found[RC_BD_NKINDS]; /* rc_bdiff_request */
+} walk;
+
+static void walk_request(walk *w, const char *host, const char *path)
 {
+	w->d->requests_tried++;
+	trace_run(&w->before, host, path, &w->sb);
+	if (w->before.cs && !w->sb.touches)
+		return; /* no hop meets a changed rule: NEW answers the same */
+	if (!w->after_rv) {
+		rc_resolver_init(&w->after_store, w->d->new_ir);
+		w->after_rv = &w->after_store;
+		w->after.rv = w->after_rv;
+	}
+	trace_run(&w->after, host, path, &w->sa);
+	if (traces_equal(&w->sb, &w->sa))
+		return;
 	size_t hl = host ? strlen(host) : 0, pl = strlen(path);
-	char *k = rc_arena_alloc_raw(a, hl + pl + 3);
+	char *k = rc_arena_alloc_raw(&w->d->arena, hl + pl + 3);
 	k[0] = host ? 'h' : '-';
 	memcpy(k + 1, host ? host : "", hl);
 	k[1 + hl] = '|';
 	memcpy(k + 2 + hl, path, pl + 1);
-	size_t idx = c->paths.len;
-	if (map_put(&c->seen, k, hl + pl + 2, (int64_t)idx) != (int64_t)idx)
-		return;
-	*(const char **)rc_vec_push(&c->hosts) = host;
-	*(const char **)rc_vec_push(&c->paths) = path;
+	if (map_get(&w->reported, k, hl + pl + 2) >= 0)
+		return; /* the same request from another rule's samples */
+	map_put(&w->reported, k, hl + pl + 2, 1);
+	enum rc_bdiff_kind kind = classify(w->p, &w->sb, &w->sa);
+	rc_bdiff_request *q = rc_vec_push(&w->found[kind]);
+	q->host = host; /* a scope's host: IR memory, which outlives the diff */
+	q->path = rc_arena_strdup(&w->d->arena, path);
+	q->kind = kind;
+	trace_keep(&w->d->arena, &w->sb, &q->before);
+	trace_keep(&w->d->arena, &w->sa, &q->after);
 }
 
-/* Most hosts of one scope whose requests are tried per sample. */
-#define SCOPE_HOSTS_TRIED 8
-
-/* Every rule's samples; `skip` (or NULL) marks rules whose samples the
- * other side already gave (the same source and scope). */
-static void candidates_from(rc_arena *a, candidate_set *c, const rc_ir *ir, const char *skip)
+/* The sample requests of every rule of `ir` not marked in `skip` (NULL =
+ * all), each for the hosts of its scope. */
+static void walk_rules(walk *w, const rc_ir *ir, const char *skip)
 {
 	rc_vec samples;
 	rc_vec_init(&samples, sizeof(char *));
+	rc_arena scratch_arena;
+	rc_arena_init(&scratch_arena);
 	for (size_t i = 0; i < ir->rules.len; i++) {
 		if (skip && skip[i])
 			continue;
+		if ((i & 4095) == 4095) { /* the samples are short-lived */
+			rc_arena_fini(&scratch_arena);
+			rc_arena_init(&scratch_arena);
+		}
 		const rc_rule *r = rc_ir_rule(ir, i);
 		samples.len = 0;
-		rc_rule_samples(a, r, 0, 2, &samples);
+		rc_rule_samples(&scratch_arena, r, 0, 2, &samples);
 		for (size_t j = 0; j < samples.len; j++) {
 			const char *path = *RC_VEC_AT(&samples, char *, j);
 			if (r->scope < 0) {
-				candidate_add(a, c, NULL, path);
+				walk_request(w, NULL, path);
 				continue;
 			}
 			const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
 			for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++)
-				candidate_add(a, c, s->hosts[h], path);
+				walk_request(w, s->hosts[h], path);
 		}
 	}
+	rc_arena_fini(&scratch_arena);
 	rc_vec_fini(&samples);
 }
 
@@ -667,6 +794,44 @@ static void set_witness(rc_vec *rules, const int64_t *old_w, const int64_t *new_
 	}
 }
 
+/* Mark the rules that differ between the files (both sides) in the change
+ * set: unpaired, changed, or out of order among the unchanged ones. */
+static void changes_collect(rc_bdiff *d, const pairing *p, change_set *cs)
+{
+	const rc_ir *o = d->old_ir, *n = d->new_ir;
+	memset(cs, 0, sizeof *cs);
+	cs->policy = o->policy;
+	cs->full = o->policy != n->policy;
+	map_init(&cs->exact, 64);
+	cs->pats = rc_xmalloc(FAST_MAX_PATTERNS * sizeof *cs->pats);
+	rc_buf_init(&cs->fold);
+	int64_t max_new = -1;
+	for (size_t i = 0; i < o->rules.len && !cs->full; i++) {
+		int64_t j = p->old_to_new[i];
+		int same = j >= 0 && p->ok[i].meaning_len == p->nk[j].meaning_len &&
+		           memcmp(p->ok[i].meaning, p->nk[j].meaning, p->nk[j].meaning_len) == 0 &&
+		           p->ok[i].key_len == p->nk[j].key_len &&
+		           memcmp(p->ok[i].key, p->nk[j].key, p->nk[j].key_len) == 0;
+		if (same && j > max_new) {
+			max_new = j; /* in order with the unchanged rules before it */
+			continue;
+		}
+		change_add(&d->arena, cs, rc_ir_rule(o, i));
+		if (j >= 0)
+			change_add(&d->arena, cs, rc_ir_rule(n, (size_t)j));
+	}
+	for (size_t i = 0; i < n->rules.len && !cs->full; i++)
+		if (p->new_to_old[i] < 0)
+			change_add(&d->arena, cs, rc_ir_rule(n, i));
+}
+
+static void changes_fini(change_set *cs)
+{
+	map_fini(&cs->exact);
+	free(cs->pats);
+	rc_buf_fini(&cs->fold);
+}
+
 void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 {
 	memset(d, 0, sizeof *d);
@@ -681,20 +846,37 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 
 	pairing p;
 	pair_rules(d, &p);
+	change_set cs;
+	changes_collect(d, &p, &cs);
+	d->full_compare = cs.full;
 
-	candidate_set c;
-	map_init(&c.seen, 2 * (old_ir->rules.len + new_ir->rules.len));
-	rc_vec_init(&c.hosts, sizeof(char *));
-	rc_vec_init(&c.paths, sizeof(char *));
+	str_map served[2];
+	served_map(old_ir, &served[0]);
+	served_map(new_ir, &served[1]);
+	rc_resolver before;
+	rc_resolver_init(&before, old_ir);
+	walk w;
+	memset(&w, 0, sizeof w);
+	w.d = d;
+	w.p = &p;
+	w.before = (trace_ctx){ &before, &served[0], cs.full ? NULL : &served[1], cs.full ? NULL : &cs };
+	w.after = (trace_ctx){ NULL, &served[1], NULL, NULL };
+	scratch_init(&w.sb);
+	scratch_init(&w.sa);
+	map_init(&w.reported, 64);
+	for (int k = 0; k < RC_BD_NKINDS; k++)
+		rc_vec_init(&w.found[k], sizeof(rc_bdiff_request));
+
+	/* OLD's rules, then NEW's rules with no rule of the same source and
+	 * scope in OLD (the others have the same samples) */
+	walk_rules(&w, old_ir, NULL);
 	char *paired = rc_xmalloc(new_ir->rules.len + 1);
 	for (size_t i = 0; i < new_ir->rules.len; i++)
 		paired[i] = p.new_to_old[i] >= 0 &&
 		            p.nk[i].key_len == p.ok[p.new_to_old[i]].key_len &&
 		            memcmp(p.nk[i].key, p.ok[p.new_to_old[i]].key, p.nk[i].key_len) == 0;
-	candidates_from(&d->arena, &c, old_ir, NULL);
-	candidates_from(&d->arena, &c, new_ir, paired);
+	walk_rules(&w, new_ir, paired);
 	free(paired);
-	d->requests_tried = c.paths.len;
 
 	size_t no = old_ir->rules.len, nn = new_ir->rules.len;
 	int64_t *old_w = rc_xmalloc((no + 1) * sizeof(int64_t));
@@ -703,35 +885,10 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 		old_w[i] = -1;
 	for (size_t i = 0; i < nn; i++)
 		new_w[i] = -1;
-
-	rc_resolver before, after;
-	rc_resolver_init(&before, old_ir);
-	rc_resolver_init(&after, new_ir);
-	scratch sb, sa;
-	scratch_init(&sb);
-	scratch_init(&sa);
-	rc_vec found[RC_BD_NKINDS];
-	for (int k = 0; k < RC_BD_NKINDS; k++)
-		rc_vec_init(&found[k], sizeof(rc_bdiff_request));
-	for (size_t i = 0; i < c.paths.len; i++) {
-		const char *host = *RC_VEC_AT(&c.hosts, const char *, i);
-		const char *path = *RC_VEC_AT(&c.paths, const char *, i);
-		trace_run(&before, host, path, &sb);
-		trace_run(&after, host, path, &sa);
-		if (traces_equal(&sb, &sa))
-			continue;
-		enum rc_bdiff_kind kind = classify(&p, &sb, &sa);
-		rc_bdiff_request *q = rc_vec_push(&found[kind]);
-		q->host = host;
-		q->path = path;
-		q->kind = kind;
-		trace_keep(&d->arena, &sb, &q->before);
-		trace_keep(&d->arena, &sa, &q->after);
-	}
 	/* grouped by kind, each group in the order found */
 	for (int k = 0; k < RC_BD_NKINDS; k++) {
-		for (size_t i = 0; i < found[k].len; i++) {
-			rc_bdiff_request *q = RC_VEC_AT(&found[k], rc_bdiff_request, i);
+		for (size_t i = 0; i < w.found[k].len; i++) {
+			rc_bdiff_request *q = RC_VEC_AT(&w.found[k], rc_bdiff_request, i);
 			size_t at = d->requests.len;
 			*(rc_bdiff_request *)rc_vec_push(&d->requests) = *q;
 			if (q->before.rule >= 0 && old_w[q->before.rule] < 0)
@@ -739,27 +896,29 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 			if (q->after.rule >= 0 && new_w[q->after.rule] < 0)
 				new_w[q->after.rule] = (int64_t)at;
 		}
-		d->per_kind[k] = found[k].len;
-		rc_vec_fini(&found[k]);
+		d->per_kind[k] = w.found[k].len;
+		rc_vec_fini(&w.found[k]);
 	}
 	set_witness(&d->added, old_w, new_w);
 	set_witness(&d->removed, old_w, new_w);
 	set_witness(&d->changed, old_w, new_w);
 	diff_diags(d, &p);
 
-	scratch_fini(&sb);
-	scratch_fini(&sa);
+	scratch_fini(&w.sb);
+	scratch_fini(&w.sa);
+	map_fini(&w.reported);
 	rc_resolver_fini(&before);
-	rc_resolver_fini(&after);
+	if (w.after_rv)
+		rc_resolver_fini(w.after_rv);
+	map_fini(&served[0]);
+	map_fini(&served[1]);
+	changes_fini(&cs);
 	free(old_w);
 	free(new_w);
 	free((void *)p.ok);
 	free((void *)p.nk);
 	free(p.old_to_new);
 	free(p.new_to_old);
-	map_fini(&c.seen);
-	rc_vec_fini(&c.hosts);
-	rc_vec_fini(&c.paths);
 }
 
 void rc_bdiff_fini(rc_bdiff *d)
