@@ -198,13 +198,13 @@ static void add_meaning(rc_buf *b, const rc_rule *r)
 		rc_buf_adds(b, r->target.fragment);
 }
 
+/* A rule's keys, as hashes of the serializations above; equal hashes are
+ * confirmed by comparing the rules themselves (same_key, same_meaning). */
 typedef struct keyed {
-	const char *key;    /* source | scope */
-	size_t key_len;
-	const char *src;    /* source only */
-	size_t src_len;
-	const char *meaning;
-	size_t meaning_len;
+	uint64_t key_h;     /* source | scope */
+	uint64_t src_h;     /* source only */
+	uint64_t meaning_h;
+	const char *scope;  /* the scope's sorted host list, "*" for every host */
 } keyed;
 
 static keyed *key_rules(rc_arena *a, const rc_ir *ir)
@@ -213,23 +213,90 @@ static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 	keyed *k = rc_xmalloc((n + 1) * sizeof *k);
 	rc_buf b;
 	rc_buf_init(&b);
+	/* one host list per scope */
+	const char **scope_text = rc_xmalloc((ir->scopes.len + 1) * sizeof *scope_text);
+	for (size_t s = 0; s < ir->scopes.len; s++) {
+		rc_rule probe = { 0 };
+		probe.scope = (int32_t)s;
+		rc_buf_reset(&b);
+		add_scope(&b, ir, &probe);
+		scope_text[s] = rc_arena_strndup(a, b.data, b.len);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
 		rc_buf_reset(&b);
 		add_source(&b, ir, r);
-		size_t src_len = b.len;
-		add_scope(&b, ir, r);
-		k[i].key = rc_arena_strndup(a, b.data, b.len);
-		k[i].key_len = b.len;
-		k[i].src = k[i].key;
-		k[i].src_len = src_len;
+		k[i].src_h = rc_hash_bytes(b.data, b.len, 1);
+		k[i].scope = r->scope >= 0 ? scope_text[r->scope] : "|*";
+		rc_buf_adds(&b, k[i].scope);
+		k[i].key_h = rc_hash_bytes(b.data, b.len, 2);
 		rc_buf_reset(&b);
 		add_meaning(&b, r);
-		k[i].meaning = rc_arena_strndup(a, b.data, b.len);
-		k[i].meaning_len = b.len;
+		k[i].meaning_h = rc_hash_bytes(b.data, b.len, 3);
 	}
+	free(scope_text);
 	rc_buf_fini(&b);
 	return k;
+}
+
+static int byte_eq(char x, char y, int fold_x, int fold_y)
+{
+	if (fold_x && x >= 'A' && x <= 'Z')
+		x = (char)(x + 32);
+	if (fold_y && y >= 'A' && y <= 'Z')
+		y = (char)(y + 32);
+	return x == y;
+}
+
+static int same_source(const rc_ir *ia, const rc_rule *ra, const rc_ir *ib, const rc_rule *rb)
+{
+	int fa = (ia->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
+	int fb = (ib->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
+	if (ra->nsrc != rb->nsrc)
+		return 0;
+	for (uint32_t i = 0; i < ra->nsrc; i++) {
+		const rd_ptok *x = &ra->src[i], *y = &rb->src[i];
+		if (x->kind != y->kind)
+			return 0;
+		if (x->kind != RD_PTOK_LIT) {
+			if (x->capture != y->capture)
+				return 0;
+			continue;
+		}
+		if (x->len != y->len)
+			return 0;
+		for (uint32_t j = 0; j < x->len; j++)
+			if (!byte_eq(x->text[j], y->text[j], fa, fb))
+				return 0;
+	}
+	return 1;
+}
+
+static int same_key(const rc_ir *ia, const rc_rule *ra, const keyed *ka, const rc_ir *ib,
+                    const rc_rule *rb, const keyed *kb)
+{
+	return ka->key_h == kb->key_h && strcmp(ka->scope, kb->scope) == 0 &&
+	       same_source(ia, ra, ib, rb);
+}
+
+static int same_meaning(const rc_rule *a, const keyed *ka, const rc_rule *b, const keyed *kb)
+{
+	if (ka->meaning_h != kb->meaning_h || a->status != b->status || a->gone != b->gone ||
+	    a->query_drop != b->query_drop)
+		return 0;
+	if (a->gone)
+		return 1;
+	if (a->target.ntoks != b->target.ntoks)
+		return 0;
+	for (uint32_t i = 0; i < a->target.ntoks; i++) {
+		const rd_ttok *x = &a->target.toks[i], *y = &b->target.toks[i];
+		if (x->kind != y->kind || x->capture != y->capture || x->len != y->len ||
+		    (x->len && memcmp(x->text, y->text, x->len) != 0))
+			return 0;
+	}
+	const char *fa = a->target.fragment ? a->target.fragment : "";
+	const char *fb = b->target.fragment ? b->target.fragment : "";
+	return strcmp(fa, fb) == 0;
 }
 
 /* ---- what can differ ---------------------------------------------------- */
@@ -497,6 +564,8 @@ typedef struct pairing {
 	const keyed *ok, *nk;       /* keys of OLD's and NEW's rules */
 	int64_t *old_to_new;        /* OLD rule -> NEW rule with its key, -1 */
 	int64_t *new_to_old;
+	char *same_key_new;         /* per NEW rule: paired with OLD's rule of the same key */
+	char *same_new;             /* ... and the same meaning */
 	int64_t *old_witness, *new_witness;
 } pairing;
 
@@ -606,31 +675,40 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	p->new_to_old = rc_xmalloc((nn + 1) * sizeof(int64_t));
 	for (size_t i = 0; i < no; i++)
 		p->old_to_new[i] = -1;
-	/* OLD's keys; duplicates (the same source and scope twice) are paired
-	 * in file order through dup_next */
+	/* OLD's keys by hash; rules with the same hash (duplicates, or a hash
+	 * collision) chained in file order through dup_next */
+	p->same_key_new = calloc(nn + 1, 1);
+	p->same_new = calloc(nn + 1, 1);
+	char *taken = calloc(no + 1, 1);
+	if (!p->same_key_new || !p->same_new || !taken)
+		abort();
 	str_map m;
 	map_init(&m, no);
 	int64_t *dup_next = rc_xmalloc((no + 1) * sizeof(int64_t));
 	int64_t *dup_last = rc_xmalloc((no + 1) * sizeof(int64_t));
 	for (size_t i = 0; i < no; i++) {
 		dup_next[i] = -1;
-		int64_t head = map_put(&m, p->ok[i].key, p->ok[i].key_len, (int64_t)i);
+		int64_t head = map_put(&m, (const char *)&p->ok[i].key_h, 8, (int64_t)i);
 		if (head != (int64_t)i)
 			dup_next[dup_last[head]] = (int64_t)i;
 		dup_last[head] = (int64_t)i;
 	}
 	for (size_t i = 0; i < nn; i++) {
-		size_t slot = map_slot(&m, p->nk[i].key, p->nk[i].key_len);
-		int64_t j = m.keys[slot] ? m.vals[slot] : -1;
+		const rc_rule *rn = rc_ir_rule(n, i);
+		int64_t j = map_get(&m, (const char *)&p->nk[i].key_h, 8);
+		while (j >= 0 && (taken[j] || !same_key(o, rc_ir_rule(o, (size_t)j), &p->ok[j], n, rn,
+		                                        &p->nk[i])))
+			j = dup_next[j];
 		p->new_to_old[i] = j;
 		if (j < 0)
 			continue;
-		m.vals[slot] = dup_next[j];
+		taken[j] = 1;
 		p->old_to_new[j] = (int64_t)i;
-		if (p->ok[j].meaning_len == p->nk[i].meaning_len &&
-		    memcmp(p->ok[j].meaning, p->nk[i].meaning, p->nk[i].meaning_len) == 0) {
+		p->same_key_new[i] = 1;
+		if (same_meaning(rc_ir_rule(o, (size_t)j), &p->ok[j], rn, &p->nk[i])) {
+			p->same_new[i] = 1;
 			d->same++;
-			if (rc_ir_rule(o, (size_t)j)->loc.line != rc_ir_rule(n, i)->loc.line)
+			if (rc_ir_rule(o, (size_t)j)->loc.line != rn->loc.line)
 				d->moved++;
 		} else {
 			rc_bdiff_rule *c = rc_vec_push(&d->changed);
@@ -641,6 +719,7 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	map_fini(&m);
 	free(dup_next);
 	free(dup_last);
+	free(taken);
 	/* removed and added rules with the same source: one rule whose host
 	 * scope changed (matched in file order) */
 	str_map removed_src;
@@ -653,7 +732,7 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 		next_same[i] = -1;
 		if (p->old_to_new[i] >= 0)
 			continue;
-		int64_t head = map_put(&removed_src, p->ok[i].src, p->ok[i].src_len, (int64_t)i);
+		int64_t head = map_put(&removed_src, (const char *)&p->ok[i].src_h, 8, (int64_t)i);
 		if (head != (int64_t)i) {
 			next_same[last_same[head]] = (int64_t)i;
 			last_same[head] = (int64_t)i;
@@ -664,8 +743,9 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	for (size_t i = 0; i < nn; i++) {
 		if (p->new_to_old[i] >= 0)
 			continue;
-		size_t slot = map_slot(&removed_src, p->nk[i].src, p->nk[i].src_len);
-		if (removed_src.keys[slot] && removed_src.vals[slot] >= 0) {
+		size_t slot = map_slot(&removed_src, (const char *)&p->nk[i].src_h, 8);
+		if (removed_src.keys[slot] && removed_src.vals[slot] >= 0 &&
+		    same_source(o, rc_ir_rule(o, (size_t)removed_src.vals[slot]), n, rc_ir_rule(n, i))) {
 			int64_t j = removed_src.vals[slot];
 			removed_src.vals[slot] = next_same[j];
 			p->old_to_new[j] = (int64_t)i;
@@ -712,14 +792,14 @@ static const char *diag_key(rc_arena *a, const rc_ir *ir, const keyed *k, const 
 	char loc[32];
 	int ll = snprintf(loc, sizeof loc, "%d:%u:%u", g->loc.file, g->loc.line, g->loc.col);
 	int64_t r = map_get(at, loc, (size_t)ll);
-	(void)ir;
 	rc_buf b;
 	rc_buf_init(&b);
 	rc_buf_adds(&b, g->name);
 	rc_buf_addc(&b, '\n');
-	if (r >= 0)
-		rc_buf_add(&b, k[r].key, k[r].key_len);
-	else
+	if (r >= 0) {
+		add_source(&b, ir, rc_ir_rule(ir, (size_t)r));
+		rc_buf_adds(&b, k[r].scope);
+	} else
 		rc_buf_adds(&b, g->message);
 	char *s = rc_arena_strndup(a, b.data, b.len);
 	*len = b.len;
@@ -808,10 +888,7 @@ static void changes_collect(rc_bdiff *d, const pairing *p, change_set *cs)
 	int64_t max_new = -1;
 	for (size_t i = 0; i < o->rules.len && !cs->full; i++) {
 		int64_t j = p->old_to_new[i];
-		int same = j >= 0 && p->ok[i].meaning_len == p->nk[j].meaning_len &&
-		           memcmp(p->ok[i].meaning, p->nk[j].meaning, p->nk[j].meaning_len) == 0 &&
-		           p->ok[i].key_len == p->nk[j].key_len &&
-		           memcmp(p->ok[i].key, p->nk[j].key, p->nk[j].key_len) == 0;
+		int same = j >= 0 && p->same_new[j];
 		if (same && j > max_new) {
 			max_new = j; /* in order with the unchanged rules before it */
 			continue;
@@ -872,9 +949,7 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 	walk_rules(&w, old_ir, NULL);
 	char *paired = rc_xmalloc(new_ir->rules.len + 1);
 	for (size_t i = 0; i < new_ir->rules.len; i++)
-		paired[i] = p.new_to_old[i] >= 0 &&
-		            p.nk[i].key_len == p.ok[p.new_to_old[i]].key_len &&
-		            memcmp(p.nk[i].key, p.ok[p.new_to_old[i]].key, p.nk[i].key_len) == 0;
+		paired[i] = p.same_key_new[i];
 	walk_rules(&w, new_ir, paired);
 	free(paired);
 
@@ -919,6 +994,8 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 	free((void *)p.nk);
 	free(p.old_to_new);
 	free(p.new_to_old);
+	free(p.same_key_new);
+	free(p.same_new);
 }
 
 void rc_bdiff_fini(rc_bdiff *d)
