@@ -475,8 +475,11 @@ static void trace_run(const trace_ctx *t, const char *host, const char *path, sc
 {
 	rc_resolver *rv = t->rv;
 	char host_buf[2][512];
-	const char *q = NULL;
-	size_t pl = strlen(path), ql = 0;
+	/* the request's own query, if the sample has one */
+	const char *q = strchr(path, '?');
+	size_t pl = q ? (size_t)(q - path) : strlen(path), ql = q ? strlen(q + 1) : 0;
+	if (q)
+		q++;
 	s->answers = 0;
 	s->loop = 0;
 	s->touches = 0;
@@ -632,14 +635,31 @@ static void walk_request(walk *w, const char *host, const char *path)
 	trace_keep(&w->d->arena, &w->sa, &q->after);
 }
 
+static void walk_hosts(walk *w, const rc_ir *ir, const rc_rule *r, const char *path)
+{
+	if (r->scope < 0) {
+		walk_request(w, NULL, path);
+		return;
+	}
+	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+	for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++)
+		walk_request(w, s->hosts[h], path);
+}
+
 /* The sample requests of every rule of `ir` not marked in `skip` (NULL =
- * all), each for the hosts of its scope. */
-static void walk_rules(walk *w, const rc_ir *ir, const char *skip)
+ * all), each for the hosts of its scope.  A rule marked in `with_query`
+ * (its meaning changed: the query mode may be what changed) is also asked
+ * with a query; when the files' policies differ, every sample is also
+ * asked with a trailing '/' and in upper case. */
+static void walk_rules(walk *w, const rc_ir *ir, const char *skip, const char *with_query,
+                       int policies_differ)
 {
 	rc_vec samples;
 	rc_vec_init(&samples, sizeof(char *));
 	rc_arena scratch_arena;
 	rc_arena_init(&scratch_arena);
+	rc_buf v;
+	rc_buf_init(&v);
 	for (size_t i = 0; i < ir->rules.len; i++) {
 		if (skip && skip[i])
 			continue;
@@ -652,15 +672,24 @@ static void walk_rules(walk *w, const rc_ir *ir, const char *skip)
 		rc_rule_samples(&scratch_arena, r, 0, 2, &samples);
 		for (size_t j = 0; j < samples.len; j++) {
 			const char *path = *RC_VEC_AT(&samples, char *, j);
-			if (r->scope < 0) {
-				walk_request(w, NULL, path);
-				continue;
+			walk_hosts(w, ir, r, path);
+			if (with_query && with_query[i]) {
+				rc_buf_reset(&v);
+				rc_buf_printf(&v, "%s?redirc=1", path);
+				walk_hosts(w, ir, r, v.data);
 			}
-			const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
-			for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++)
-				walk_request(w, s->hosts[h], path);
+			if (policies_differ) {
+				rc_buf_reset(&v);
+				rc_buf_printf(&v, "%s/", path);
+				walk_hosts(w, ir, r, v.data);
+				rc_buf_reset(&v);
+				for (const char *c = path; *c; c++)
+					rc_buf_addc(&v, *c >= 'a' && *c <= 'z' ? (char)(*c - 32) : *c);
+				walk_hosts(w, ir, r, v.data);
+			}
 		}
 	}
+	rc_buf_fini(&v);
 	rc_arena_fini(&scratch_arena);
 	rc_vec_fini(&samples);
 }
@@ -946,12 +975,13 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 
 	/* OLD's rules, then NEW's rules with no rule of the same source and
 	 * scope in OLD (the others have the same samples) */
-	walk_rules(&w, old_ir, NULL);
-	char *paired = rc_xmalloc(new_ir->rules.len + 1);
-	for (size_t i = 0; i < new_ir->rules.len; i++)
-		paired[i] = p.same_key_new[i];
-	walk_rules(&w, new_ir, paired);
-	free(paired);
+	int policies_differ = old_ir->policy != new_ir->policy;
+	char *changed_old = rc_xmalloc(old_ir->rules.len + 1);
+	for (size_t i = 0; i < old_ir->rules.len; i++)
+		changed_old[i] = p.old_to_new[i] >= 0 && !p.same_new[p.old_to_new[i]];
+	walk_rules(&w, old_ir, NULL, changed_old, policies_differ);
+	free(changed_old);
+	walk_rules(&w, new_ir, p.same_key_new, NULL, policies_differ);
 
 	size_t no = old_ir->rules.len, nn = new_ir->rules.len;
 	int64_t *old_w = rc_xmalloc((no + 1) * sizeof(int64_t));

@@ -121,6 +121,16 @@ def test_diff(tmp):
     r = run(["diff", old, moved])
     check(r.returncode == 0 and "behaviour is the same" in r.stdout,
           "diff of a reordered file without effect exits 0 (%d):\n%s" % (r.returncode, r.stdout))
+    # settings: a query mode and a case policy change show with a request
+    q1 = write(os.path.join(tmp, "q1.redir"), "/a -> /b\n")
+    q2 = write(os.path.join(tmp, "q2.redir"), "set query drop\n/a -> /b\n")
+    q3 = write(os.path.join(tmp, "q3.redir"), "set case insensitive\n/a -> /b\n")
+    r = run(["diff", q1, q2])
+    check(r.returncode == 1 and "/a?redirc=1  301 /b?redirc=1  ->  301 /b" in r.stdout,
+          "diff: `set query drop` shows with a query:\n" + r.stdout)
+    r = run(["diff", q1, q3])
+    check(r.returncode == 1 and "/A  pass  ->  301 /b" in r.stdout,
+          "diff: `set case insensitive` shows with an upper-case request:\n" + r.stdout)
     # errors: a missing file, a syntax error, a usage error
     r = run(["diff", old, os.path.join(tmp, "nope.redir")])
     check(r.returncode == 2, "diff with a missing file exits 2")
