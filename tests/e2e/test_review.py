@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -308,6 +309,14 @@ def test_verify(tmp):
                 srv = Apache(d, base + ".conf", ["www.example.com"], modules=["lua"])
             with srv:
                 r = verify(site, srv.port, ["--urls", urls])
+                if server == "nginx" and name == "live":
+                    # --rate: 20 requests a second at most, whatever -j says
+                    t0 = time.monotonic()
+                    rr = verify(site, srv.port, ["--rate", "20", "-j", "8"])
+                    took = time.monotonic() - t0
+                    n = json.loads(rr.stdout)["requests"]
+                    check(rr.returncode == 0 and took >= (n - 1) / 20.0,
+                          "verify --rate 20: %d requests took %.2f s" % (n, took))
             label = "verify %s %s" % (server, name)
             try:
                 rep = json.loads(r.stdout)
