@@ -176,41 +176,22 @@ static void add_scope(rc_buf *b, const rc_ir *ir, const rc_rule *r)
 	free(names);
 }
 
-static void add_meaning(rc_buf *b, const rc_rule *r)
-{
-	add_u32(b, (uint32_t)r->status);
-	rc_buf_addc(b, r->gone ? 'g' : '-');
-	rc_buf_addc(b, r->query_drop ? 'd' : 'k');
-	if (r->gone)
-		return;
-	for (uint32_t i = 0; i < r->target.ntoks; i++) {
-		const rd_ttok *t = &r->target.toks[i];
-		rc_buf_addc(b, (char)('0' + t->kind));
-		if (t->kind == RD_TTOK_LIT) {
-			add_u32(b, t->len);
-			rc_buf_add(b, t->text, t->len);
-		} else {
-			rc_buf_addc(b, (char)t->capture);
-		}
-	}
-	rc_buf_addc(b, '#');
-	if (r->target.fragment)
-		rc_buf_adds(b, r->target.fragment);
-}
-
 /* A rule's keys, as hashes of the serializations above; equal hashes are
- * confirmed by comparing the rules themselves (same_key, same_meaning). */
+ * confirmed by comparing the rules themselves (same_key). */
 typedef struct keyed {
 	uint64_t key_h;     /* source | scope */
 	uint64_t src_h;     /* source only */
-	uint64_t meaning_h;
-	const char *scope;  /* the scope's sorted host list, "*" for every host */
+	const char *scope;  /* the scope's sorted host list, "|*" for every host */
 } keyed;
 
+/* Every rule's scope text; the hashes only for rules [from, to) (the rules
+ * outside are paired in place, see pair_rules). */
 static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 {
 	size_t n = ir->rules.len;
-	keyed *k = rc_xmalloc((n + 1) * sizeof *k);
+	keyed *k = calloc(n + 1, sizeof *k);
+	if (!k)
+		abort();
 	rc_buf b;
 	rc_buf_init(&b);
 	/* one host list per scope */
@@ -224,19 +205,26 @@ static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
-		rc_buf_reset(&b);
-		add_source(&b, ir, r);
-		k[i].src_h = rc_hash_bytes(b.data, b.len, 1);
 		k[i].scope = r->scope >= 0 ? scope_text[r->scope] : "|*";
-		rc_buf_adds(&b, k[i].scope);
-		k[i].key_h = rc_hash_bytes(b.data, b.len, 2);
-		rc_buf_reset(&b);
-		add_meaning(&b, r);
-		k[i].meaning_h = rc_hash_bytes(b.data, b.len, 3);
 	}
 	free(scope_text);
 	rc_buf_fini(&b);
 	return k;
+}
+
+static void hash_rules(const rc_ir *ir, keyed *k, size_t from, size_t to)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	for (size_t i = from; i < to; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		rc_buf_reset(&b);
+		add_source(&b, ir, r);
+		k[i].src_h = rc_hash_bytes(b.data, b.len, 1);
+		rc_buf_adds(&b, k[i].scope);
+		k[i].key_h = rc_hash_bytes(b.data, b.len, 2);
+	}
+	rc_buf_fini(&b);
 }
 
 static int byte_eq(char x, char y, int fold_x, int fold_y)
@@ -275,14 +263,12 @@ static int same_source(const rc_ir *ia, const rc_rule *ra, const rc_ir *ib, cons
 static int same_key(const rc_ir *ia, const rc_rule *ra, const keyed *ka, const rc_ir *ib,
                     const rc_rule *rb, const keyed *kb)
 {
-	return ka->key_h == kb->key_h && strcmp(ka->scope, kb->scope) == 0 &&
-	       same_source(ia, ra, ib, rb);
+	return strcmp(ka->scope, kb->scope) == 0 && same_source(ia, ra, ib, rb);
 }
 
-static int same_meaning(const rc_rule *a, const keyed *ka, const rc_rule *b, const keyed *kb)
+static int same_meaning(const rc_rule *a, const rc_rule *b)
 {
-	if (ka->meaning_h != kb->meaning_h || a->status != b->status || a->gone != b->gone ||
-	    a->query_drop != b->query_drop)
+	if (a->status != b->status || a->gone != b->gone || a->query_drop != b->query_drop)
 		return 0;
 	if (a->gone)
 		return 1;
@@ -694,6 +680,32 @@ static void walk_rules(walk *w, const rc_ir *ir, const char *skip, const char *w
 	rc_vec_fini(&samples);
 }
 
+/* OLD rule j and NEW rule i have the same source and scope. */
+static void pair_one(rc_bdiff *d, pairing *p, char *taken, size_t j, size_t i)
+{
+	const rc_rule *ro = rc_ir_rule(d->old_ir, j), *rn = rc_ir_rule(d->new_ir, i);
+	taken[j] = 1;
+	p->old_to_new[j] = (int64_t)i;
+	p->new_to_old[i] = (int64_t)j;
+	p->same_key_new[i] = 1;
+	if (same_meaning(ro, rn)) {
+		p->same_new[i] = 1;
+		d->same++;
+		if (ro->loc.line != rn->loc.line)
+			d->moved++;
+	} else {
+		rc_bdiff_rule *c = rc_vec_push(&d->changed);
+		c->old_rule = (int64_t)j;
+		c->new_rule = (int64_t)i;
+	}
+}
+
+static int cmp_by_new(const void *a, const void *b)
+{
+	const rc_bdiff_rule *x = a, *y = b;
+	return (x->new_rule > y->new_rule) - (x->new_rule < y->new_rule);
+}
+
 static void pair_rules(rc_bdiff *d, pairing *p)
 {
 	const rc_ir *o = d->old_ir, *n = d->new_ir;
@@ -704,46 +716,50 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	p->new_to_old = rc_xmalloc((nn + 1) * sizeof(int64_t));
 	for (size_t i = 0; i < no; i++)
 		p->old_to_new[i] = -1;
-	/* OLD's keys by hash; rules with the same hash (duplicates, or a hash
-	 * collision) chained in file order through dup_next */
+	for (size_t i = 0; i < nn; i++)
+		p->new_to_old[i] = -1;
 	p->same_key_new = calloc(nn + 1, 1);
 	p->same_new = calloc(nn + 1, 1);
 	char *taken = calloc(no + 1, 1);
 	if (!p->same_key_new || !p->same_new || !taken)
 		abort();
+	/* files under review are mostly the same: pair the common first and
+	 * last rules in place (sequential, no hashing) ... */
+	size_t pre = 0, suf = 0;
+	while (pre < no && pre < nn &&
+	       same_key(o, rc_ir_rule(o, pre), &p->ok[pre], n, rc_ir_rule(n, pre), &p->nk[pre])) {
+		pair_one(d, p, taken, pre, pre);
+		pre++;
+	}
+	while (suf < no - pre && suf < nn - pre &&
+	       same_key(o, rc_ir_rule(o, no - 1 - suf), &p->ok[no - 1 - suf], n,
+	                rc_ir_rule(n, nn - 1 - suf), &p->nk[nn - 1 - suf])) {
+		pair_one(d, p, taken, no - 1 - suf, nn - 1 - suf);
+		suf++;
+	}
+	/* ... and the rules between by hash; rules with the same hash
+	 * (duplicates, or a collision) chained in file order through dup_next */
+	hash_rules(o, (keyed *)p->ok, pre, no - suf);
+	hash_rules(n, (keyed *)p->nk, pre, nn - suf);
 	str_map m;
-	map_init(&m, no);
+	map_init(&m, no - suf - pre);
 	int64_t *dup_next = rc_xmalloc((no + 1) * sizeof(int64_t));
 	int64_t *dup_last = rc_xmalloc((no + 1) * sizeof(int64_t));
-	for (size_t i = 0; i < no; i++) {
+	for (size_t i = pre; i < no - suf; i++) {
 		dup_next[i] = -1;
 		int64_t head = map_put(&m, (const char *)&p->ok[i].key_h, 8, (int64_t)i);
 		if (head != (int64_t)i)
 			dup_next[dup_last[head]] = (int64_t)i;
 		dup_last[head] = (int64_t)i;
 	}
-	for (size_t i = 0; i < nn; i++) {
+	for (size_t i = pre; i < nn - suf; i++) {
 		const rc_rule *rn = rc_ir_rule(n, i);
 		int64_t j = map_get(&m, (const char *)&p->nk[i].key_h, 8);
 		while (j >= 0 && (taken[j] || !same_key(o, rc_ir_rule(o, (size_t)j), &p->ok[j], n, rn,
 		                                        &p->nk[i])))
 			j = dup_next[j];
-		p->new_to_old[i] = j;
-		if (j < 0)
-			continue;
-		taken[j] = 1;
-		p->old_to_new[j] = (int64_t)i;
-		p->same_key_new[i] = 1;
-		if (same_meaning(rc_ir_rule(o, (size_t)j), &p->ok[j], rn, &p->nk[i])) {
-			p->same_new[i] = 1;
-			d->same++;
-			if (rc_ir_rule(o, (size_t)j)->loc.line != rn->loc.line)
-				d->moved++;
-		} else {
-			rc_bdiff_rule *c = rc_vec_push(&d->changed);
-			c->old_rule = j;
-			c->new_rule = (int64_t)i;
-		}
+		if (j >= 0)
+			pair_one(d, p, taken, (size_t)j, i);
 	}
 	map_fini(&m);
 	free(dup_next);
@@ -797,6 +813,7 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 		}
 	free(next_same);
 	free(last_same);
+	qsort(d->changed.items, d->changed.len, sizeof(rc_bdiff_rule), cmp_by_new);
 	rc_vec_fini(&chain);
 	map_fini(&removed_src);
 }
