@@ -18,8 +18,9 @@
  * 410.
  *
  * Exit status: 0 every answer equal, 1 some answer differs, 2 usage, a
- * rule file with errors, or a request that got no answer after its
- * retries (the server could not be reached: a retry may help).
+ * rule file with errors, or a request that got no answer: after its
+ * retries (the server could not be reached: a retry may help), or at once
+ * for an error no retry mends (a certificate that does not verify).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ typedef struct verify_opts {
 	const char *base_url;
 	const char *host;        /* --host, canonical */
 	const char *urls;        /* --urls FILE or "-" */
+	const char *cacert;      /* --cacert FILE: CA certificates to trust */
 	long jobs;
 	double timeout;          /* seconds per request */
 	long retries;
@@ -71,6 +73,7 @@ typedef struct job {
 	long got_status;
 	char *got_location;      /* heap or NULL */
 	char *error;             /* heap: the last transport error */
+	int error_retryable;     /* that error was a connection error */
 	long attempts;
 	long http_version;
 	double not_before;       /* monotonic seconds: a retry waits */
@@ -94,8 +97,8 @@ static int verify_usage(const char *what, const char *value)
 	fprintf(stderr, "redirc verify: error: ");
 	fprintf(stderr, what, value);
 	fprintf(stderr, "\nusage: redirc verify FILE --base-url URL [--host H] [--urls FILE|-] "
-	                "[-j N] [--timeout S] [--retries N] [--rate R] [--insecure] [--samples N] "
-	                "[--format text|json] [--limit N] (a retry will not help)\n");
+	                "[-j N] [--timeout S] [--retries N] [--rate R] [--insecure] [--cacert FILE] "
+	                "[--samples N] [--format text|json] [--limit N] (a retry will not help)\n");
 	return 2;
 }
 
@@ -237,6 +240,8 @@ static int job_start(job *j, CURLM *multi, const verify_opts *o, const base_url 
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "redirc-verify/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (o->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
 	if (o->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -291,6 +296,7 @@ static int job_finish(job *j, CURLM *multi, CURLcode res, const verify_opts *o)
 	} else {
 		free(j->error);
 		j->error = rc_xstrdup(curl_easy_strerror(res));
+		j->error_retryable = is_retryable(res);
 		if (is_retryable(res) && j->attempts <= o->retries) {
 			again = 1;
 			j->not_before = now_seconds() + 0.25 * (double)j->attempts;
@@ -608,6 +614,7 @@ int cli_verify(int argc, char **argv)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "insecure", no_argument, NULL, 'k' },
+		{ "cacert", required_argument, NULL, 'C' },
 		{ "samples", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -626,6 +633,7 @@ int cli_verify(int argc, char **argv)
 		case 'H': o.host = optarg; break;
 		case 'u': o.urls = optarg; break;
 		case 'k': o.insecure = 1; break;
+		case 'C': o.cacert = optarg; break;
 		case 'j':
 			if (parse_number(optarg, 1, &v) || v > 256 || v != floor(v))
 				return verify_usage("invalid -j '%s', expected a whole number from 1 to 256", optarg);
@@ -667,7 +675,7 @@ int cli_verify(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: redirc verify FILE --base-url URL [--host H] [--urls FILE|-] [-j N] "
-			       "[--timeout S] [--retries N] [--rate R] [--insecure] [--samples N] "
+			       "[--timeout S] [--retries N] [--rate R] [--insecure] [--cacert FILE] [--samples N] "
 			       "[--format text|json] [--limit N]\n");
 			return 0;
 		default:
@@ -752,7 +760,17 @@ int cli_verify(int argc, char **argv)
 			print_json(&ir, jobs, n, &o, counts);
 		else
 			print_text(&ir, jobs, n, &o, counts, versions);
-		if (counts[OUT_UNREACHABLE]) {
+		const job *fatal = NULL; /* an error that a retry cannot mend (TLS, protocol) */
+		for (size_t i = 0; i < n && !fatal; i++)
+			if (jobs[i].outcome == OUT_UNREACHABLE && !jobs[i].error_retryable)
+				fatal = &jobs[i];
+		if (fatal) {
+			fprintf(stderr, "redirc verify: error: %zu of %zu requests got no answer from %s: "
+			                "%s (a retry will not help; for a certificate the system does not "
+			                "trust, give its CA with --cacert, or --insecure)\n",
+			        counts[OUT_UNREACHABLE], n, o.base_url, fatal->error);
+			st = 2;
+		} else if (counts[OUT_UNREACHABLE]) {
 			fprintf(stderr, "redirc verify: error: %zu of %zu requests got no answer from %s "
 			                "after %ld retries (the server could not be reached; a retry may "
 			                "help)\n", counts[OUT_UNREACHABLE], n, o.base_url, o.retries);

@@ -354,10 +354,54 @@ def test_verify(tmp):
     check(r.returncode == 2, "verify with a non-HTTP base URL is a usage error")
 
 
+class TlsNginx(Nginx):
+    """The test nginx listening with TLS and HTTP/2 (the helper's listen
+    line gets `ssl http2`; the certificate comes in server_extra)."""
+
+    def write_config(self):
+        super().write_config()
+        with open(self.conf_path) as fh:
+            conf = fh.read()
+        plain = "listen 127.0.0.1:%d;" % self.port
+        if plain not in conf:
+            raise RuntimeError("unexpected nginx config: no %r" % plain)
+        with open(self.conf_path, "w") as fh:
+            fh.write(conf.replace(plain, "listen 127.0.0.1:%d ssl http2;" % self.port))
+
+
+def test_verify_tls(tmp):
+    key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=www.example.com", "-addext",
+                    "subjectAltName=DNS:www.example.com,DNS:old.example.com"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    site = write(os.path.join(tmp, "site.redir"), SITE)
+    base = os.path.join(tmp, "live")
+    r = run(["compile", site, "--target", "nginx", "-o", base])
+    check(r.returncode == 0, "compile for TLS: " + r.stderr)
+    extra = "        ssl_certificate %s;\n        ssl_certificate_key %s;" % (cert, key)
+    with TlsNginx(os.path.join(tmp, "ng"), base + ".http.conf", base + ".server.conf",
+                  ["www.example.com"], modules=["ngx_http_js_module"], server_extra=extra) as ng:
+        url = "https://127.0.0.1:%d" % ng.port
+        r = run(["verify", site, "--base-url", url, "--host", "www.example.com"])
+        check(r.returncode == 2 and "a retry will not help" in r.stderr and "--cacert" in r.stderr
+              and "after 1 attempts" in r.stdout,
+              "verify checks TLS certificates by default, and does not retry them: %r %r"
+              % (r.stdout[-300:], r.stderr))
+        r = run(["verify", site, "--base-url", url, "--host", "www.example.com", "--cacert", cert])
+        check(r.returncode == 0 and "(HTTP/2 " in r.stdout and " 0 mismatches" in r.stdout,
+              "verify over TLS with --cacert uses HTTP/2 and finds every answer equal: %r %r"
+              % (r.stdout[-300:], r.stderr))
+        r = run(["verify", site, "--base-url", url, "--host", "www.example.com", "--insecure"])
+        check(r.returncode == 0, "verify --insecure accepts the self-signed certificate: %r"
+              % r.stderr)
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="redirc-review-") as tmp:
         for name, fn in (("diff", test_diff), ("report", test_report),
-                         ("coverage", test_coverage), ("verify", test_verify)):
+                         ("coverage", test_coverage), ("verify", test_verify),
+                         ("verify-tls", test_verify_tls)):
             d = os.path.join(tmp, name)
             os.mkdir(d)
             fn(d)
