@@ -467,12 +467,14 @@ static const char *place(const rc_ir *ir, rc_loc loc, char *buf, size_t cap)
 
 static void text_answer(FILE *out, long status, const char *loc)
 {
-	if (status == 0)
+	if (status == 0) {
 		fputs("pass", out);
-	else if (loc)
-		fprintf(out, "%ld %s", status, loc);
-	else
+	} else if (loc) {
+		fprintf(out, "%ld ", status);
+		rc_text_safes(out, loc); /* a server's header: never print it raw */
+	} else {
 		fprintf(out, "%ld", status);
+	}
 }
 
 static const char *version_name(long v)
@@ -498,7 +500,9 @@ static void print_text(const rc_ir *ir, const job *jobs, size_t n, const verify_
 			continue;
 		char buf[600];
 		if (j->outcome == OUT_MISMATCH) {
-			printf("mismatch: %s\n  expected ", j->url);
+			fputs("mismatch: ", stdout);
+			rc_text_safes(stdout, j->url);
+			fputs("\n  expected ", stdout);
 			text_answer(stdout, j->expect_status, j->expect_location);
 			printf("\n  got      ");
 			if (!is_redirect_or_gone(j->got_status) && j->expect_status != 0)
@@ -507,7 +511,9 @@ static void print_text(const rc_ir *ir, const job *jobs, size_t n, const verify_
 				text_answer(stdout, j->got_status, j->got_location);
 			putchar('\n');
 		} else {
-			printf("no answer: %s\n  %s after %ld attempts\n", j->url, j->error, j->attempts);
+			fputs("no answer: ", stdout);
+			rc_text_safes(stdout, j->url);
+			printf("\n  %s after %ld attempts\n", j->error, j->attempts);
 		}
 		if (j->rule >= 0) {
 			const rc_rule *r = rc_ir_rule(ir, (size_t)j->rule);

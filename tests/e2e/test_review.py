@@ -260,6 +260,15 @@ def test_coverage(tmp):
     t = run(["coverage", rules, log])
     check("rules never hit (1):" in t.stdout and "/never  owner nobody" in t.stdout,
           "coverage text lists never-hit rules with owners:\n" + t.stdout)
+    trunc = os.path.join(tmp, "trunc.gz")
+    with open(gz, "rb") as src, open(trunc, "wb") as dst:
+        dst.write(src.read()[:60])
+    r = run(["coverage", rules, trunc])
+    check(r.returncode == 2 and "ends early" in r.stderr, "coverage of a truncated gzip exits 2")
+    r = run(["coverage", rules, "-", "--log-format", "json"],
+            input=json.dumps({"request_uri": "/x\u001b[2Jy", "status": 404}) + "\n")
+    check(r.returncode == 0 and "/x\\x1B[2Jy" in r.stdout and "\x1b" not in r.stdout,
+          "coverage prints a control byte of a log as \\xNN: %r" % r.stdout)
     r = run(["coverage", rules, os.path.join(tmp, "nope.log")])
     check(r.returncode == 2, "coverage of a missing log exits 2")
     r = run(["coverage", rules, log, "--log-format", "xml"])
