@@ -350,6 +350,10 @@ int main(int argc, char **argv)
 		return st;
 	}
 	const char *cmd = o.command;
+	if (o.report && strcmp(cmd, "compile") != 0) {
+		rc_diags_fini(&diags);
+		return usage_error("%s", "--report is an option of compile");
+	}
 	if (strcmp(cmd, "lookup") == 0) {
 		st = rc_cmd_lookup(o.file, o.urls, o.nurls, o.host);
 		rc_diags_fini(&diags);
