@@ -144,6 +144,95 @@ def test_diff(tmp):
     check(r.returncode == 2, "diff with an unknown option is a usage error")
 
 
+def explain_many(rules, paths, host):
+    """{path: (status, location)} from one `redirc explain` run (status 0 = pass)."""
+    cmd = ["explain", rules] + list(paths) + (["--host", host] if host else [])
+    r = run(cmd)
+    out = {}
+    for line, path in zip(r.stdout.splitlines(), paths):
+        f = line.split("\t")
+        out[path] = (0, None) if len(f) == 2 else (int(f[1]), f[2] or None)
+    return out
+
+
+def test_diff_random(tmp, trials=12, seed=16):
+    """Random small rule sets and edits: every request diff reports has the
+    answers explain gives before and after, and whenever some sample request
+    of either file is answered differently, diff exits 1."""
+    import random
+    rng = random.Random(seed)
+    segs = ["a", "b", "c", "blog", "x"]
+
+    def source():
+        k = rng.random()
+        parts = [rng.choice(segs) for _ in range(rng.randint(1, 3))]
+        if k < 0.2:
+            parts[-1] = ":p"
+        return "/" + "/".join(parts) + ("/*" if k > 0.8 else "")
+
+    def rule():
+        s = source()
+        if rng.random() < 0.1:
+            return s + " gone"
+        t = "/" + "/".join(rng.choice(segs + ["new"]) for _ in range(rng.randint(1, 2)))
+        if ":p" in s and rng.random() < 0.7:
+            t += "/:p"
+        if s.endswith("*") and rng.random() < 0.7:
+            t += "/*"
+        return "%s -> %s%s" % (s, t, rng.choice(["", " 302"]))
+
+    def ruleset():
+        lines = ["set hosts www.example.com"] + [rule() for _ in range(rng.randint(2, 8))]
+        if rng.random() < 0.4:
+            lines += ["host h1.example.com, h2.example.com {"] + \
+                     ["  " + rule() for _ in range(rng.randint(1, 3))] + ["}"]
+        return lines
+
+    def mutate(lines):
+        out = list(lines)
+        for _ in range(rng.randint(1, 3)):
+            body = [i for i, x in enumerate(out) if x.strip().startswith("/")]
+            k = rng.random()
+            if k < 0.3:
+                out.insert(1, rule())
+            elif k < 0.5 and body:
+                del out[rng.choice(body)]
+            elif k < 0.8 and body:
+                i = rng.choice(body)
+                out[i] = out[i][:len(out[i]) - len(out[i].lstrip())] + rule()
+            elif len(body) >= 2:
+                i, j = rng.sample(body, 2)
+                out[i], out[j] = out[j], out[i]
+        return out
+
+    old_f, new_f = os.path.join(tmp, "r-old.redir"), os.path.join(tmp, "r-new.redir")
+    hosts = [None, "h1.example.com", "h2.example.com"]
+    for trial in range(trials):
+        old = ruleset()
+        new = mutate(old)
+        write(old_f, "\n".join(old) + "\n")
+        write(new_f, "\n".join(new) + "\n")
+        r = run(["diff", old_f, new_f, "--format", "json"])
+        if r.returncode == 2:
+            continue  # an edit that made the file invalid
+        d = json.loads(r.stdout)
+        paths = sorted({x.split()[0].replace(":p", "redirc-sample").replace("*", fill) or "/"
+                        for x in old + new if x.strip().startswith("/")
+                        for fill in ("redirc-sample/p", "")})
+        differs = False
+        for h in hosts:
+            before, after = explain_many(old_f, paths, h), explain_many(new_f, paths, h)
+            differs |= before != after
+            for q in d["requests"]:
+                if q["host"] == h and q["path"] in before:
+                    check(before[q["path"]] == (q["before"]["status"], q["before"]["location"])
+                          and after[q["path"]] == (q["after"]["status"], q["after"]["location"]),
+                          "diff random %d: %r agrees with explain" % (trial, q))
+        check(not differs or r.returncode == 1,
+              "diff random %d: a changed answer is found:\n%s\n---\n%s"
+              % (trial, "\n".join(old), "\n".join(new)))
+
+
 def sha(path):
     with open(path, "rb") as fh:
         return hashlib.sha256(fh.read()).hexdigest()
@@ -408,7 +497,8 @@ def test_verify_tls(tmp):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="redirc-review-") as tmp:
-        for name, fn in (("diff", test_diff), ("report", test_report),
+        for name, fn in (("diff", test_diff), ("diff-random", test_diff_random),
+                         ("report", test_report),
                          ("coverage", test_coverage), ("verify", test_verify),
                          ("verify-tls", test_verify_tls)):
             d = os.path.join(tmp, name)
