@@ -74,6 +74,7 @@ typedef struct job {
 	char *got_location;      /* heap or NULL */
 	char *error;             /* heap: the last transport error */
 	int error_retryable;     /* that error was a connection error */
+	int error_tls;           /* that error was a TLS one (certificate, handshake) */
 	long attempts;
 	long http_version;
 	double not_before;       /* monotonic seconds: a retry waits */
@@ -297,6 +298,9 @@ static int job_finish(job *j, CURLM *multi, CURLcode res, const verify_opts *o)
 		free(j->error);
 		j->error = rc_xstrdup(curl_easy_strerror(res));
 		j->error_retryable = is_retryable(res);
+		j->error_tls = res == CURLE_PEER_FAILED_VERIFICATION || res == CURLE_SSL_CONNECT_ERROR ||
+		               res == CURLE_SSL_CERTPROBLEM || res == CURLE_SSL_CACERT_BADFILE ||
+		               res == CURLE_SSL_ISSUER_ERROR;
 		if (is_retryable(res) && j->attempts <= o->retries) {
 			again = 1;
 			j->not_before = now_seconds() + 0.25 * (double)j->attempts;
@@ -392,6 +396,21 @@ static int run_jobs(job *jobs, size_t n, const verify_opts *o, const base_url *b
 
 /* ---- building the jobs ----------------------------------------------------- */
 
+/* Request bytes into a URL: bytes no request line may carry raw (space,
+ * controls, non-ASCII) as %XX, which is how a client sends them; the rest
+ * exactly as given (PATH_AS_IS keeps dot segments). */
+static void add_url_bytes(rc_buf *u, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+		    c == '^' || c == '`' || c == '{' || c == '|' || c == '}' || c == '#')
+			rc_buf_printf(u, "%%%02X", c);
+		else
+			rc_buf_addc(u, (char)c);
+	}
+}
+
 static char *request_url(const base_url *b, const char *host, const rc_probe *p)
 {
 	rc_buf u;
@@ -399,10 +418,10 @@ static char *request_url(const base_url *b, const char *host, const rc_probe *p)
 	rc_buf_printf(&u, "%s://%s", b->scheme, host ? host : b->host);
 	if (b->port != (strcmp(b->scheme, "https") == 0 ? 443 : 80))
 		rc_buf_printf(&u, ":%ld", b->port);
-	rc_buf_adds(&u, p->path);
+	add_url_bytes(&u, p->path, strlen(p->path));
 	if (p->query) {
 		rc_buf_addc(&u, '?');
-		rc_buf_add(&u, p->query, p->query_len);
+		add_url_bytes(&u, p->query, p->query_len);
 	}
 	return u.data;
 }
@@ -772,9 +791,11 @@ int cli_verify(int argc, char **argv)
 				fatal = &jobs[i];
 		if (fatal) {
 			fprintf(stderr, "redirc verify: error: %zu of %zu requests got no answer from %s: "
-			                "%s (a retry will not help; for a certificate the system does not "
-			                "trust, give its CA with --cacert, or --insecure)\n",
-			        counts[OUT_UNREACHABLE], n, o.base_url, fatal->error);
+			                "%s (a retry will not help%s)\n",
+			        counts[OUT_UNREACHABLE], n, o.base_url, fatal->error,
+			        fatal->error_tls ? "; for a certificate the system does not trust, give "
+			                           "its CA with --cacert, or --insecure"
+			                         : "");
 			st = 2;
 		} else if (counts[OUT_UNREACHABLE]) {
 			fprintf(stderr, "redirc verify: error: %zu of %zu requests got no answer from %s "
