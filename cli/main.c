@@ -196,8 +196,8 @@ static int parse_args(int argc, char **argv, options *o, rc_diags *d)
 	if (!o->command)
 		return usage_error("%s", "no command given");
 	if (!is_command(o->command))
-		return usage_error("unknown command '%s', expected check, test, explain, compile, lookup, diff, verify or coverage",
-		                   o->command);
+		return usage_error("unknown command '%s', expected check, test, explain, compile, "
+		                   "lookup, diff, verify or coverage", o->command);
 	if (!o->file)
 		return usage_error("command '%s' needs a FILE", o->command);
 	return 0;

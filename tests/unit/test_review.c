@@ -97,8 +97,8 @@ static void test_clf(void **state)
 	assert_null(e.host);
 	assert_int_equal(e.time, 971211336);
 	/* common format (no referer and agent), absolute-form target, CRLF */
-	assert_int_equal(parse(&p, "::1 - - [10/Oct/2000:13:55:36 +0000] \"GET http://Old.Example.com:8080/x "
-	                           "HTTP/1.1\" 404 0\r", &e), 0);
+	assert_int_equal(parse(&p, "::1 - - [10/Oct/2000:13:55:36 +0000] "
+	                           "\"GET http://Old.Example.com:8080/x HTTP/1.1\" 404 0\r", &e), 0);
 	assert_int_equal(e.status, 404);
 	assert_int_equal(e.host_len, strlen("Old.Example.com:8080"));
 	assert_memory_equal(e.path, "/x", 2);
