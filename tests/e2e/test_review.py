@@ -422,6 +422,15 @@ def test_verify(tmp):
                 check(False, "%s printed JSON: %r %r" % (label, r.stdout, r.stderr))
                 continue
             if name == "live":
+                # the server's own access log (nginx: combined, Apache: common)
+                cov = run(["coverage", site, srv.access_log, "--host", "www.example.com",
+                           "--format", "json"])
+                hits = {x["source"]: x["hits"] for x in json.loads(cov.stdout)["rules"]} \
+                    if cov.returncode == 0 else {}
+                check(hits.get("/old-pricing", 0) >= 2 and hits.get("/spring-sale", 0) >= 1
+                      and hits.get("/blog/*", 0) >= 2,
+                      "%s: coverage of the access log counts verify's requests: %r %s"
+                      % (label, hits, cov.stderr))
                 check(r.returncode == 0 and rep["mismatch_count"] == 0 and rep["equal"] == rep["requests"],
                       "%s: every answer equal (exit %d): %s" % (label, r.returncode, r.stdout))
                 check(rep["requests"] >= 14, "%s: expect lines, exact sources, pattern samples and "
