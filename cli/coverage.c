@@ -154,7 +154,8 @@ static int location_agrees(const char *expected, const char *logged, size_t logg
 	return eq;
 }
 
-static void count_line(coverage *c, const char *file, const char *line, size_t len)
+static void count_line(coverage *c, const char *file, uint64_t lineno, const char *line,
+                       size_t len)
 {
 	c->lines++;
 	rc_log_entry e;
@@ -162,7 +163,7 @@ static void count_line(coverage *c, const char *file, const char *line, size_t l
 	if (rc_log_parse(&c->parser, line, len, &e, &why) != 0) {
 		if (c->bad++ == 0) {
 			c->first_bad_file = file;
-			c->first_bad_line = c->lines;
+			c->first_bad_line = lineno;
 			c->first_bad_why = why;
 		}
 		return;
@@ -219,6 +220,7 @@ static int read_log(coverage *c, const char *path)
 	size_t cap = 1 << 20, have = 0;
 	char *buf = rc_xmalloc(cap);
 	int st = 0;
+	uint64_t lineno = 0;
 	for (;;) {
 		if (have == cap) {
 			cap *= 2; /* a line longer than the buffer */
@@ -236,14 +238,22 @@ static int read_log(coverage *c, const char *path)
 			break;
 		}
 		if (n == 0) {
+			int zerr;
+			const char *msg = gzerror(gz, &zerr);
+			if (zerr != Z_OK) {
+				fprintf(stderr, "redirc coverage: error: the log '%s' ends early: %s (a "
+				                "truncated gzip file? a retry will not help)\n", path, msg);
+				st = -1;
+				break;
+			}
 			if (have)
-				count_line(c, path, buf, have); /* a last line without newline */
+				count_line(c, path, ++lineno, buf, have); /* a last line without newline */
 			break;
 		}
 		have += (size_t)n;
 		char *p = buf, *end = buf + have, *nl;
 		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-			count_line(c, path, p, (size_t)(nl - p));
+			count_line(c, path, ++lineno, p, (size_t)(nl - p));
 			p = nl + 1;
 		}
 		have = (size_t)(end - p);
@@ -338,7 +348,11 @@ static void print_text(const coverage *c, size_t limit, size_t top_n)
 	       (unsigned long long)c->uncovered_404, top_n,
 	       c->top->approximate ? ", counts are lower bounds" : "");
 	for (size_t i = 0; i < c->top->n && i < top_n; i++)
-		printf("  %10llu  %s\n", (unsigned long long)c->top->items[i].count, c->top->items[i].path);
+	{
+		printf("  %10llu  ", (unsigned long long)c->top->items[i].count);
+		rc_text_safe(stdout, c->top->items[i].path, c->top->items[i].len);
+		putchar('\n');
+	}
 	free(order);
 }
 

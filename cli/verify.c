@@ -18,8 +18,9 @@
  * 410.
  *
  * Exit status: 0 every answer equal, 1 some answer differs, 2 usage, a
- * rule file with errors, or a request that got no answer after its
- * retries (the server could not be reached: a retry may help).
+ * rule file with errors, or a request that got no answer: after its
+ * retries (the server could not be reached: a retry may help), or at once
+ * for an error no retry mends (a certificate that does not verify).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ typedef struct verify_opts {
 	const char *base_url;
 	const char *host;        /* --host, canonical */
 	const char *urls;        /* --urls FILE or "-" */
+	const char *cacert;      /* --cacert FILE: CA certificates to trust */
 	long jobs;
 	double timeout;          /* seconds per request */
 	long retries;
@@ -71,6 +73,8 @@ typedef struct job {
 	long got_status;
 	char *got_location;      /* heap or NULL */
 	char *error;             /* heap: the last transport error */
+	int error_retryable;     /* that error was a connection error */
+	int error_tls;           /* that error was a TLS one (certificate, handshake) */
 	long attempts;
 	long http_version;
 	double not_before;       /* monotonic seconds: a retry waits */
@@ -94,8 +98,8 @@ static int verify_usage(const char *what, const char *value)
 	fprintf(stderr, "redirc verify: error: ");
 	fprintf(stderr, what, value);
 	fprintf(stderr, "\nusage: redirc verify FILE --base-url URL [--host H] [--urls FILE|-] "
-	                "[-j N] [--timeout S] [--retries N] [--rate R] [--insecure] [--samples N] "
-	                "[--format text|json] [--limit N] (a retry will not help)\n");
+	                "[-j N] [--timeout S] [--retries N] [--rate R] [--insecure] [--cacert FILE] "
+	                "[--samples N] [--format text|json] [--limit N] (a retry will not help)\n");
 	return 2;
 }
 
@@ -237,6 +241,8 @@ static int job_start(job *j, CURLM *multi, const verify_opts *o, const base_url 
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "redirc-verify/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (o->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
 	if (o->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -291,6 +297,10 @@ static int job_finish(job *j, CURLM *multi, CURLcode res, const verify_opts *o)
 	} else {
 		free(j->error);
 		j->error = rc_xstrdup(curl_easy_strerror(res));
+		j->error_retryable = is_retryable(res);
+		j->error_tls = res == CURLE_PEER_FAILED_VERIFICATION || res == CURLE_SSL_CONNECT_ERROR ||
+		               res == CURLE_SSL_CERTPROBLEM || res == CURLE_SSL_CACERT_BADFILE ||
+		               res == CURLE_SSL_ISSUER_ERROR;
 		if (is_retryable(res) && j->attempts <= o->retries) {
 			again = 1;
 			j->not_before = now_seconds() + 0.25 * (double)j->attempts;
@@ -386,6 +396,21 @@ static int run_jobs(job *jobs, size_t n, const verify_opts *o, const base_url *b
 
 /* ---- building the jobs ----------------------------------------------------- */
 
+/* Request bytes into a URL: bytes no request line may carry raw (space,
+ * controls, non-ASCII) as %XX, which is how a client sends them; the rest
+ * exactly as given (PATH_AS_IS keeps dot segments). */
+static void add_url_bytes(rc_buf *u, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+		    c == '^' || c == '`' || c == '{' || c == '|' || c == '}' || c == '#')
+			rc_buf_printf(u, "%%%02X", c);
+		else
+			rc_buf_addc(u, (char)c);
+	}
+}
+
 static char *request_url(const base_url *b, const char *host, const rc_probe *p)
 {
 	rc_buf u;
@@ -393,10 +418,10 @@ static char *request_url(const base_url *b, const char *host, const rc_probe *p)
 	rc_buf_printf(&u, "%s://%s", b->scheme, host ? host : b->host);
 	if (b->port != (strcmp(b->scheme, "https") == 0 ? 443 : 80))
 		rc_buf_printf(&u, ":%ld", b->port);
-	rc_buf_adds(&u, p->path);
+	add_url_bytes(&u, p->path, strlen(p->path));
 	if (p->query) {
 		rc_buf_addc(&u, '?');
-		rc_buf_add(&u, p->query, p->query_len);
+		add_url_bytes(&u, p->query, p->query_len);
 	}
 	return u.data;
 }
@@ -461,12 +486,14 @@ static const char *place(const rc_ir *ir, rc_loc loc, char *buf, size_t cap)
 
 static void text_answer(FILE *out, long status, const char *loc)
 {
-	if (status == 0)
+	if (status == 0) {
 		fputs("pass", out);
-	else if (loc)
-		fprintf(out, "%ld %s", status, loc);
-	else
+	} else if (loc) {
+		fprintf(out, "%ld ", status);
+		rc_text_safes(out, loc); /* a server's header: never print it raw */
+	} else {
 		fprintf(out, "%ld", status);
+	}
 }
 
 static const char *version_name(long v)
@@ -492,7 +519,9 @@ static void print_text(const rc_ir *ir, const job *jobs, size_t n, const verify_
 			continue;
 		char buf[600];
 		if (j->outcome == OUT_MISMATCH) {
-			printf("mismatch: %s\n  expected ", j->url);
+			fputs("mismatch: ", stdout);
+			rc_text_safes(stdout, j->url);
+			fputs("\n  expected ", stdout);
 			text_answer(stdout, j->expect_status, j->expect_location);
 			printf("\n  got      ");
 			if (!is_redirect_or_gone(j->got_status) && j->expect_status != 0)
@@ -501,7 +530,9 @@ static void print_text(const rc_ir *ir, const job *jobs, size_t n, const verify_
 				text_answer(stdout, j->got_status, j->got_location);
 			putchar('\n');
 		} else {
-			printf("no answer: %s\n  %s after %ld attempts\n", j->url, j->error, j->attempts);
+			fputs("no answer: ", stdout);
+			rc_text_safes(stdout, j->url);
+			printf("\n  %s after %ld attempts\n", j->error, j->attempts);
 		}
 		if (j->rule >= 0) {
 			const rc_rule *r = rc_ir_rule(ir, (size_t)j->rule);
@@ -608,6 +639,7 @@ int cli_verify(int argc, char **argv)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "insecure", no_argument, NULL, 'k' },
+		{ "cacert", required_argument, NULL, 'C' },
 		{ "samples", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -626,6 +658,7 @@ int cli_verify(int argc, char **argv)
 		case 'H': o.host = optarg; break;
 		case 'u': o.urls = optarg; break;
 		case 'k': o.insecure = 1; break;
+		case 'C': o.cacert = optarg; break;
 		case 'j':
 			if (parse_number(optarg, 1, &v) || v > 256 || v != floor(v))
 				return verify_usage("invalid -j '%s', expected a whole number from 1 to 256", optarg);
@@ -667,7 +700,7 @@ int cli_verify(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: redirc verify FILE --base-url URL [--host H] [--urls FILE|-] [-j N] "
-			       "[--timeout S] [--retries N] [--rate R] [--insecure] [--samples N] "
+			       "[--timeout S] [--retries N] [--rate R] [--insecure] [--cacert FILE] [--samples N] "
 			       "[--format text|json] [--limit N]\n");
 			return 0;
 		default:
@@ -752,7 +785,19 @@ int cli_verify(int argc, char **argv)
 			print_json(&ir, jobs, n, &o, counts);
 		else
 			print_text(&ir, jobs, n, &o, counts, versions);
-		if (counts[OUT_UNREACHABLE]) {
+		const job *fatal = NULL; /* an error that a retry cannot mend (TLS, protocol) */
+		for (size_t i = 0; i < n && !fatal; i++)
+			if (jobs[i].outcome == OUT_UNREACHABLE && !jobs[i].error_retryable)
+				fatal = &jobs[i];
+		if (fatal) {
+			fprintf(stderr, "redirc verify: error: %zu of %zu requests got no answer from %s: "
+			                "%s (a retry will not help%s)\n",
+			        counts[OUT_UNREACHABLE], n, o.base_url, fatal->error,
+			        fatal->error_tls ? "; for a certificate the system does not trust, give "
+			                           "its CA with --cacert, or --insecure"
+			                         : "");
+			st = 2;
+		} else if (counts[OUT_UNREACHABLE]) {
 			fprintf(stderr, "redirc verify: error: %zu of %zu requests got no answer from %s "
 			                "after %ld retries (the server could not be reached; a retry may "
 			                "help)\n", counts[OUT_UNREACHABLE], n, o.base_url, o.retries);

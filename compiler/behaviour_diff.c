@@ -176,60 +176,196 @@ static void add_scope(rc_buf *b, const rc_ir *ir, const rc_rule *r)
 	free(names);
 }
 
-static void add_meaning(rc_buf *b, const rc_rule *r)
-{
-	add_u32(b, (uint32_t)r->status);
-	rc_buf_addc(b, r->gone ? 'g' : '-');
-	rc_buf_addc(b, r->query_drop ? 'd' : 'k');
-	if (r->gone)
-		return;
-	for (uint32_t i = 0; i < r->target.ntoks; i++) {
-		const rd_ttok *t = &r->target.toks[i];
-		rc_buf_addc(b, (char)('0' + t->kind));
-		if (t->kind == RD_TTOK_LIT) {
-			add_u32(b, t->len);
-			rc_buf_add(b, t->text, t->len);
-		} else {
-			rc_buf_addc(b, (char)t->capture);
-		}
-	}
-	rc_buf_addc(b, '#');
-	if (r->target.fragment)
-		rc_buf_adds(b, r->target.fragment);
-}
-
+/* A rule's keys, as hashes of the serializations above; equal hashes are
+ * confirmed by comparing the rules themselves (same_key). */
 typedef struct keyed {
-	const char *key;    /* source | scope */
-	size_t key_len;
-	const char *src;    /* source only */
-	size_t src_len;
-	const char *meaning;
-	size_t meaning_len;
+	uint64_t key_h;     /* source | scope */
+	uint64_t src_h;     /* source only */
+	const char *scope;  /* the scope's sorted host list, "|*" for every host */
 } keyed;
 
+/* Every rule's scope text; the hashes only for rules [from, to) (the rules
+ * outside are paired in place, see pair_rules). */
 static keyed *key_rules(rc_arena *a, const rc_ir *ir)
 {
 	size_t n = ir->rules.len;
-	keyed *k = rc_xmalloc((n + 1) * sizeof *k);
+	keyed *k = calloc(n + 1, sizeof *k);
+	if (!k)
+		abort();
 	rc_buf b;
 	rc_buf_init(&b);
+	/* one host list per scope */
+	const char **scope_text = rc_xmalloc((ir->scopes.len + 1) * sizeof *scope_text);
+	for (size_t s = 0; s < ir->scopes.len; s++) {
+		rc_rule probe = { 0 };
+		probe.scope = (int32_t)s;
+		rc_buf_reset(&b);
+		add_scope(&b, ir, &probe);
+		scope_text[s] = rc_arena_strndup(a, b.data, b.len);
+	}
 	for (size_t i = 0; i < n; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		k[i].scope = r->scope >= 0 ? scope_text[r->scope] : "|*";
+	}
+	free(scope_text);
+	rc_buf_fini(&b);
+	return k;
+}
+
+static void hash_rules(const rc_ir *ir, keyed *k, size_t from, size_t to)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	for (size_t i = from; i < to; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
 		rc_buf_reset(&b);
 		add_source(&b, ir, r);
-		size_t src_len = b.len;
-		add_scope(&b, ir, r);
-		k[i].key = rc_arena_strndup(a, b.data, b.len);
-		k[i].key_len = b.len;
-		k[i].src = k[i].key;
-		k[i].src_len = src_len;
-		rc_buf_reset(&b);
-		add_meaning(&b, r);
-		k[i].meaning = rc_arena_strndup(a, b.data, b.len);
-		k[i].meaning_len = b.len;
+		k[i].src_h = rc_hash_bytes(b.data, b.len, 1);
+		rc_buf_adds(&b, k[i].scope);
+		k[i].key_h = rc_hash_bytes(b.data, b.len, 2);
 	}
 	rc_buf_fini(&b);
-	return k;
+}
+
+static int byte_eq(char x, char y, int fold_x, int fold_y)
+{
+	if (fold_x && x >= 'A' && x <= 'Z')
+		x = (char)(x + 32);
+	if (fold_y && y >= 'A' && y <= 'Z')
+		y = (char)(y + 32);
+	return x == y;
+}
+
+static int same_source(const rc_ir *ia, const rc_rule *ra, const rc_ir *ib, const rc_rule *rb)
+{
+	int fa = (ia->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
+	int fb = (ib->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
+	if (ra->nsrc != rb->nsrc)
+		return 0;
+	for (uint32_t i = 0; i < ra->nsrc; i++) {
+		const rd_ptok *x = &ra->src[i], *y = &rb->src[i];
+		if (x->kind != y->kind)
+			return 0;
+		if (x->kind != RD_PTOK_LIT) {
+			if (x->capture != y->capture)
+				return 0;
+			continue;
+		}
+		if (x->len != y->len)
+			return 0;
+		for (uint32_t j = 0; j < x->len; j++)
+			if (!byte_eq(x->text[j], y->text[j], fa, fb))
+				return 0;
+	}
+	return 1;
+}
+
+static int same_key(const rc_ir *ia, const rc_rule *ra, const keyed *ka, const rc_ir *ib,
+                    const rc_rule *rb, const keyed *kb)
+{
+	return strcmp(ka->scope, kb->scope) == 0 && same_source(ia, ra, ib, rb);
+}
+
+static int same_meaning(const rc_rule *a, const rc_rule *b)
+{
+	if (a->status != b->status || a->gone != b->gone || a->query_drop != b->query_drop)
+		return 0;
+	if (a->gone)
+		return 1;
+	if (a->target.ntoks != b->target.ntoks)
+		return 0;
+	for (uint32_t i = 0; i < a->target.ntoks; i++) {
+		const rd_ttok *x = &a->target.toks[i], *y = &b->target.toks[i];
+		if (x->kind != y->kind || x->capture != y->capture || x->len != y->len ||
+		    (x->len && memcmp(x->text, y->text, x->len) != 0))
+			return 0;
+	}
+	const char *fa = a->target.fragment ? a->target.fragment : "";
+	const char *fb = b->target.fragment ? b->target.fragment : "";
+	return strcmp(fa, fb) == 0;
+}
+
+/* ---- what can differ ---------------------------------------------------- */
+
+/* A request can be answered differently only if some rule that matches it
+ * differs between the files: added, removed, changed, or out of order with
+ * the other unchanged rules (rc_bdiff_run marks them).  With the same
+ * policies, a request whose every hop no such rule matches, and whose hops
+ * never name a host served by one file only, gets the same trace from both:
+ * it is traced in OLD only. */
+#define FAST_MAX_PATTERNS 64
+
+typedef struct change_set {
+	int full;               /* trace every request in both files */
+	unsigned policy;
+	str_map exact;          /* normalized (folded) sources of changed exact rules */
+	const rc_rule **pats;   /* changed pattern rules */
+	size_t npats;
+	rc_buf fold;
+} change_set;
+
+static void fold_into(rc_buf *b, const char *s, size_t n)
+{
+	rc_buf_reset(b);
+	rc_buf_reserve(b, n + 1);
+	for (size_t i = 0; i < n; i++)
+		b->data[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+	b->len = n;
+	b->data[n] = '\0';
+}
+
+static void change_add(rc_arena *a, change_set *cs, const rc_rule *r)
+{
+	if (cs->full)
+		return;
+	if (r->is_pattern) {
+		if (cs->npats == FAST_MAX_PATTERNS) {
+			cs->full = 1;
+			return;
+		}
+		cs->pats[cs->npats++] = r;
+		return;
+	}
+	const char *k = r->exact_key;
+	if (cs->policy & RD_POLICY_CASE_INSENSITIVE) {
+		fold_into(&cs->fold, k, r->exact_len);
+		k = rc_arena_strndup(a, cs->fold.data, cs->fold.len);
+	}
+	map_put(&cs->exact, k, r->exact_len, 1);
+}
+
+/* Could a changed rule match this normalized path (any host)? */
+static int change_touches(change_set *cs, const char *norm, size_t len)
+{
+	if (cs->full)
+		return 1;
+	const char *k = norm;
+	if (cs->policy & RD_POLICY_CASE_INSENSITIVE) {
+		fold_into(&cs->fold, norm, len);
+		k = cs->fold.data;
+	}
+	if (cs->exact.len && map_get(&cs->exact, k, len) >= 0)
+		return 1;
+	rd_span caps[RD_MAX_CAPTURES];
+	for (size_t i = 0; i < cs->npats; i++)
+		if (rd_pattern_match(cs->pats[i]->src, cs->pats[i]->nsrc, norm, len, cs->policy, caps))
+			return 1;
+	return 0;
+}
+
+/* The hosts a rule set serves (host blocks and `set hosts`). */
+static void served_map(const rc_ir *ir, str_map *m)
+{
+	map_init(m, ir->served_hosts.len + 16);
+	for (size_t i = 0; i < ir->served_hosts.len; i++) {
+		const char *h = *RC_VEC_AT(&ir->served_hosts, char *, i);
+		map_put(m, h, strlen(h), 1);
+	}
+	for (size_t i = 0; i < ir->scopes.len; i++) {
+		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
+		for (uint32_t j = 0; j < s->nhosts; j++)
+			map_put(m, s->hosts[j], strlen(s->hosts[j]), 1);
+	}
 }
 
 /* ---- traces ------------------------------------------------------------ */
@@ -241,6 +377,7 @@ typedef struct scratch {
 	int64_t rule;
 	uint32_t answers;                     /* answers recorded */
 	int loop;
+	int touches;                          /* a hop could be answered differently */
 } scratch;
 
 static void scratch_init(scratch *s)
@@ -261,7 +398,14 @@ static void scratch_fini(scratch *s)
 
 /* Where a Location leads, if the rule set serves it: host (canonical,
  * written into host_out), path and query spans.  0 = stop here. */
-static int location_next(const rc_ir *ir, const char *loc, const char *cur_host,
+typedef struct trace_ctx {
+	rc_resolver *rv;
+	const str_map *served;       /* this side's */
+	const str_map *other_served; /* the other side's, NULL = not asked */
+	change_set *cs;              /* NULL = not asked */
+} trace_ctx;
+
+static int location_next(const trace_ctx *t, scratch *s, const char *loc, const char *cur_host,
                          char *host_out, size_t host_cap, const char **host,
                          const char **path, size_t *path_len, const char **query,
                          size_t *query_len)
@@ -272,8 +416,11 @@ static int location_next(const rc_ir *ir, const char *loc, const char *cur_host,
 		size_t hl = strcspn(p, "/?#");
 		if (hl == 0 || hl >= host_cap)
 			return 0;
-		rd_host_canon(p, hl, host_out);
-		if (!rc_ir_host_is_served(ir, host_out))
+		size_t cl = rd_host_canon(p, hl, host_out);
+		int served = map_get(t->served, host_out, cl) >= 0;
+		if (t->other_served && served != (map_get(t->other_served, host_out, cl) >= 0))
+			s->touches = 1; /* served by one file only */
+		if (!served)
 			return 0;
 		*host = host_out;
 		p += hl;
@@ -310,18 +457,25 @@ static void url_set(rc_buf *b, const char *host, const char *path, size_t pl, co
 	}
 }
 
-static void trace_run(rc_resolver *rv, const char *host, const char *path, scratch *s)
+static void trace_run(const trace_ctx *t, const char *host, const char *path, scratch *s)
 {
+	rc_resolver *rv = t->rv;
 	char host_buf[2][512];
-	const char *q = NULL;
-	size_t pl = strlen(path), ql = 0;
+	/* the request's own query, if the sample has one */
+	const char *q = strchr(path, '?');
+	size_t pl = q ? (size_t)(q - path) : strlen(path), ql = q ? strlen(q + 1) : 0;
+	if (q)
+		q++;
 	s->answers = 0;
 	s->loop = 0;
+	s->touches = 0;
 	s->rule = -1;
 	url_set(&s->url[0], host, path, pl, q, ql);
 	for (uint32_t hop = 0; hop <= RC_BDIFF_MAX_HOPS; hop++) {
 		rc_fast_answer ans;
 		rc_resolve(rv, host, path, pl, q, ql, 1, &ans);
+		if (t->cs && rv->norm_len && !s->touches)
+			s->touches = change_touches(t->cs, rv->norm, rv->norm_len);
 		if (hop == 0)
 			s->rule = ans.rule;
 		if (!ans.matched) {
@@ -341,8 +495,9 @@ static void trace_run(rc_resolver *rv, const char *host, const char *path, scrat
 			return;
 		const char *nhost, *npath, *nq;
 		size_t npl, nql;
-		/* the next request reads from loc[hop], which stays put */
-		if (!location_next(rv->ir, s->loc[hop].data, host, host_buf[hop & 1], sizeof host_buf[0],
+		/* the next request reads from loc[hop], which stays put; the host
+		 * buffers alternate so the current host stays too */
+		if (!location_next(t, s, s->loc[hop].data, host, host_buf[hop & 1], sizeof host_buf[0],
 		                   &nhost, &npath, &npl, &nq, &nql))
 			return;
 		url_set(&s->url[hop + 1], nhost, npath, npl, nq, nql);
@@ -351,8 +506,6 @@ static void trace_run(rc_resolver *rv, const char *host, const char *path, scrat
 				s->loop = 1;
 				return;
 			}
-		/* copy out of the Location: the next answer overwrites nothing we
-		 * read, but the host buffer alternates so the current one stays */
 		host = nhost;
 		path = npath;
 		pl = npl;
@@ -400,6 +553,8 @@ typedef struct pairing {
 	const keyed *ok, *nk;       /* keys of OLD's and NEW's rules */
 	int64_t *old_to_new;        /* OLD rule -> NEW rule with its key, -1 */
 	int64_t *new_to_old;
+	char *same_key_new;         /* per NEW rule: paired with OLD's rule of the same key */
+	char *same_new;             /* ... and the same meaning */
 	int64_t *old_witness, *new_witness;
 } pairing;
 
@@ -419,54 +574,136 @@ static enum rc_bdiff_kind classify(const pairing *p, const scratch *b, const scr
 	return RC_BD_INTERCEPTED;
 }
 
-typedef struct candidate_set {
-	str_map seen;
-	rc_vec hosts;   /* const char * (NULL = none) */
-	rc_vec paths;   /* const char * */
-} candidate_set;
+/* Most hosts of one scope whose requests are tried per sample. */
+#define SCOPE_HOSTS_TRIED 8
 
-static void candidate_add(rc_arena *a, candidate_set *c, const char *host, const char *path)
+/* The state of the request walk. */
+typedef struct walk {
+	rc_bdiff *d;
+	const pairing *p;
+	trace_ctx before, after;
+	rc_resolver *after_rv;      /* built when first needed */
+	rc_resolver after_store;
+	scratch sb, sa;
+	str_map reported;           /* host '|' path of the requests kept */
+	rc_vec found[RC_BD_NKINDS]; /* rc_bdiff_request */
+} walk;
+
+static void walk_request(walk *w, const char *host, const char *path)
 {
+	w->d->requests_tried++;
+	trace_run(&w->before, host, path, &w->sb);
+	if (w->before.cs && !w->sb.touches)
+		return; /* no hop meets a changed rule: NEW answers the same */
+	if (!w->after_rv) {
+		rc_resolver_init(&w->after_store, w->d->new_ir);
+		w->after_rv = &w->after_store;
+		w->after.rv = w->after_rv;
+	}
+	trace_run(&w->after, host, path, &w->sa);
+	if (traces_equal(&w->sb, &w->sa))
+		return;
 	size_t hl = host ? strlen(host) : 0, pl = strlen(path);
-	char *k = rc_arena_alloc_raw(a, hl + pl + 3);
+	char *k = rc_arena_alloc_raw(&w->d->arena, hl + pl + 3);
 	k[0] = host ? 'h' : '-';
 	memcpy(k + 1, host ? host : "", hl);
 	k[1 + hl] = '|';
 	memcpy(k + 2 + hl, path, pl + 1);
-	size_t idx = c->paths.len;
-	if (map_put(&c->seen, k, hl + pl + 2, (int64_t)idx) != (int64_t)idx)
-		return;
-	*(const char **)rc_vec_push(&c->hosts) = host;
-	*(const char **)rc_vec_push(&c->paths) = path;
+	if (map_get(&w->reported, k, hl + pl + 2) >= 0)
+		return; /* the same request from another rule's samples */
+	map_put(&w->reported, k, hl + pl + 2, 1);
+	enum rc_bdiff_kind kind = classify(w->p, &w->sb, &w->sa);
+	rc_bdiff_request *q = rc_vec_push(&w->found[kind]);
+	q->host = host; /* a scope's host: IR memory, which outlives the diff */
+	q->path = rc_arena_strdup(&w->d->arena, path);
+	q->kind = kind;
+	trace_keep(&w->d->arena, &w->sb, &q->before);
+	trace_keep(&w->d->arena, &w->sa, &q->after);
 }
 
-/* Most hosts of one scope whose requests are tried per sample. */
-#define SCOPE_HOSTS_TRIED 8
+static void walk_hosts(walk *w, const rc_ir *ir, const rc_rule *r, const char *path)
+{
+	if (r->scope < 0) {
+		walk_request(w, NULL, path);
+		return;
+	}
+	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+	for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++)
+		walk_request(w, s->hosts[h], path);
+}
 
-/* Every rule's samples; `skip` (or NULL) marks rules whose samples the
- * other side already gave (the same source and scope). */
-static void candidates_from(rc_arena *a, candidate_set *c, const rc_ir *ir, const char *skip)
+/* The sample requests of every rule of `ir` not marked in `skip` (NULL =
+ * all), each for the hosts of its scope.  A rule marked in `with_query`
+ * (its meaning changed: the query mode may be what changed) is also asked
+ * with a query; when the files' policies differ, every sample is also
+ * asked with a trailing '/' and in upper case. */
+static void walk_rules(walk *w, const rc_ir *ir, const char *skip, const char *with_query,
+                       int policies_differ)
 {
 	rc_vec samples;
 	rc_vec_init(&samples, sizeof(char *));
+	rc_arena scratch_arena;
+	rc_arena_init(&scratch_arena);
+	rc_buf v;
+	rc_buf_init(&v);
 	for (size_t i = 0; i < ir->rules.len; i++) {
 		if (skip && skip[i])
 			continue;
+		if ((i & 4095) == 4095) { /* the samples are short-lived */
+			rc_arena_fini(&scratch_arena);
+			rc_arena_init(&scratch_arena);
+		}
 		const rc_rule *r = rc_ir_rule(ir, i);
 		samples.len = 0;
-		rc_rule_samples(a, r, 0, 2, &samples);
+		rc_rule_samples(&scratch_arena, r, 0, 2, &samples);
 		for (size_t j = 0; j < samples.len; j++) {
 			const char *path = *RC_VEC_AT(&samples, char *, j);
-			if (r->scope < 0) {
-				candidate_add(a, c, NULL, path);
-				continue;
+			walk_hosts(w, ir, r, path);
+			if (with_query && with_query[i]) {
+				rc_buf_reset(&v);
+				rc_buf_printf(&v, "%s?redirc=1", path);
+				walk_hosts(w, ir, r, v.data);
 			}
-			const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
-			for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++)
-				candidate_add(a, c, s->hosts[h], path);
+			if (policies_differ) {
+				rc_buf_reset(&v);
+				rc_buf_printf(&v, "%s/", path);
+				walk_hosts(w, ir, r, v.data);
+				rc_buf_reset(&v);
+				for (const char *c = path; *c; c++)
+					rc_buf_addc(&v, *c >= 'a' && *c <= 'z' ? (char)(*c - 32) : *c);
+				walk_hosts(w, ir, r, v.data);
+			}
 		}
 	}
+	rc_buf_fini(&v);
+	rc_arena_fini(&scratch_arena);
 	rc_vec_fini(&samples);
+}
+
+/* OLD rule j and NEW rule i have the same source and scope. */
+static void pair_one(rc_bdiff *d, pairing *p, char *taken, size_t j, size_t i)
+{
+	const rc_rule *ro = rc_ir_rule(d->old_ir, j), *rn = rc_ir_rule(d->new_ir, i);
+	taken[j] = 1;
+	p->old_to_new[j] = (int64_t)i;
+	p->new_to_old[i] = (int64_t)j;
+	p->same_key_new[i] = 1;
+	if (same_meaning(ro, rn)) {
+		p->same_new[i] = 1;
+		d->same++;
+		if (ro->loc.line != rn->loc.line)
+			d->moved++;
+	} else {
+		rc_bdiff_rule *c = rc_vec_push(&d->changed);
+		c->old_rule = (int64_t)j;
+		c->new_rule = (int64_t)i;
+	}
+}
+
+static int cmp_by_new(const void *a, const void *b)
+{
+	const rc_bdiff_rule *x = a, *y = b;
+	return (x->new_rule > y->new_rule) - (x->new_rule < y->new_rule);
 }
 
 static void pair_rules(rc_bdiff *d, pairing *p)
@@ -479,41 +716,55 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	p->new_to_old = rc_xmalloc((nn + 1) * sizeof(int64_t));
 	for (size_t i = 0; i < no; i++)
 		p->old_to_new[i] = -1;
-	/* OLD's keys; duplicates (the same source and scope twice) are paired
-	 * in file order through dup_next */
+	for (size_t i = 0; i < nn; i++)
+		p->new_to_old[i] = -1;
+	p->same_key_new = calloc(nn + 1, 1);
+	p->same_new = calloc(nn + 1, 1);
+	char *taken = calloc(no + 1, 1);
+	if (!p->same_key_new || !p->same_new || !taken)
+		abort();
+	/* files under review are mostly the same: pair the common first and
+	 * last rules in place (sequential, no hashing) ... */
+	size_t pre = 0, suf = 0;
+	while (pre < no && pre < nn &&
+	       same_key(o, rc_ir_rule(o, pre), &p->ok[pre], n, rc_ir_rule(n, pre), &p->nk[pre])) {
+		pair_one(d, p, taken, pre, pre);
+		pre++;
+	}
+	while (suf < no - pre && suf < nn - pre &&
+	       same_key(o, rc_ir_rule(o, no - 1 - suf), &p->ok[no - 1 - suf], n,
+	                rc_ir_rule(n, nn - 1 - suf), &p->nk[nn - 1 - suf])) {
+		pair_one(d, p, taken, no - 1 - suf, nn - 1 - suf);
+		suf++;
+	}
+	/* ... and the rules between by hash; rules with the same hash
+	 * (duplicates, or a collision) chained in file order through dup_next */
+	hash_rules(o, (keyed *)p->ok, pre, no - suf);
+	hash_rules(n, (keyed *)p->nk, pre, nn - suf);
 	str_map m;
-	map_init(&m, no);
+	map_init(&m, no - suf - pre);
 	int64_t *dup_next = rc_xmalloc((no + 1) * sizeof(int64_t));
 	int64_t *dup_last = rc_xmalloc((no + 1) * sizeof(int64_t));
-	for (size_t i = 0; i < no; i++) {
+	for (size_t i = pre; i < no - suf; i++) {
 		dup_next[i] = -1;
-		int64_t head = map_put(&m, p->ok[i].key, p->ok[i].key_len, (int64_t)i);
+		int64_t head = map_put(&m, (const char *)&p->ok[i].key_h, 8, (int64_t)i);
 		if (head != (int64_t)i)
 			dup_next[dup_last[head]] = (int64_t)i;
 		dup_last[head] = (int64_t)i;
 	}
-	for (size_t i = 0; i < nn; i++) {
-		size_t slot = map_slot(&m, p->nk[i].key, p->nk[i].key_len);
-		int64_t j = m.keys[slot] ? m.vals[slot] : -1;
-		p->new_to_old[i] = j;
-		if (j < 0)
-			continue;
-		m.vals[slot] = dup_next[j];
-		p->old_to_new[j] = (int64_t)i;
-		if (p->ok[j].meaning_len == p->nk[i].meaning_len &&
-		    memcmp(p->ok[j].meaning, p->nk[i].meaning, p->nk[i].meaning_len) == 0) {
-			d->same++;
-			if (rc_ir_rule(o, (size_t)j)->loc.line != rc_ir_rule(n, i)->loc.line)
-				d->moved++;
-		} else {
-			rc_bdiff_rule *c = rc_vec_push(&d->changed);
-			c->old_rule = j;
-			c->new_rule = (int64_t)i;
-		}
+	for (size_t i = pre; i < nn - suf; i++) {
+		const rc_rule *rn = rc_ir_rule(n, i);
+		int64_t j = map_get(&m, (const char *)&p->nk[i].key_h, 8);
+		while (j >= 0 && (taken[j] || !same_key(o, rc_ir_rule(o, (size_t)j), &p->ok[j], n, rn,
+		                                        &p->nk[i])))
+			j = dup_next[j];
+		if (j >= 0)
+			pair_one(d, p, taken, (size_t)j, i);
 	}
 	map_fini(&m);
 	free(dup_next);
 	free(dup_last);
+	free(taken);
 	/* removed and added rules with the same source: one rule whose host
 	 * scope changed (matched in file order) */
 	str_map removed_src;
@@ -526,7 +777,7 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 		next_same[i] = -1;
 		if (p->old_to_new[i] >= 0)
 			continue;
-		int64_t head = map_put(&removed_src, p->ok[i].src, p->ok[i].src_len, (int64_t)i);
+		int64_t head = map_put(&removed_src, (const char *)&p->ok[i].src_h, 8, (int64_t)i);
 		if (head != (int64_t)i) {
 			next_same[last_same[head]] = (int64_t)i;
 			last_same[head] = (int64_t)i;
@@ -537,8 +788,9 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	for (size_t i = 0; i < nn; i++) {
 		if (p->new_to_old[i] >= 0)
 			continue;
-		size_t slot = map_slot(&removed_src, p->nk[i].src, p->nk[i].src_len);
-		if (removed_src.keys[slot] && removed_src.vals[slot] >= 0) {
+		size_t slot = map_slot(&removed_src, (const char *)&p->nk[i].src_h, 8);
+		if (removed_src.keys[slot] && removed_src.vals[slot] >= 0 &&
+		    same_source(o, rc_ir_rule(o, (size_t)removed_src.vals[slot]), n, rc_ir_rule(n, i))) {
 			int64_t j = removed_src.vals[slot];
 			removed_src.vals[slot] = next_same[j];
 			p->old_to_new[j] = (int64_t)i;
@@ -561,6 +813,7 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 		}
 	free(next_same);
 	free(last_same);
+	qsort(d->changed.items, d->changed.len, sizeof(rc_bdiff_rule), cmp_by_new);
 	rc_vec_fini(&chain);
 	map_fini(&removed_src);
 }
@@ -585,14 +838,14 @@ static const char *diag_key(rc_arena *a, const rc_ir *ir, const keyed *k, const 
 	char loc[32];
 	int ll = snprintf(loc, sizeof loc, "%d:%u:%u", g->loc.file, g->loc.line, g->loc.col);
 	int64_t r = map_get(at, loc, (size_t)ll);
-	(void)ir;
 	rc_buf b;
 	rc_buf_init(&b);
 	rc_buf_adds(&b, g->name);
 	rc_buf_addc(&b, '\n');
-	if (r >= 0)
-		rc_buf_add(&b, k[r].key, k[r].key_len);
-	else
+	if (r >= 0) {
+		add_source(&b, ir, rc_ir_rule(ir, (size_t)r));
+		rc_buf_adds(&b, k[r].scope);
+	} else
 		rc_buf_adds(&b, g->message);
 	char *s = rc_arena_strndup(a, b.data, b.len);
 	*len = b.len;
@@ -667,6 +920,41 @@ static void set_witness(rc_vec *rules, const int64_t *old_w, const int64_t *new_
 	}
 }
 
+/* Mark the rules that differ between the files (both sides) in the change
+ * set: unpaired, changed, or out of order among the unchanged ones. */
+static void changes_collect(rc_bdiff *d, const pairing *p, change_set *cs)
+{
+	const rc_ir *o = d->old_ir, *n = d->new_ir;
+	memset(cs, 0, sizeof *cs);
+	cs->policy = o->policy;
+	cs->full = o->policy != n->policy;
+	map_init(&cs->exact, 64);
+	cs->pats = rc_xmalloc(FAST_MAX_PATTERNS * sizeof *cs->pats);
+	rc_buf_init(&cs->fold);
+	int64_t max_new = -1;
+	for (size_t i = 0; i < o->rules.len && !cs->full; i++) {
+		int64_t j = p->old_to_new[i];
+		int same = j >= 0 && p->same_new[j];
+		if (same && j > max_new) {
+			max_new = j; /* in order with the unchanged rules before it */
+			continue;
+		}
+		change_add(&d->arena, cs, rc_ir_rule(o, i));
+		if (j >= 0)
+			change_add(&d->arena, cs, rc_ir_rule(n, (size_t)j));
+	}
+	for (size_t i = 0; i < n->rules.len && !cs->full; i++)
+		if (p->new_to_old[i] < 0)
+			change_add(&d->arena, cs, rc_ir_rule(n, i));
+}
+
+static void changes_fini(change_set *cs)
+{
+	map_fini(&cs->exact);
+	free(cs->pats);
+	rc_buf_fini(&cs->fold);
+}
+
 void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 {
 	memset(d, 0, sizeof *d);
@@ -681,20 +969,36 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 
 	pairing p;
 	pair_rules(d, &p);
+	change_set cs;
+	changes_collect(d, &p, &cs);
+	d->full_compare = cs.full;
 
-	candidate_set c;
-	map_init(&c.seen, 2 * (old_ir->rules.len + new_ir->rules.len));
-	rc_vec_init(&c.hosts, sizeof(char *));
-	rc_vec_init(&c.paths, sizeof(char *));
-	char *paired = rc_xmalloc(new_ir->rules.len + 1);
-	for (size_t i = 0; i < new_ir->rules.len; i++)
-		paired[i] = p.new_to_old[i] >= 0 &&
-		            p.nk[i].key_len == p.ok[p.new_to_old[i]].key_len &&
-		            memcmp(p.nk[i].key, p.ok[p.new_to_old[i]].key, p.nk[i].key_len) == 0;
-	candidates_from(&d->arena, &c, old_ir, NULL);
-	candidates_from(&d->arena, &c, new_ir, paired);
-	free(paired);
-	d->requests_tried = c.paths.len;
+	str_map served[2];
+	served_map(old_ir, &served[0]);
+	served_map(new_ir, &served[1]);
+	rc_resolver before;
+	rc_resolver_init(&before, old_ir);
+	walk w;
+	memset(&w, 0, sizeof w);
+	w.d = d;
+	w.p = &p;
+	w.before = (trace_ctx){ &before, &served[0], cs.full ? NULL : &served[1], cs.full ? NULL : &cs };
+	w.after = (trace_ctx){ NULL, &served[1], NULL, NULL };
+	scratch_init(&w.sb);
+	scratch_init(&w.sa);
+	map_init(&w.reported, 64);
+	for (int k = 0; k < RC_BD_NKINDS; k++)
+		rc_vec_init(&w.found[k], sizeof(rc_bdiff_request));
+
+	/* OLD's rules, then NEW's rules with no rule of the same source and
+	 * scope in OLD (the others have the same samples) */
+	int policies_differ = old_ir->policy != new_ir->policy;
+	char *changed_old = rc_xmalloc(old_ir->rules.len + 1);
+	for (size_t i = 0; i < old_ir->rules.len; i++)
+		changed_old[i] = p.old_to_new[i] >= 0 && !p.same_new[p.old_to_new[i]];
+	walk_rules(&w, old_ir, NULL, changed_old, policies_differ);
+	free(changed_old);
+	walk_rules(&w, new_ir, p.same_key_new, NULL, policies_differ);
 
 	size_t no = old_ir->rules.len, nn = new_ir->rules.len;
 	int64_t *old_w = rc_xmalloc((no + 1) * sizeof(int64_t));
@@ -703,35 +1007,10 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 		old_w[i] = -1;
 	for (size_t i = 0; i < nn; i++)
 		new_w[i] = -1;
-
-	rc_resolver before, after;
-	rc_resolver_init(&before, old_ir);
-	rc_resolver_init(&after, new_ir);
-	scratch sb, sa;
-	scratch_init(&sb);
-	scratch_init(&sa);
-	rc_vec found[RC_BD_NKINDS];
-	for (int k = 0; k < RC_BD_NKINDS; k++)
-		rc_vec_init(&found[k], sizeof(rc_bdiff_request));
-	for (size_t i = 0; i < c.paths.len; i++) {
-		const char *host = *RC_VEC_AT(&c.hosts, const char *, i);
-		const char *path = *RC_VEC_AT(&c.paths, const char *, i);
-		trace_run(&before, host, path, &sb);
-		trace_run(&after, host, path, &sa);
-		if (traces_equal(&sb, &sa))
-			continue;
-		enum rc_bdiff_kind kind = classify(&p, &sb, &sa);
-		rc_bdiff_request *q = rc_vec_push(&found[kind]);
-		q->host = host;
-		q->path = path;
-		q->kind = kind;
-		trace_keep(&d->arena, &sb, &q->before);
-		trace_keep(&d->arena, &sa, &q->after);
-	}
 	/* grouped by kind, each group in the order found */
 	for (int k = 0; k < RC_BD_NKINDS; k++) {
-		for (size_t i = 0; i < found[k].len; i++) {
-			rc_bdiff_request *q = RC_VEC_AT(&found[k], rc_bdiff_request, i);
+		for (size_t i = 0; i < w.found[k].len; i++) {
+			rc_bdiff_request *q = RC_VEC_AT(&w.found[k], rc_bdiff_request, i);
 			size_t at = d->requests.len;
 			*(rc_bdiff_request *)rc_vec_push(&d->requests) = *q;
 			if (q->before.rule >= 0 && old_w[q->before.rule] < 0)
@@ -739,27 +1018,31 @@ void rc_bdiff_run(rc_bdiff *d, const rc_ir *old_ir, const rc_ir *new_ir)
 			if (q->after.rule >= 0 && new_w[q->after.rule] < 0)
 				new_w[q->after.rule] = (int64_t)at;
 		}
-		d->per_kind[k] = found[k].len;
-		rc_vec_fini(&found[k]);
+		d->per_kind[k] = w.found[k].len;
+		rc_vec_fini(&w.found[k]);
 	}
 	set_witness(&d->added, old_w, new_w);
 	set_witness(&d->removed, old_w, new_w);
 	set_witness(&d->changed, old_w, new_w);
 	diff_diags(d, &p);
 
-	scratch_fini(&sb);
-	scratch_fini(&sa);
+	scratch_fini(&w.sb);
+	scratch_fini(&w.sa);
+	map_fini(&w.reported);
 	rc_resolver_fini(&before);
-	rc_resolver_fini(&after);
+	if (w.after_rv)
+		rc_resolver_fini(w.after_rv);
+	map_fini(&served[0]);
+	map_fini(&served[1]);
+	changes_fini(&cs);
 	free(old_w);
 	free(new_w);
 	free((void *)p.ok);
 	free((void *)p.nk);
 	free(p.old_to_new);
 	free(p.new_to_old);
-	map_fini(&c.seen);
-	rc_vec_fini(&c.hosts);
-	rc_vec_fini(&c.paths);
+	free(p.same_key_new);
+	free(p.same_new);
 }
 
 void rc_bdiff_fini(rc_bdiff *d)

@@ -74,6 +74,8 @@ typedef struct rc_bdiff {
 	rc_vec requests;                 /* rc_bdiff_request, grouped by kind in order found */
 	size_t per_kind[RC_BD_NKINDS];
 	size_t requests_tried;
+	int full_compare;                /* every request traced in both files
+	                                  * (policies differ, or many changed patterns) */
 	rc_vec diags;                    /* rc_bdiff_diag */
 } rc_bdiff;
 

@@ -35,10 +35,12 @@ void rc_resolve(rc_resolver *rv, const char *host, const char *path, size_t path
 		rv->norm = rc_xrealloc(rv->norm, rv->norm_cap);
 	}
 	size_t norm_len;
+	rv->norm_len = 0;
 	if (rd_path_normalize(path, path_len, rv->ir->policy, rv->norm, &norm_len) != 0) {
 		ans->invalid = 1;
 		return;
 	}
+	rv->norm_len = norm_len;
 	int scoped = 0;
 	int64_t ri = rc_index_resolve(&rv->index, host, rv->norm, norm_len, RC_HEAD_UNKNOWN, &scoped);
 	if (ri < 0)

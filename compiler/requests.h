@@ -22,6 +22,7 @@ typedef struct rc_resolver {
 	const rc_ir *ir;
 	rc_index index;
 	char *norm;         /* the normalized path of the last request */
+	size_t norm_len;    /* 0 when its path had an invalid escape */
 	size_t norm_cap;
 	char *loc;          /* the Location of the last answer */
 	size_t loc_cap;

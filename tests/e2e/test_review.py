@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -121,6 +122,16 @@ def test_diff(tmp):
     r = run(["diff", old, moved])
     check(r.returncode == 0 and "behaviour is the same" in r.stdout,
           "diff of a reordered file without effect exits 0 (%d):\n%s" % (r.returncode, r.stdout))
+    # settings: a query mode and a case policy change show with a request
+    q1 = write(os.path.join(tmp, "q1.redir"), "/a -> /b\n")
+    q2 = write(os.path.join(tmp, "q2.redir"), "set query drop\n/a -> /b\n")
+    q3 = write(os.path.join(tmp, "q3.redir"), "set case insensitive\n/a -> /b\n")
+    r = run(["diff", q1, q2])
+    check(r.returncode == 1 and "/a?redirc=1  301 /b?redirc=1  ->  301 /b" in r.stdout,
+          "diff: `set query drop` shows with a query:\n" + r.stdout)
+    r = run(["diff", q1, q3])
+    check(r.returncode == 1 and "/A  pass  ->  301 /b" in r.stdout,
+          "diff: `set case insensitive` shows with an upper-case request:\n" + r.stdout)
     # errors: a missing file, a syntax error, a usage error
     r = run(["diff", old, os.path.join(tmp, "nope.redir")])
     check(r.returncode == 2, "diff with a missing file exits 2")
@@ -131,6 +142,95 @@ def test_diff(tmp):
     check(r.returncode == 2, "diff with one file is a usage error")
     r = run(["diff", old, new, "--bogus"])
     check(r.returncode == 2, "diff with an unknown option is a usage error")
+
+
+def explain_many(rules, paths, host):
+    """{path: (status, location)} from one `redirc explain` run (status 0 = pass)."""
+    cmd = ["explain", rules] + list(paths) + (["--host", host] if host else [])
+    r = run(cmd)
+    out = {}
+    for line, path in zip(r.stdout.splitlines(), paths):
+        f = line.split("\t")
+        out[path] = (0, None) if len(f) == 2 else (int(f[1]), f[2] or None)
+    return out
+
+
+def test_diff_random(tmp, trials=12, seed=16):
+    """Random small rule sets and edits: every request diff reports has the
+    answers explain gives before and after, and whenever some sample request
+    of either file is answered differently, diff exits 1."""
+    import random
+    rng = random.Random(seed)
+    segs = ["a", "b", "c", "blog", "x"]
+
+    def source():
+        k = rng.random()
+        parts = [rng.choice(segs) for _ in range(rng.randint(1, 3))]
+        if k < 0.2:
+            parts[-1] = ":p"
+        return "/" + "/".join(parts) + ("/*" if k > 0.8 else "")
+
+    def rule():
+        s = source()
+        if rng.random() < 0.1:
+            return s + " gone"
+        t = "/" + "/".join(rng.choice(segs + ["new"]) for _ in range(rng.randint(1, 2)))
+        if ":p" in s and rng.random() < 0.7:
+            t += "/:p"
+        if s.endswith("*") and rng.random() < 0.7:
+            t += "/*"
+        return "%s -> %s%s" % (s, t, rng.choice(["", " 302"]))
+
+    def ruleset():
+        lines = ["set hosts www.example.com"] + [rule() for _ in range(rng.randint(2, 8))]
+        if rng.random() < 0.4:
+            lines += ["host h1.example.com, h2.example.com {"] + \
+                     ["  " + rule() for _ in range(rng.randint(1, 3))] + ["}"]
+        return lines
+
+    def mutate(lines):
+        out = list(lines)
+        for _ in range(rng.randint(1, 3)):
+            body = [i for i, x in enumerate(out) if x.strip().startswith("/")]
+            k = rng.random()
+            if k < 0.3:
+                out.insert(1, rule())
+            elif k < 0.5 and body:
+                del out[rng.choice(body)]
+            elif k < 0.8 and body:
+                i = rng.choice(body)
+                out[i] = out[i][:len(out[i]) - len(out[i].lstrip())] + rule()
+            elif len(body) >= 2:
+                i, j = rng.sample(body, 2)
+                out[i], out[j] = out[j], out[i]
+        return out
+
+    old_f, new_f = os.path.join(tmp, "r-old.redir"), os.path.join(tmp, "r-new.redir")
+    hosts = [None, "h1.example.com", "h2.example.com"]
+    for trial in range(trials):
+        old = ruleset()
+        new = mutate(old)
+        write(old_f, "\n".join(old) + "\n")
+        write(new_f, "\n".join(new) + "\n")
+        r = run(["diff", old_f, new_f, "--format", "json"])
+        if r.returncode == 2:
+            continue  # an edit that made the file invalid
+        d = json.loads(r.stdout)
+        paths = sorted({x.split()[0].replace(":p", "redirc-sample").replace("*", fill) or "/"
+                        for x in old + new if x.strip().startswith("/")
+                        for fill in ("redirc-sample/p", "")})
+        differs = False
+        for h in hosts:
+            before, after = explain_many(old_f, paths, h), explain_many(new_f, paths, h)
+            differs |= before != after
+            for q in d["requests"]:
+                if q["host"] == h and q["path"] in before:
+                    check(before[q["path"]] == (q["before"]["status"], q["before"]["location"])
+                          and after[q["path"]] == (q["after"]["status"], q["after"]["location"]),
+                          "diff random %d: %r agrees with explain" % (trial, q))
+        check(not differs or r.returncode == 1,
+              "diff random %d: a changed answer is found:\n%s\n---\n%s"
+              % (trial, "\n".join(old), "\n".join(new)))
 
 
 def sha(path):
@@ -249,6 +349,15 @@ def test_coverage(tmp):
     t = run(["coverage", rules, log])
     check("rules never hit (1):" in t.stdout and "/never  owner nobody" in t.stdout,
           "coverage text lists never-hit rules with owners:\n" + t.stdout)
+    trunc = os.path.join(tmp, "trunc.gz")
+    with open(gz, "rb") as src, open(trunc, "wb") as dst:
+        dst.write(src.read()[:60])
+    r = run(["coverage", rules, trunc])
+    check(r.returncode == 2 and "ends early" in r.stderr, "coverage of a truncated gzip exits 2")
+    r = run(["coverage", rules, "-", "--log-format", "json"],
+            input=json.dumps({"request_uri": "/x\u001b[2Jy", "status": 404}) + "\n")
+    check(r.returncode == 0 and "/x\\x1B[2Jy" in r.stdout and "\x1b" not in r.stdout,
+          "coverage prints a control byte of a log as \\xNN: %r" % r.stdout)
     r = run(["coverage", rules, os.path.join(tmp, "nope.log")])
     check(r.returncode == 2, "coverage of a missing log exits 2")
     r = run(["coverage", rules, log, "--log-format", "xml"])
@@ -298,6 +407,14 @@ def test_verify(tmp):
                 srv = Apache(d, base + ".conf", ["www.example.com"], modules=["lua"])
             with srv:
                 r = verify(site, srv.port, ["--urls", urls])
+                if server == "nginx" and name == "live":
+                    # --rate: 20 requests a second at most, whatever -j says
+                    t0 = time.monotonic()
+                    rr = verify(site, srv.port, ["--rate", "20", "-j", "8"])
+                    took = time.monotonic() - t0
+                    n = json.loads(rr.stdout)["requests"]
+                    check(rr.returncode == 0 and took >= (n - 1) / 20.0,
+                          "verify --rate 20: %d requests took %.2f s" % (n, took))
             label = "verify %s %s" % (server, name)
             try:
                 rep = json.loads(r.stdout)
@@ -305,6 +422,15 @@ def test_verify(tmp):
                 check(False, "%s printed JSON: %r %r" % (label, r.stdout, r.stderr))
                 continue
             if name == "live":
+                # the server's own access log (nginx: combined, Apache: common)
+                cov = run(["coverage", site, srv.access_log, "--host", "www.example.com",
+                           "--format", "json"])
+                hits = {x["source"]: x["hits"] for x in json.loads(cov.stdout)["rules"]} \
+                    if cov.returncode == 0 else {}
+                check(hits.get("/old-pricing", 0) >= 2 and hits.get("/spring-sale", 0) >= 1
+                      and hits.get("/blog/*", 0) >= 2,
+                      "%s: coverage of the access log counts verify's requests: %r %s"
+                      % (label, hits, cov.stderr))
                 check(r.returncode == 0 and rep["mismatch_count"] == 0 and rep["equal"] == rep["requests"],
                       "%s: every answer equal (exit %d): %s" % (label, r.returncode, r.stdout))
                 check(rep["requests"] >= 14, "%s: expect lines, exact sources, pattern samples and "
@@ -335,10 +461,55 @@ def test_verify(tmp):
     check(r.returncode == 2, "verify with a non-HTTP base URL is a usage error")
 
 
+class TlsNginx(Nginx):
+    """The test nginx listening with TLS and HTTP/2 (the helper's listen
+    line gets `ssl http2`; the certificate comes in server_extra)."""
+
+    def write_config(self):
+        super().write_config()
+        with open(self.conf_path) as fh:
+            conf = fh.read()
+        plain = "listen 127.0.0.1:%d;" % self.port
+        if plain not in conf:
+            raise RuntimeError("unexpected nginx config: no %r" % plain)
+        with open(self.conf_path, "w") as fh:
+            fh.write(conf.replace(plain, "listen 127.0.0.1:%d ssl http2;" % self.port))
+
+
+def test_verify_tls(tmp):
+    key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=www.example.com", "-addext",
+                    "subjectAltName=DNS:www.example.com,DNS:old.example.com"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    site = write(os.path.join(tmp, "site.redir"), SITE)
+    base = os.path.join(tmp, "live")
+    r = run(["compile", site, "--target", "nginx", "-o", base])
+    check(r.returncode == 0, "compile for TLS: " + r.stderr)
+    extra = "        ssl_certificate %s;\n        ssl_certificate_key %s;" % (cert, key)
+    with TlsNginx(os.path.join(tmp, "ng"), base + ".http.conf", base + ".server.conf",
+                  ["www.example.com"], modules=["ngx_http_js_module"], server_extra=extra) as ng:
+        url = "https://127.0.0.1:%d" % ng.port
+        r = run(["verify", site, "--base-url", url, "--host", "www.example.com"])
+        check(r.returncode == 2 and "a retry will not help" in r.stderr and "--cacert" in r.stderr
+              and "after 1 attempts" in r.stdout,
+              "verify checks TLS certificates by default, and does not retry them: %r %r"
+              % (r.stdout[-300:], r.stderr))
+        r = run(["verify", site, "--base-url", url, "--host", "www.example.com", "--cacert", cert])
+        check(r.returncode == 0 and "(HTTP/2 " in r.stdout and " 0 mismatches" in r.stdout,
+              "verify over TLS with --cacert uses HTTP/2 and finds every answer equal: %r %r"
+              % (r.stdout[-300:], r.stderr))
+        r = run(["verify", site, "--base-url", url, "--host", "www.example.com", "--insecure"])
+        check(r.returncode == 0, "verify --insecure accepts the self-signed certificate: %r"
+              % r.stderr)
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="redirc-review-") as tmp:
-        for name, fn in (("diff", test_diff), ("report", test_report),
-                         ("coverage", test_coverage), ("verify", test_verify)):
+        for name, fn in (("diff", test_diff), ("diff-random", test_diff_random),
+                         ("report", test_report),
+                         ("coverage", test_coverage), ("verify", test_verify),
+                         ("verify-tls", test_verify_tls)):
             d = os.path.join(tmp, name)
             os.mkdir(d)
             fn(d)
