@@ -18,6 +18,11 @@ not on nginx, and an Apache map above the GDBM threshold
 is built and answers, also for exact rules whose key or target passes
 1000 bytes (a GDBM map has no line limit).
 
+Every case is also asked through BASE.dbd.conf (the SQLite map read by
+mod_dbd, which mod_rewrite never caches), and the normal-form line is checked
+with inert helpers: requests in normal form must get explain's answer without
+them (doc/backend-design.md section 12).
+
 The default host of a case's requests is the first name of its `set hosts`,
 else of its first host block, else `localhost`; `host=` on a request line
 overrides it.  The suite never skips: missing servers are failures.
@@ -168,6 +173,15 @@ def run_case(case, tmp):
                         raw_request(ap.port, url.encode("utf-8"), h))
     except ServerError as exc:
         T.check(False, "%s/apache: %s" % (name, exc))
+    # the same requests through BASE.dbd.conf: the SQLite map read by mod_dbd
+    try:
+        with Apache(os.path.join(d, "apdbd"), base + ".dbd.conf", [host], modules=["lua", "dbd"]) as ap:
+            server_test_clean(name + "/apache-dbd", ap)
+            for url, h in reqs:
+                compare(name + "/apache-dbd", url, h, truths[(url, h)],
+                        raw_request(ap.port, url.encode("utf-8"), h))
+    except ServerError as exc:
+        T.check(False, "%s/apache-dbd: %s" % (name, exc))
 
 
 def check_helpers(tmp):
@@ -404,6 +418,15 @@ def check_dbm(tmp):
                 compare("dbm/apache", u, "www.example.com", t, raw_request(ap.port, u.encode(), "www.example.com"))
     except ServerError as exc:
         T.check(False, "dbm/apache: %s" % exc)
+    try:
+        with Apache(os.path.join(d, "apdbd"), base + ".dbd.conf", ["www.example.com"],
+                    modules=["lua", "dbd"]) as ap:
+            server_test_clean("dbm/apache-dbd", ap)
+            for u, t in zip(urls, truths):
+                compare("dbm/apache-dbd", u, "www.example.com", t,
+                        raw_request(ap.port, u.encode(), "www.example.com"))
+    except ServerError as exc:
+        T.check(False, "dbm/apache-dbd: %s" % exc)
 
 
 def check_dbm_long(tmp):
