@@ -624,6 +624,12 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 					used[s] = 1;
 		}
 	fputs("# ---- exact rules: per status in use, one pair per query shape ----\n", f);
+	int nexact = gone;
+	for (int s = 0; s < 5; s++)
+		nexact += used[s] ? 5 : 0;
+	if (nexact)
+		fprintf(f, "# no exact answer (or \"-\"): skip them\n"
+		           "RewriteCond %%{ENV:REDIR_X} \"!^[0-9]\"\nRewriteRule ^ - [S=%d]\n", nexact);
 	for (int s = 0; s < 5; s++)
 		if (used[s])
 			exact_block(f, codes[s]);

@@ -220,16 +220,21 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	        L->host.len, L->global.len, L->key_max);
 	fprintf(f, "map_hash_bucket_size %zu;\nmap_hash_max_size %zu;\n\n", bucket, max);
 	write_normal_form(f, c->ir);
-	fputs("# host-scoped exact layer: key = host + key; \"-\" = no exact answer for this\n"
-	      "# host (an earlier pattern rule takes the path)\n"
-	      "map $redir_hkey $redir_exact {\n"
-	      "    default $redir_gexact;\n", f);
 	rc_buf_init(&b);
-	for (size_t i = 0; i < L->host.len; i++)
-		write_map_entry(c, f, RC_VEC_AT(&L->host, rc_sv_entry, i), &b);
-	fputs("}\n\n# global exact layer: value = STATUS:LOCATION\n"
-	      "map $redir_key $redir_gexact {\n"
-	      "    default \"\";\n", f);
+	if (L->host.len) {
+		fputs("# host-scoped exact layer: key = host + key; \"-\" = no exact answer for this\n"
+		      "# host (an earlier pattern rule takes the path)\n"
+		      "map $redir_hkey $redir_exact {\n"
+		      "    default $redir_gexact;\n", f);
+		for (size_t i = 0; i < L->host.len; i++)
+			write_map_entry(c, f, RC_VEC_AT(&L->host, rc_sv_entry, i), &b);
+		fputs("}\n\n", f);
+	}
+	fprintf(f, "# global exact layer: value = STATUS:LOCATION%s\n"
+	        "map $redir_key %s {\n"
+	        "    default \"\";\n",
+	        L->host.len ? "" : " (no host-scoped exact rule: the only layer)",
+	        L->host.len ? "$redir_gexact" : "$redir_exact");
 	for (size_t i = 0; i < L->global.len; i++)
 		write_map_entry(c, f, RC_VEC_AT(&L->global, rc_sv_entry, i), &b);
 	rc_buf_fini(&b);
