@@ -421,9 +421,9 @@ static void write_normal_form(FILE *f, const rc_ir *ir)
 	int ci = (ir->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
 	rc_buf re;
 	rc_buf_init(&re);
-	rc_buf_adds(&re, "^([a-z0-9._\\x2D]*[a-z0-9_\\x2D])(?::[0-9]*)? [^ ]+ (");
-	rc_sv_normal_path_re(&re, ir);
-	rc_buf_adds(&re, ")(?:\\?(");
+	rc_buf_adds(&re, "^([a-z0-9._\\x2D]*[a-z0-9_\\x2D])(?::[0-9]*)? [^ ]+ ");
+	rc_sv_normal_path_re(&re, ir, "(");
+	rc_buf_adds(&re, "(?:\\?(");
 	rc_sv_normal_query_re(&re);
 	rc_buf_adds(&re, "))?(?: |$)");
 	fputs("# normal form: mod_rewrite sets the variables (the helper did for any other)\n", f);

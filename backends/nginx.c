@@ -141,9 +141,9 @@ static void write_normal_form(FILE *f, const rc_ir *ir)
 {
 	rc_buf re;
 	rc_buf_init(&re);
-	rc_buf_adds(&re, "~^(?<redir_np>");
-	rc_sv_normal_path_re(&re, ir);
-	rc_buf_adds(&re, ")(?:\\?(?<redir_nq>");
+	rc_buf_adds(&re, "~^");
+	rc_sv_normal_path_re(&re, ir, "(?<redir_np>");
+	rc_buf_adds(&re, "(?:\\?(?<redir_nq>");
 	rc_sv_normal_query_re(&re);
 	rc_buf_adds(&re, "))?\\|(?<redir_nh>[a-z0-9._\\x2D]+)\\|[^|]+$");
 	fputs("# normal form: \"q\" + the raw query, or \"\" (then the helper's variables)\n"

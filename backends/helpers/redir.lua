@@ -103,8 +103,9 @@ end
 -- request that RewriteCond accepts (then both set the same values), never
 -- the reverse: a plain lower-case Host (a port allowed), a path of bytes
 -- that need no encoding (no capital when case sensitive) with no "//" and
--- no segment starting with "." (stricter than no dot segment), no trailing
--- "/" unless strict, and a query of such bytes and valid %XX escapes.
+-- no segment starting with "." (stricter than no dot segment; one trailing
+-- "/" is fine: the RewriteCond leaves it out of the path under `ignore`),
+-- and a query of such bytes and valid %XX escapes.
 local NORMAL_PATH = CASE_INSENSITIVE and "^/[a-zA-Z0-9%._~!$'()*,;:@/%-]*$" or "^/[a-z0-9%._~!$'()*,;:@/%-]*$"
 local function is_normal(host, target)
   if not (host:find("^[a-z0-9%._%-]*[a-z0-9_%-]$") or host:find("^[a-z0-9%._%-]*[a-z0-9_%-]:%d*$")) then
@@ -115,7 +116,6 @@ local function is_normal(host, target)
   if not path:find(NORMAL_PATH) or path:find("//", 1, true) or path:find("/.", 1, true) then
     return false
   end
-  if TRAILING_SLASH_IGNORE and #path > 1 and path:sub(-1) == "/" then return false end
   if query and not query:gsub("%%%x%x", ""):find("^[a-zA-Z0-9%._~!$'()*,;:@/?&=+%-]*$") then
     return false
   end

@@ -227,8 +227,8 @@ def is_normal(server, url, host, insensitive, strict):
     seg_bytes = NORMAL_SEG + (NORMAL_SEG.upper() if insensitive else "")
     if path != "/":
         body = path[1:]
-        if strict and body.endswith("/"):
-            body = body[:-1]
+        if body.endswith("/"):
+            body = body[:-1]  # one trailing "/": kept (strict) or dropped (ignore) natively
         for seg in body.split("/"):
             if seg in ("", ".", "..") or any(ch not in seg_bytes for ch in seg):
                 return False
