@@ -44,6 +44,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -359,6 +360,8 @@ def run_memory(args, redirc, tmp):
 
 
 def main():
+    # SIGTERM ends the run like ^C: the servers are stopped by the finally blocks
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--redirc")
     ap.add_argument("--quick", action="store_true", help="100 and 10,000 exact x 10 and 1,000 patterns, short runs")
