@@ -1,9 +1,11 @@
 /*
- * apache.c - the `apache` target (doc/backend-design.md section 5).
+ * apache.c - the `apache` target (doc/backend-design.md sections 5, 12-14).
  *
  * Artifacts: BASE.conf (for inside <VirtualHost>: the mod_lua hook, the
- * RewriteMap, one RewriteCond/RewriteRule group per status for exact hits,
- * then the pattern rules in file order), BASE.map.txt (the exact layers,
+ * RewriteMap, the normal-form RewriteCond that sets the variables without
+ * the helper, one RewriteCond/RewriteRule group per status for exact hits,
+ * then the pattern rules, indexed by their first path segment with a binary
+ * search of [S=N] skips), BASE.map.txt (the exact layers,
  * sorted, one "KEY VALUE" line each), BASE.map.gdbm (the same map as a GDBM
  * file, written with libgdbm, above AP_DBM_THRESHOLD entries),
  * BASE.map.sqlite and BASE.dbd.conf (the same map as an SQLite database and

@@ -1,12 +1,15 @@
 /*
- * nginx.c - the `nginx` target (doc/backend-design.md section 4).
+ * nginx.c - the `nginx` target (doc/backend-design.md sections 4, 12, 13).
  *
  * Three artifacts: BASE.http.conf (js_import of the helper, js_set
- * variables, map hash sizes, the host-scoped and the global exact map),
- * BASE.server.conf (one `if`/`return` per status for exact hits, then one
- * `if`/`return` per pattern rule in file order) and BASE.js (the njs
- * helper: normalizes the raw request target and computes the ASCII-only
- * key and subject variables).  Every string goes through quote.h.
+ * variables, the normal-form map that gives the variables natively, map
+ * hash sizes, the host-scoped and the global exact map, the pattern index:
+ * one regex map per first path segment), BASE.server.conf (one
+ * `if`/`return` per status for exact hits, then one per status for the
+ * pattern answer) and BASE.js (the njs helper, read only for a request not
+ * in normal form: normalizes the raw request target and computes the
+ * ASCII-only key and subject variables).  Every string goes through
+ * quote.h.
  */
 #include "backend.h"
 
@@ -169,7 +172,8 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	fputs("#\n"
 	      "# Include this file inside http {}, and the .server.conf file of the same\n"
 	      "# BASE inside every server {} that serves the rules' hosts.\n"
-	      "# Needs the njs module (Debian package libnginx-mod-http-js, njs >= 0.7.9),\n"
+	      "# Needs the njs module (Debian package libnginx-mod-http-js, njs >= 0.7.9;\n"
+	      "# it runs only for a request that is not in normal form),\n"
 	      "# loaded in the main context:  load_module modules/ngx_http_js_module.so;\n"
 	      "# (Debian's stock nginx.conf loads it through modules-enabled/50-mod-http-js.conf.)\n", f);
 	put_comment(f, "# It imports the njs helper ", base);

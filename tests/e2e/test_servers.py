@@ -313,11 +313,16 @@ def check_index(tmp):
             urls += ["/zz/w%d" % i, "/s%d/w%d" % (i + 1, i), "/s%d/w%d" % (i - 1, i)]
         lines.append("/s%d/:a -> /t%d/:a" % (i, i))
         urls += ["/s%d/x" % i, "/s%d" % i, "/s%d/x/y" % i, "/S%d/x" % i]
+    # first segments that need care as an nginx map key or an Apache string test
+    lines += ['"/caf\u00e9/:a" -> /cafe/:a', "/a$b/:a -> /dollar/:a", "/default/:a -> /def/:a",
+              "/~user/:a -> /home/:a", "/include/:a -> /inc/:a", "/%25x/:a -> /pct/:a"]
+    urls += ["/caf%C3%A9/x", "/CAF%C3%A9/x", "/a$b/x", "/a%24b/x", "/default/x", "/~user/x",
+             "/%7Euser/x", "/include/x", "/%25x/x", "/%x/x"]
     lines += ["/Case/:a -> /upper/:a", "/case/:a -> /lower/:a",
               "host other.example.com {", "    /s5/* -> /other/*", "    /* -> https://elsewhere.example.net/*", "}",
               "/late/:a -> /late-target/:a"]
     urls += ["/Case/x", "/case/x", "/CASE/x", "/unknown/x", "/late/x", "/", "/s5"]
-    with open(case, "w") as fh:
+    with open(case, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     base = os.path.join(d, "site")
     res = compile_both(case, base)
