@@ -1,17 +1,22 @@
 /*
- * apache.c - the `apache` target (doc/backend-design.md section 5).
+ * apache.c - the `apache` target (doc/backend-design.md sections 5, 12-14).
  *
  * Artifacts: BASE.conf (for inside <VirtualHost>: the mod_lua hook, the
- * RewriteMap, one RewriteCond/RewriteRule group per status for exact hits,
- * then the pattern rules in file order), BASE.map.txt (the exact layers,
+ * RewriteMap, the normal-form RewriteCond that sets the variables without
+ * the helper, one RewriteCond/RewriteRule group per status for exact hits,
+ * then the pattern rules, indexed by their first path segment with a binary
+ * search of [S=N] skips), BASE.map.txt (the exact layers,
  * sorted, one "KEY VALUE" line each), BASE.map.gdbm (the same map as a GDBM
- * file, written with libgdbm, above AP_DBM_THRESHOLD entries) and
- * BASE.lua (the mod_lua helper).  Every string goes through quote.h.
+ * file, written with libgdbm, above AP_DBM_THRESHOLD entries),
+ * BASE.map.sqlite and BASE.dbd.conf (the same map as an SQLite database and
+ * the .conf that reads it through mod_dbd: flat memory, design section 14)
+ * and BASE.lua (the mod_lua helper).  Every string goes through quote.h.
  */
 #include "backends/backend.h"
 
 #include <errno.h>
 #include <gdbm.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +43,10 @@ typedef struct ap_ctx {
 	int failed;
 	GDBM_FILE db;           /* the GDBM map being written, or NULL */
 	const char *db_path;    /* its temporary path */
-	rc_artifacts *out;      /* a failed write of the GDBM map fails the set */
+	sqlite3 *sq;            /* the SQLite map being written, or NULL */
+	sqlite3_stmt *sq_ins;   /* its INSERT */
+	const char *sq_path;    /* its temporary path */
+	rc_artifacts *out;      /* the artifact set (SQLite failures are its I/O errors) */
 } ap_ctx;
 
 static const char *rule_src(const ap_ctx *c, const rc_rule *r)
@@ -105,7 +113,71 @@ static void dbm_store(ap_ctx *c, const rc_buf *line, size_t klen)
 		dbm_error(c, "write");
 }
 
-/* Write a layer to the txt map, and to the GDBM map when there is one. */
+/* ---- the SQLite map (design section 14) ------------------------------- */
+
+/* An I/O failure of the artifact set (exit 2), as a failed write of any
+ * other artifact. */
+static void sq_error(ap_ctx *c, const char *what)
+{
+	c->failed = 1;
+	c->out->failed = 1;
+	if (c->out->error)
+		return;
+	/* name the file the user asked for, not its temporary */
+	char *final = rc_artifacts_final_path(c->out, ".map.sqlite");
+	rc_buf b;
+	rc_buf_init(&b);
+	rc_buf_printf(&b, "cannot %s the Apache SQLite map '%s': %s (a retry may help once there is space)",
+	              what, final, c->sq ? sqlite3_errmsg(c->sq) : "out of memory");
+	free(final);
+	c->out->error = b.data;
+}
+
+/* Open the SQLite map at a temporary path of the artifact set: one table
+ * redir_map(k, v), the same KEY and VALUE as the txt map, written in one
+ * transaction without a journal (the artifact set renames the finished
+ * file, or removes it). */
+static int sq_open(ap_ctx *c, rc_artifacts *out)
+{
+	c->sq_path = rc_artifacts_reserve(out, ".map.sqlite");
+	if (!c->sq_path)
+		return -1;
+	if (sqlite3_open_v2(c->sq_path, &c->sq, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->sq, "PRAGMA page_size=4096; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	                 "CREATE TABLE redir_map (k TEXT PRIMARY KEY NOT NULL, v TEXT NOT NULL) WITHOUT ROWID;"
+	                 "BEGIN;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->sq, "INSERT INTO redir_map (k, v) VALUES (?1, ?2)", -1, &c->sq_ins,
+	                       NULL) != SQLITE_OK) {
+		sq_error(c, "create");
+		return -1;
+	}
+	return 0;
+}
+
+static void sq_store(ap_ctx *c, const rc_buf *line, size_t klen)
+{
+	sqlite3_reset(c->sq_ins);
+	if (sqlite3_bind_text(c->sq_ins, 1, line->data, (int)klen, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(c->sq_ins, 2, line->data + klen + 1, (int)(line->len - klen - 2),
+	                      SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(c->sq_ins) != SQLITE_DONE)
+		sq_error(c, "write");
+}
+
+static void sq_close(ap_ctx *c)
+{
+	if (!c->sq)
+		return;
+	sqlite3_finalize(c->sq_ins);
+	c->sq_ins = NULL;
+	if (!c->failed && sqlite3_exec(c->sq, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK)
+		sq_error(c, "write");
+	if (sqlite3_close(c->sq) != SQLITE_OK)
+		sq_error(c, "close");
+	c->sq = NULL;
+}
+
+/* Write a layer to the txt map, and to the GDBM and SQLite maps. */
 static void write_layer(ap_ctx *c, FILE *f, const rc_vec *layer)
 {
 	rc_buf b, v;
@@ -134,6 +206,8 @@ static void write_layer(ap_ctx *c, FILE *f, const rc_vec *layer)
 		fwrite(b.data, 1, b.len, f);
 		if (c->db && !c->failed)
 			dbm_store(c, &b, klen);
+		if (c->sq && !c->failed)
+			sq_store(c, &b, klen);
 	}
 	rc_buf_fini(&b);
 	rc_buf_fini(&v);
@@ -353,9 +427,9 @@ static void write_normal_form(FILE *f, const rc_ir *ir)
 	int ci = (ir->policy & RD_POLICY_CASE_INSENSITIVE) != 0;
 	rc_buf re;
 	rc_buf_init(&re);
-	rc_buf_adds(&re, "^([a-z0-9._\\x2D]*[a-z0-9_\\x2D])(?::[0-9]*)? [^ ]+ (");
-	rc_sv_normal_path_re(&re, ir);
-	rc_buf_adds(&re, ")(?:\\?(");
+	rc_buf_adds(&re, "^([a-z0-9._\\x2D]*[a-z0-9_\\x2D])(?::[0-9]*)? [^ ]+ ");
+	rc_sv_normal_path_re(&re, ir, "(");
+	rc_buf_adds(&re, "(?:\\?(");
 	rc_sv_normal_query_re(&re);
 	rc_buf_adds(&re, "))?(?: |$)");
 	fputs("# normal form: mod_rewrite sets the variables (the helper did for any other)\n", f);
@@ -484,12 +558,14 @@ static void write_patterns(ap_ctx *c, FILE *f)
 	rc_sv_groups_fini(&G);
 }
 
+/* BASE.conf (`sqlite` 0: the txt or GDBM map) or BASE.dbd.conf (`sqlite` 1:
+ * the SQLite map through mod_dbd); the two differ only in the map lines. */
 static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_opts *opts,
-                       rc_artifacts *out, int dbm)
+                       rc_artifacts *out, int dbm, int sqlite)
 {
 	const rc_ir *ir = c->ir;
 	char *lua = deployed_path(opts, out, ".lua");
-	char *map = deployed_path(opts, out, dbm ? ".map.gdbm" : ".map.txt");
+	char *map = deployed_path(opts, out, sqlite ? ".map.sqlite" : dbm ? ".map.gdbm" : ".map.txt");
 	fputs("# Generated by redirc " PACKAGE_VERSION " (target apache); do not edit.\n", f);
 	put_comment(f, "# Rules: ", opts->source_name ? opts->source_name : "?");
 	fputs("#\n"
@@ -500,26 +576,45 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 	      "# (otherwise Apache answers a %2F in the path with 404 before any rule runs).\n"
 	      "# It reads the files below: deploy them there, or compile with --map-dir DIR\n"
 	      "# to name their deployed directory.\n", f);
-	if (dbm)
+	if (sqlite)
+		fputs("# This variant reads the exact-rule map from an SQLite database through\n"
+		      "# mod_dbd (a2enmod dbd; Debian package libaprutil1-dbd-sqlite3): mod_rewrite\n"
+		      "# caches no dbd lookup, so a child's memory stays flat however many distinct\n"
+		      "# paths it serves.  It sets DBDriver and DBDParams for this VirtualHost.\n"
+		      "# The .conf of the same BASE reads the txt or GDBM map instead: mod_rewrite\n"
+		      "# keeps every lookup of those (hits and misses) for the life of the child.\n", f);
+	else if (dbm)
 		fputs("# The map is a GDBM file built by redirc from the .map.txt of the same BASE;\n"
 		      "# to rebuild it:  httxt2dbm -f GDBM -i BASE.map.txt -o BASE.map.gdbm\n"
 		      "# (package apache2-utils).\n", f);
 	fputs("\n", f);
 	rc_buf b;
 	rc_buf_init(&b);
-	rc_buf_adds(&b, "# the helper: one Lua state per thread (a fresh state per request costs\n"
-	                "# about 60 us), its code loaded once (reload Apache after deploying it)\n"
-	                "LuaScope thread\nLuaCodeCache forever\nLuaHookTranslateName ");
+	rc_buf_adds(&b, "# the helper: Lua states kept in a per-server pool (a fresh state per request\n"
+	                "# costs about 60 us; `LuaScope thread` grows a child by about 44 bytes per\n"
+	                "# request), its code loaded once (reload Apache after deploying it)\n"
+	                "LuaScope server\nLuaCodeCache forever\nLuaHookTranslateName ");
 	quoted_path(c, &b, "", lua);
-	rc_buf_adds(&b, " redir_prepare early\nRewriteEngine On\nRewriteMap redir_exact ");
-	quoted_path(c, &b, dbm ? "dbm=gdbm:" : "txt:", map);
-	rc_buf_addc(&b, '\n');
+	rc_buf_adds(&b, " redir_prepare early\nRewriteEngine On\n");
+	if (sqlite) {
+		rc_buf_adds(&b, "DBDriver sqlite3\nDBDParams ");
+		quoted_path(c, &b, "", map);
+		rc_buf_adds(&b, "\nRewriteMap redir_exact \"dbd:SELECT v FROM redir_map WHERE k = %s\"\n");
+	} else {
+		rc_buf_adds(&b, "RewriteMap redir_exact ");
+		quoted_path(c, &b, dbm ? "dbm=gdbm:" : "txt:", map);
+		rc_buf_addc(&b, '\n');
+	}
 	fputs(b.data, f);
 	rc_buf_fini(&b);
 	write_normal_form(f, ir);
-	fputs("# one lookup per request: the host layer first, then the global layer\n"
-	      "RewriteRule ^ - \"[E=REDIR_X:${redir_exact:%{ENV:REDIR_HKEY}|${redir_exact:%{ENV:REDIR_KEY}}}]\"\n\n",
-	      f);
+	if (L->host.len)
+		fputs("# one lookup per request: the host layer first, then the global layer\n"
+		      "RewriteRule ^ - \"[E=REDIR_X:${redir_exact:%{ENV:REDIR_HKEY}|${redir_exact:%{ENV:REDIR_KEY}}}]\"\n\n",
+		      f);
+	else
+		fputs("# one lookup per request (no host-scoped exact rule: the global layer only)\n"
+		      "RewriteRule ^ - \"[E=REDIR_X:${redir_exact:%{ENV:REDIR_KEY}}]\"\n\n", f);
 	static const int codes[5] = { 301, 302, 303, 307, 308 };
 	int used[5] = { 0 }, gone = 0;
 	const rc_vec *layers[2] = { &L->host, &L->global };
@@ -535,6 +630,12 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 					used[s] = 1;
 		}
 	fputs("# ---- exact rules: per status in use, one pair per query shape ----\n", f);
+	int nexact = gone;
+	for (int s = 0; s < 5; s++)
+		nexact += used[s] ? 5 : 0;
+	if (nexact)
+		fprintf(f, "# no exact answer (or \"-\"): skip them\n"
+		           "RewriteCond %%{ENV:REDIR_X} \"!^[0-9]\"\nRewriteRule ^ - [S=%d]\n", nexact);
 	for (int s = 0; s < 5; s++)
 		if (used[s])
 			exact_block(f, codes[s]);
@@ -568,16 +669,19 @@ static void write_lua(FILE *f, const rc_ir *ir, const rc_emit_opts *opts)
 static int emit_apache(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out)
 {
 	if (rc_artifacts_check_apache_paths(out, opts->map_dir) != 0) return -1; /* ${VAR} */
-	ap_ctx c = { ir, 0, NULL, NULL, out };
+	ap_ctx c = { ir, 0, NULL, NULL, NULL, NULL, NULL, out };
 	FILE *conf = rc_artifacts_open(out, ".conf");
-	FILE *lua = conf ? rc_artifacts_open(out, ".lua") : NULL;
+	FILE *dbdconf = conf ? rc_artifacts_open(out, ".dbd.conf") : NULL;
+	FILE *lua = dbdconf ? rc_artifacts_open(out, ".lua") : NULL;
 	FILE *txt = lua ? rc_artifacts_open(out, ".map.txt") : NULL;
 	if (!txt)
 		return -1;
 	rc_sv_cache own = { 0 };
 	const rc_sv_layers *L = rc_sv_cache_layers(opts->sv_cache ? opts->sv_cache : &own, ir);
 	int dbm = L->host.len + L->global.len > AP_DBM_THRESHOLD;
-	if (dbm && dbm_open(&c, out) != 0) {
+	if ((dbm && dbm_open(&c, out) != 0) || sq_open(&c, out) != 0) {
+		dbm_close(&c);
+		sq_close(&c);
 		rc_sv_cache_fini(&own);
 		return -1;
 	}
@@ -589,12 +693,14 @@ static int emit_apache(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 	fputs("# global layer\n", txt);
 	write_layer(&c, txt, &L->global);
 	dbm_close(&c);
+	sq_close(&c);
 	if (fflush(txt) != 0 || ferror(txt)) {
 		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
 		            "cannot write the Apache map file (a retry may help once there is space)");
 		c.failed = 1;
 	}
-	write_conf(&c, conf, L, opts, out, dbm);
+	write_conf(&c, conf, L, opts, out, dbm, 0);
+	write_conf(&c, dbdconf, L, opts, out, dbm, 1);
 	write_lua(lua, ir, opts);
 	rc_sv_cache_fini(&own);
 	return c.failed ? -1 : 0;
@@ -602,7 +708,8 @@ static int emit_apache(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 
 const rc_backend rc_backend_apache = {
 	"apache",
-	"Apache httpd configuration: BASE.conf (<VirtualHost>), BASE.map.txt / BASE.map.gdbm, BASE.lua",
+	"Apache httpd configuration: BASE.conf or BASE.dbd.conf (<VirtualHost>), BASE.map.txt / "
+	"BASE.map.gdbm / BASE.map.sqlite, BASE.lua",
 	emit_apache,
 	1, /* uses the server layers */
 };

@@ -1,12 +1,15 @@
 /*
- * nginx.c - the `nginx` target (doc/backend-design.md section 4).
+ * nginx.c - the `nginx` target (doc/backend-design.md sections 4, 12, 13).
  *
  * Three artifacts: BASE.http.conf (js_import of the helper, js_set
- * variables, map hash sizes, the host-scoped and the global exact map),
- * BASE.server.conf (one `if`/`return` per status for exact hits, then one
- * `if`/`return` per pattern rule in file order) and BASE.js (the njs
- * helper: normalizes the raw request target and computes the ASCII-only
- * key and subject variables).  Every string goes through quote.h.
+ * variables, the normal-form map that gives the variables natively, map
+ * hash sizes, the host-scoped and the global exact map, the pattern index:
+ * one regex map per first path segment), BASE.server.conf (one
+ * `if`/`return` per status for exact hits, then one per status for the
+ * pattern answer) and BASE.js (the njs helper, read only for a request not
+ * in normal form: normalizes the raw request target and computes the
+ * ASCII-only key and subject variables).  Every string goes through
+ * quote.h.
  */
 #include "backends/backend.h"
 
@@ -141,9 +144,9 @@ static void write_normal_form(FILE *f, const rc_ir *ir)
 {
 	rc_buf re;
 	rc_buf_init(&re);
-	rc_buf_adds(&re, "~^(?<redir_np>");
-	rc_sv_normal_path_re(&re, ir);
-	rc_buf_adds(&re, ")(?:\\?(?<redir_nq>");
+	rc_buf_adds(&re, "~^");
+	rc_sv_normal_path_re(&re, ir, "(?<redir_np>");
+	rc_buf_adds(&re, "(?:\\?(?<redir_nq>");
 	rc_sv_normal_query_re(&re);
 	rc_buf_adds(&re, "))?\\|(?<redir_nh>[a-z0-9._\\x2D]+)\\|[^|]+$");
 	fputs("# normal form: \"q\" + the raw query, or \"\" (then the helper's variables)\n"
@@ -169,7 +172,8 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	fputs("#\n"
 	      "# Include this file inside http {}, and the .server.conf file of the same\n"
 	      "# BASE inside every server {} that serves the rules' hosts.\n"
-	      "# Needs the njs module (Debian package libnginx-mod-http-js, njs >= 0.7.9),\n"
+	      "# Needs the njs module (Debian package libnginx-mod-http-js, njs >= 0.7.9;\n"
+	      "# it runs only for a request that is not in normal form),\n"
 	      "# loaded in the main context:  load_module modules/ngx_http_js_module.so;\n"
 	      "# (Debian's stock nginx.conf loads it through modules-enabled/50-mod-http-js.conf.)\n", f);
 	put_comment(f, "# It imports the njs helper ", base);
@@ -220,16 +224,21 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	        L->host.len, L->global.len, L->key_max);
 	fprintf(f, "map_hash_bucket_size %zu;\nmap_hash_max_size %zu;\n\n", bucket, max);
 	write_normal_form(f, c->ir);
-	fputs("# host-scoped exact layer: key = host + key; \"-\" = no exact answer for this\n"
-	      "# host (an earlier pattern rule takes the path)\n"
-	      "map $redir_hkey $redir_exact {\n"
-	      "    default $redir_gexact;\n", f);
 	rc_buf_init(&b);
-	for (size_t i = 0; i < L->host.len; i++)
-		write_map_entry(c, f, RC_VEC_AT(&L->host, rc_sv_entry, i), &b);
-	fputs("}\n\n# global exact layer: value = STATUS:LOCATION\n"
-	      "map $redir_key $redir_gexact {\n"
-	      "    default \"\";\n", f);
+	if (L->host.len) {
+		fputs("# host-scoped exact layer: key = host + key; \"-\" = no exact answer for this\n"
+		      "# host (an earlier pattern rule takes the path)\n"
+		      "map $redir_hkey $redir_exact {\n"
+		      "    default $redir_gexact;\n", f);
+		for (size_t i = 0; i < L->host.len; i++)
+			write_map_entry(c, f, RC_VEC_AT(&L->host, rc_sv_entry, i), &b);
+		fputs("}\n\n", f);
+	}
+	fprintf(f, "# global exact layer: value = STATUS:LOCATION%s\n"
+	        "map $redir_key %s {\n"
+	        "    default \"\";\n",
+	        L->host.len ? "" : " (no host-scoped exact rule: the only layer)",
+	        L->host.len ? "$redir_gexact" : "$redir_exact");
 	for (size_t i = 0; i < L->global.len; i++)
 		write_map_entry(c, f, RC_VEC_AT(&L->global, rc_sv_entry, i), &b);
 	rc_buf_fini(&b);

@@ -539,19 +539,20 @@ static void normal_seg_class(rc_buf *b, const rc_ir *ir)
 	rc_buf_adds(b, "._~!\\x24'()*,;:@\\x2D]");
 }
 
-void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir)
+void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir, const char *open)
 {
 	/* "/" alone, or segments "/" + bytes that are not "." or "..": no
-	 * empty segment (no "//"), no dot segment; a trailing "/" only under
-	 * `trailing-slash strict` (step 4 drops it otherwise) */
+	 * empty segment (no "//"), no dot segment; then one "/" may follow the
+	 * segments: part of the path under `trailing-slash strict`, outside
+	 * the group under `ignore` (step 4 drops it; there "//" is "/", which
+	 * normalization also gives) */
+	rc_buf_adds(b, open);
 	rc_buf_adds(b, "(?:/|(?:/(?!\\.\\.?(?!");
 	normal_seg_class(b, ir);
 	rc_buf_adds(b, "))");
 	normal_seg_class(b, ir);
 	rc_buf_adds(b, "+)+");
-	if (ir->policy & RD_POLICY_TRAILING_STRICT)
-		rc_buf_adds(b, "/?");
-	rc_buf_addc(b, ')');
+	rc_buf_adds(b, (ir->policy & RD_POLICY_TRAILING_STRICT) ? "/?))" : "))/?");
 }
 
 void rc_sv_normal_query_re(rc_buf *b)

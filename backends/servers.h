@@ -69,12 +69,14 @@ int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
                         int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES]);
 
 /* Requests in normal form (design section 12), answered by the servers'
- * own mechanisms without the helper: the regex (no anchors, no groups) of
- * a raw path that normalization leaves unchanged and whose KEY, encP and
- * encQ are the path itself; and of a raw query that encRawQuery leaves
- * unchanged.  Both are free of backtracking blow-ups (the classes of
- * neighbouring parts are disjoint). */
-void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir);
+ * own mechanisms without the helper: the regex (no anchors) of a raw path
+ * that normalization leaves unchanged, but for one trailing "/" it drops,
+ * and whose KEY, encP and encQ are the path itself: `open` (a capturing
+ * group's opening, e.g. "(") captures the normalized path; and the regex
+ * (no groups) of a raw query that encRawQuery leaves unchanged.  Both are
+ * free of backtracking blow-ups (the classes of neighbouring parts are
+ * disjoint). */
+void rc_sv_normal_path_re(rc_buf *b, const rc_ir *ir, const char *open);
 void rc_sv_normal_query_re(rc_buf *b);
 
 /* The pattern index (design section 13): a request tries only the group

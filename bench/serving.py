@@ -18,7 +18,9 @@ writes the anchors:
           RewriteCond ${anchor:%{REQUEST_URI}} + RewriteRule [R=301,L], and one
           RewriteRule "^...$" per pattern rule
 
-and starts the four servers at once (nginx: one worker; Apache: prefork,
+and starts the five servers at once: nginx with BASE.http.conf/.server.conf,
+Apache with BASE.conf (txt or GDBM map) and with BASE.dbd.conf (SQLite map
+through mod_dbd), and the two anchors (nginx: one worker; Apache: prefork,
 one child; keep-alive on, no access log).  Then, in rounds, for each request
 kind (pass, exact hit, pattern hit, non-normal: an exact hit with one byte
 percent-encoded, which redirc hands to its helper) and each server in turn,
@@ -30,7 +32,9 @@ answer is first checked: the redirc servers must give `redirc explain`'s
 status and Location for each request kind.
 
 --memory N: instead, Apache memory over N distinct request paths (design
-section 14): the RSS of the one child before and after, redirc and anchor.
+section 14): the RSS of the one child before and after (half of the paths in
+normal form, half not: those go through the Lua helper), for BASE.conf,
+BASE.dbd.conf and the anchor; a new connection every 100 requests.
 
 Needs: nginx with njs (libnginx-mod-http-js), apache2 with mod_lua, ab
 (apache2-utils).  Nothing here touches system services: the servers run from
@@ -40,6 +44,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -229,13 +234,16 @@ def start_servers(d, base, n_exact, n_pat, only=None):
                                        access_log=False, start_timeout=600)),
         ("redirc apache", lambda: Apache(os.path.join(d, "ap-r"), base + ".conf", [HOST], modules=["lua"],
                                          main_extra=one_child, access_log=False)),
+        ("redirc apache-dbd", lambda: Apache(os.path.join(d, "ap-d"), base + ".dbd.conf", [HOST],
+                                             modules=["lua", "dbd"], main_extra=one_child,
+                                             access_log=False)),
         ("anchor apache", lambda: Apache(os.path.join(d, "ap-a"), ap_conf, [HOST],
                                          main_extra=one_child, access_log=False)),
     ]
     started = []
     try:
         for label, make in specs:
-            if only and not label.endswith(only):
+            if only and only not in label:
                 continue
             srv = make()
             srv.start()
@@ -271,18 +279,18 @@ def run_size(args, redirc, tmp, n_exact, n_pat):
                 for label, srv in servers:
                     results.setdefault((kind, label), []).append(
                         measure(srv, path, args.seconds, args.limit))
-        print("%-12s %-7s %12s %12s %7s %10s %10s %7s" % (
+        print("%-12s %-10s %12s %12s %7s %10s %10s %7s" % (
             "request", "server", "redirc µs", "anchor µs", "ratio", "redirc r/s", "anchor r/s", "ratio"))
         rows = []
         for kind, _path in reqs:
-            for sv in ("nginx", "apache"):
+            for sv in ("nginx", "apache", "apache-dbd"):
                 r = results[(kind, "redirc " + sv)]
-                a = results[(kind, "anchor " + sv)]
+                a = results[(kind, "anchor " + sv.split("-")[0])]
                 rc = statistics.median(x[0] for x in r)
                 ac = statistics.median(x[0] for x in a)
                 rr = statistics.median(x[1] for x in r)
                 ar = statistics.median(x[1] for x in a)
-                print("%-12s %-7s %12.1f %12.1f %6.2fx %10.0f %10.0f %6.2fx" % (
+                print("%-12s %-10s %12.1f %12.1f %6.2fx %10.0f %10.0f %6.2fx" % (
                     kind, sv, rc, ac, rc / ac if ac else float("nan"), rr, ar, rr / ar if ar else float("nan")),
                     flush=True)
                 rows.append((n_exact, n_pat, kind, sv, rc, ac, rr, ar))
@@ -313,8 +321,19 @@ def run_memory(args, redirc, tmp):
             before = rss_kb(child)
             s = socket.create_connection(("127.0.0.1", srv.port))
             buf = b""
+            marks = []
             for i in range(args.memory):
-                s.sendall(b"GET /missing/%d/page HTTP/1.1\r\nHost: %s\r\n\r\n" % (i, HOST.encode()))
+                if i and i % (args.memory // 4) == 0:
+                    marks.append(rss_kb(child))
+                if i and i % 100 == 0:
+                    # a new connection every 100 requests (Apache's default
+                    # MaxKeepAliveRequests): what one connection allocates
+                    # is freed with it, and is not what is measured here
+                    s.close()
+                    s = socket.create_connection(("127.0.0.1", srv.port))
+                # every other path is not in normal form: the Lua helper answers it
+                path = b"/missing/%d/page" % i if i % 2 == 0 else b"/missing/%d/pag%%65" % i
+                s.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, HOST.encode()))
                 while b"\r\n\r\n" not in buf:
                     buf += s.recv(65536)
                 head, _, buf = buf.partition(b"\r\n\r\n")
@@ -326,15 +345,23 @@ def run_memory(args, redirc, tmp):
             s.close()
             after = rss_kb(child)
             same = child in _children(srv.pid)
-            print("%-14s child RSS %7.1f MB -> %7.1f MB (+%.1f MB, %.0f bytes per path)%s" % (
-                label, before / 1024, after / 1024, (after - before) / 1024,
-                (after - before) * 1024 / args.memory, "" if same else " (child replaced!)"), flush=True)
+            half = marks[1] if len(marks) > 1 else before
+            print("%-18s child RSS %6.1f MB -> %6.1f MB (+%.1f MB, %.0f bytes per path); "
+                  "second half of the paths: +%.1f MB (%.0f bytes per path)%s" % (
+                      label, before / 1024, after / 1024, (after - before) / 1024,
+                      (after - before) * 1024 / args.memory, (after - half) / 1024,
+                      (after - half) * 1024 / (args.memory - args.memory // 2),
+                      "" if same else " (child replaced!)"), flush=True)
+            print("%-18s RSS at each quarter: %s MB" % (
+                "", " ".join("%.1f" % (m / 1024) for m in [before] + marks + [after])))
     finally:
         for _, srv in servers:
             srv.stop()
 
 
 def main():
+    # SIGTERM ends the run like ^C: the servers are stopped by the finally blocks
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--redirc")
     ap.add_argument("--quick", action="store_true", help="100 and 10,000 exact x 10 and 1,000 patterns, short runs")
@@ -376,18 +403,18 @@ def main():
         print("\n== goals")
         for (e, p, kind, sv, rc, ac, _rr, _ar) in rows:
             if kind in ("pass", "exact hit"):
-                print("%-7s %8d exact %6d patterns %-10s redirc/anchor CPU %5.2fx  %s" % (
+                print("%-10s %8d exact %6d patterns %-10s redirc/anchor CPU %5.2fx  %s" % (
                     sv, e, p, kind, rc / ac, "met" if rc <= 1.1 * ac else "MISSED"))
         pmin, pmax = min(args.patterns), max(args.patterns)
         if pmin != pmax:
             for e in args.exact:
-                for sv in ("nginx", "apache"):
+                for sv in ("nginx", "apache", "apache-dbd"):
                     for kind in ("pass", "pattern hit"):
                         lo = [r for r in rows if r[:4] == (e, pmin, kind, sv)]
                         hi = [r for r in rows if r[:4] == (e, pmax, kind, sv)]
                         if lo and hi:
                             ratio = hi[0][4] / lo[0][4]
-                            print("%-7s %8d exact %-11s %d patterns / %d patterns CPU %5.2fx  %s" % (
+                            print("%-10s %8d exact %-11s %d patterns / %d patterns CPU %5.2fx  %s" % (
                                 sv, e, kind, pmax, pmin, ratio, "met" if ratio <= 1.5 else "MISSED"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,7 +11,8 @@ top=$(pwd)
 
 packages=(
 	gcc make autoconf automake libtool pkg-config bison flex
-	libcmph-dev libcmph-tools libcmocka-dev libgdbm-dev
+	libcmph-dev libcmph-tools libcmocka-dev libgdbm-dev libsqlite3-dev
+	libaprutil1-dbd-sqlite3
 	python3 nginx libnginx-mod-http-js apache2 apache2-utils
 	valgrind clang libclang-rt-14-dev curl haproxy
 	zlib1g-dev libcurl4-openssl-dev

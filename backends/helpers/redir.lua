@@ -99,25 +99,22 @@ end
 
 -- A request in normal form (doc/backend-design.md section 12): the .conf's
 -- own RewriteCond on "%{HTTP_HOST} %{THE_REQUEST}" matches it and sets the
--- variables, so the helper has nothing to do.  This accepts only requests
--- that RewriteCond accepts: a plain lower-case Host (a port allowed), a path
--- of non-empty segments that are not "." or ".." made of bytes that need no
--- encoding (no capital when case sensitive), no trailing "/" unless strict,
+-- variables, so the helper has nothing to do.  This test may refuse a
+-- request that RewriteCond accepts (then both set the same values), never
+-- the reverse: a plain lower-case Host (a port allowed), a path of bytes
+-- that need no encoding (no capital when case sensitive) with no "//" and
+-- no segment starting with "." (stricter than no dot segment; one trailing
+-- "/" is fine: the RewriteCond leaves it out of the path under `ignore`),
 -- and a query of such bytes and valid %XX escapes.
-local NORMAL_SEG = CASE_INSENSITIVE and "^[a-zA-Z0-9%._~!$'()*,;:@%-]+$" or "^[a-z0-9%._~!$'()*,;:@%-]+$"
+local NORMAL_PATH = CASE_INSENSITIVE and "^/[a-zA-Z0-9%._~!$'()*,;:@/%-]*$" or "^/[a-z0-9%._~!$'()*,;:@/%-]*$"
 local function is_normal(host, target)
   if not (host:find("^[a-z0-9%._%-]*[a-z0-9_%-]$") or host:find("^[a-z0-9%._%-]*[a-z0-9_%-]:%d*$")) then
     return false
   end
   local path, query = target:match("^([^?]*)%?(.*)$")
   if not path then path = target end
-  if path:sub(1, 1) ~= "/" then return false end
-  if path ~= "/" then
-    local body = path:sub(2)
-    if not TRAILING_SLASH_IGNORE and body:sub(-1) == "/" then body = body:sub(1, -2) end
-    for seg in (body .. "/"):gmatch("([^/]*)/") do
-      if seg == "." or seg == ".." or not seg:find(NORMAL_SEG) then return false end
-    end
+  if not path:find(NORMAL_PATH) or path:find("//", 1, true) or path:find("/.", 1, true) then
+    return false
   end
   if query and not query:gsub("%%%x%x", ""):find("^[a-zA-Z0-9%._~!$'()*,;:@/?&=+%-]*$") then
     return false

@@ -18,6 +18,11 @@ not on nginx, and an Apache map above the GDBM threshold
 is built and answers, also for exact rules whose key or target passes
 1000 bytes (a GDBM map has no line limit).
 
+Every case is also asked through BASE.dbd.conf (the SQLite map read by
+mod_dbd, which mod_rewrite never caches), and the normal-form line is checked
+with inert helpers: requests in normal form must get explain's answer without
+them (doc/backend-design.md section 12).
+
 The default host of a case's requests is the first name of its `set hosts`,
 else of its first host block, else `localhost`; `host=` on a request line
 overrides it.  The suite never skips: missing servers are failures.
@@ -168,6 +173,15 @@ def run_case(case, tmp):
                         raw_request(ap.port, url.encode("utf-8"), h))
     except ServerError as exc:
         T.check(False, "%s/apache: %s" % (name, exc))
+    # the same requests through BASE.dbd.conf: the SQLite map read by mod_dbd
+    try:
+        with Apache(os.path.join(d, "apdbd"), base + ".dbd.conf", [host], modules=["lua", "dbd"]) as ap:
+            server_test_clean(name + "/apache-dbd", ap)
+            for url, h in reqs:
+                compare(name + "/apache-dbd", url, h, truths[(url, h)],
+                        raw_request(ap.port, url.encode("utf-8"), h))
+    except ServerError as exc:
+        T.check(False, "%s/apache-dbd: %s" % (name, exc))
 
 
 def check_helpers(tmp):
@@ -213,8 +227,8 @@ def is_normal(server, url, host, insensitive, strict):
     seg_bytes = NORMAL_SEG + (NORMAL_SEG.upper() if insensitive else "")
     if path != "/":
         body = path[1:]
-        if strict and body.endswith("/"):
-            body = body[:-1]
+        if body.endswith("/"):
+            body = body[:-1]  # one trailing "/": kept (strict) or dropped (ignore) natively
         for seg in body.split("/"):
             if seg in ("", ".", "..") or any(ch not in seg_bytes for ch in seg):
                 return False
@@ -299,11 +313,16 @@ def check_index(tmp):
             urls += ["/zz/w%d" % i, "/s%d/w%d" % (i + 1, i), "/s%d/w%d" % (i - 1, i)]
         lines.append("/s%d/:a -> /t%d/:a" % (i, i))
         urls += ["/s%d/x" % i, "/s%d" % i, "/s%d/x/y" % i, "/S%d/x" % i]
+    # first segments that need care as an nginx map key or an Apache string test
+    lines += ['"/caf\u00e9/:a" -> /cafe/:a', "/a$b/:a -> /dollar/:a", "/default/:a -> /def/:a",
+              "/~user/:a -> /home/:a", "/include/:a -> /inc/:a", "/%25x/:a -> /pct/:a"]
+    urls += ["/caf%C3%A9/x", "/CAF%C3%A9/x", "/a$b/x", "/a%24b/x", "/default/x", "/~user/x",
+             "/%7Euser/x", "/include/x", "/%25x/x", "/%x/x"]
     lines += ["/Case/:a -> /upper/:a", "/case/:a -> /lower/:a",
               "host other.example.com {", "    /s5/* -> /other/*", "    /* -> https://elsewhere.example.net/*", "}",
               "/late/:a -> /late-target/:a"]
     urls += ["/Case/x", "/case/x", "/CASE/x", "/unknown/x", "/late/x", "/", "/s5"]
-    with open(case, "w") as fh:
+    with open(case, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     base = os.path.join(d, "site")
     res = compile_both(case, base)
@@ -404,6 +423,15 @@ def check_dbm(tmp):
                 compare("dbm/apache", u, "www.example.com", t, raw_request(ap.port, u.encode(), "www.example.com"))
     except ServerError as exc:
         T.check(False, "dbm/apache: %s" % exc)
+    try:
+        with Apache(os.path.join(d, "apdbd"), base + ".dbd.conf", ["www.example.com"],
+                    modules=["lua", "dbd"]) as ap:
+            server_test_clean("dbm/apache-dbd", ap)
+            for u, t in zip(urls, truths):
+                compare("dbm/apache-dbd", u, "www.example.com", t,
+                        raw_request(ap.port, u.encode(), "www.example.com"))
+    except ServerError as exc:
+        T.check(False, "dbm/apache-dbd: %s" % exc)
 
 
 def check_dbm_long(tmp):
