@@ -264,7 +264,7 @@ def lookup_rule(path, host=None, query=""):
 
 def _search(norm, host, query):
     """Steps 5-7 on a normalized path: (index, status, location) or None."""
-    h = None if host is None else _host_canon(host)
+    h = None if host is None or not SCOPES else _host_canon(host)
     folded = norm.lower() if CASE_INSENSITIVE else norm
     best = None
     cands = EXACT.get(folded)
@@ -278,21 +278,117 @@ def _search(norm, host, query):
                     best = i
                     break
     caps = None
-    for i, toks, prefix in _PATTERNS:
-        if best is not None and i > best:
-            break
-        if not folded.startswith(prefix) or (SCOPES and not _admits(RULES.scope(i), h)):
-            continue
-        caps = _match(toks, norm, folded)
-        if caps is not None:
-            best = i
-            break
+    if _PATTERNS and (best is None or best > _FIRST_PATTERN_RULE):
+        for pos in _pattern_candidates(folded, h):
+            i, toks = _PATTERNS[pos]
+            if best is not None and i > best:
+                break
+            caps = _match(toks, norm, folded)
+            if caps is not None:
+                best = i
+                break
     if best is None:
         return None
     rule = RULES.answer(best)
     if rule[R_STATUS] == 410:
         return (best, 410, None)
     return (best, rule[R_STATUS], _location(rule, norm, caps, _as_bytes(query, "query")))
+
+
+# ---- the pattern index -----------------------------------------------------
+#
+# A request tries only the pattern rules that can match it, in file order: a
+# trie over the leading segments of the patterns, one for the rules outside
+# host blocks and one per host, the same as the table target's index
+# (doc/redirdb-format.md).  A pattern's key is its leading segments that are
+# a whole literal segment (bytes) or a whole placeholder (None), at most
+# _INDEX_DEPTH; a path the pattern matches has those segments there.  A node
+# is [children by segment, placeholder child or None, pattern positions].
+
+_INDEX_DEPTH = 8
+
+
+def _pattern_key(toks):
+    key = []
+    nt = len(toks)
+    for t in range(nt):
+        tok = toks[t]
+        if len(key) == _INDEX_DEPTH:
+            break
+        if tok.__class__ is bytes:
+            if not tok.startswith(b"/"):
+                break
+            pieces = tok[1:].split(b"/")
+            for piece in pieces[:-1]:
+                if not piece or len(key) == _INDEX_DEPTH:
+                    return key
+                key.append(piece)
+            if pieces[-1]:
+                # the piece after the last slash: whole only at the end
+                if t + 1 == nt and len(key) < _INDEX_DEPTH:
+                    key.append(pieces[-1])
+                break
+        elif tok >= 0:
+            nxt = toks[t + 1] if t + 1 < nt else None
+            if nxt is not None and not (nxt.__class__ is bytes and nxt.startswith(b"/")):
+                break
+            key.append(None)
+        else:
+            break                       # a splat: the rest of the path
+    return key
+
+
+def _build_index():
+    root = [{}, None, []]
+    host_roots = {}
+    depth = 0
+    for pos, (i, toks) in enumerate(_PATTERNS):
+        key = _pattern_key(toks)
+        depth = max(depth, len(key))
+        scope = RULES.scope(i) if SCOPES else -1
+        if scope < 0:
+            starts = [root]
+        else:
+            starts = [host_roots.setdefault(h, [{}, None, []]) for h in sorted(SCOPES[scope])]
+        for node in starts:
+            for seg in key:
+                if seg is None:
+                    if node[1] is None:
+                        node[1] = [{}, None, []]
+                    node = node[1]
+                else:
+                    child = node[0].get(seg)
+                    if child is None:
+                        child = node[0][seg] = [{}, None, []]
+                    node = child
+            node[2].append(pos)
+    return root, host_roots, depth
+
+
+def _pattern_candidates(folded, h):
+    """Positions in _PATTERNS of the patterns that can match, ascending."""
+    active = [_INDEX_ROOT]
+    if h is not None and _INDEX_HOSTS:
+        r = _INDEX_HOSTS.get(h)
+        if r is not None:
+            active.append(r)
+    lists = [n[2] for n in active if n[2]]
+    if _INDEX_DEPTH_USED:
+        for seg in folded.split(b"/", _INDEX_DEPTH_USED + 1)[1:_INDEX_DEPTH_USED + 1]:
+            nxt = []
+            for node in active:
+                c = node[0].get(seg)
+                if c is not None:
+                    nxt.append(c)
+                if seg and node[1] is not None:
+                    nxt.append(node[1])
+            if not nxt:
+                break
+            lists.extend(n[2] for n in nxt if n[2])
+            active = nxt
+    if len(lists) == 1:
+        return lists[0]
+    return sorted(set().union(*lists))
 
 
 # The fast path of lookup(): the answer of an exact rule with no pattern
@@ -497,7 +593,7 @@ def _self_check():
 
 
 _self_check()
-_PATTERNS = tuple((i, toks, toks[0][:-1] if toks[0].endswith(b"/") else toks[0])
-                  for i, toks in PATTERNS)
+_PATTERNS = tuple(PATTERNS)
+_INDEX_ROOT, _INDEX_HOSTS, _INDEX_DEPTH_USED = _build_index()
 _FIRST_PATTERN_RULE = _PATTERNS[0][0] if _PATTERNS else len(RULES)
 _ANSWERS = [None] * _FIRST_PATTERN_RULE
