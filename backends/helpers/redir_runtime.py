@@ -262,9 +262,25 @@ def lookup_rule(path, host=None, query=""):
     return _search(norm, host, query)
 
 
+_HOST_CACHE = {}
+
+
+def _host_of(host):
+    """_host_canon(host), remembered for up to 256 bytes hosts at a time."""
+    if host.__class__ is not bytes:
+        return _host_canon(host)
+    h = _HOST_CACHE.get(host)
+    if h is None:
+        h = _host_canon(host)
+        if len(_HOST_CACHE) >= 256:
+            _HOST_CACHE.clear()
+        _HOST_CACHE[host] = h
+    return h
+
+
 def _search(norm, host, query):
     """Steps 5-7 on a normalized path: (index, status, location) or None."""
-    h = None if host is None or not SCOPES else _host_canon(host)
+    h = None if host is None or not SCOPES else _host_of(host)
     folded = norm.lower() if CASE_INSENSITIVE else norm
     best = None
     cands = EXACT.get(folded)
@@ -367,28 +383,40 @@ def _build_index():
 
 def _pattern_candidates(folded, h):
     """Positions in _PATTERNS of the patterns that can match, ascending."""
-    active = [_INDEX_ROOT]
+    root = _INDEX_ROOT
+    active = (root,)
     if h is not None and _INDEX_HOSTS:
         r = _INDEX_HOSTS.get(h)
         if r is not None:
-            active.append(r)
-    lists = [n[2] for n in active if n[2]]
-    if _INDEX_DEPTH_USED:
-        for seg in folded.split(b"/", _INDEX_DEPTH_USED + 1)[1:_INDEX_DEPTH_USED + 1]:
+            active = (root, r)
+    out = []
+    for node in active:
+        if node[2]:
+            out.append(node[2])
+    depth = _INDEX_DEPTH_USED
+    if depth:
+        for seg in folded.split(b"/", depth + 1)[1:depth + 1]:
             nxt = []
             for node in active:
                 c = node[0].get(seg)
                 if c is not None:
                     nxt.append(c)
-                if seg and node[1] is not None:
-                    nxt.append(node[1])
+                    if c[2]:
+                        out.append(c[2])
+                if seg:
+                    c = node[1]
+                    if c is not None:
+                        nxt.append(c)
+                        if c[2]:
+                            out.append(c[2])
             if not nxt:
                 break
-            lists.extend(n[2] for n in nxt if n[2])
             active = nxt
-    if len(lists) == 1:
-        return lists[0]
-    return sorted(set().union(*lists))
+    if len(out) == 1:
+        return out[0]
+    if not out:
+        return ()
+    return sorted(set().union(*out))
 
 
 # The fast path of lookup(): the answer of an exact rule with no pattern
@@ -423,7 +451,7 @@ def _exact_answer(i, host):
             _ANSWERS[i] = ans
             return ans
         scoped = _SCOPED_ANSWERS[i] = (scope, ans)
-    if host is not None and _host_canon(host) in SCOPES[scoped[0]]:
+    if host is not None and _host_of(host) in SCOPES[scoped[0]]:
         return scoped[1]
     return None
 
@@ -517,9 +545,14 @@ def _request_of(environ):
     otherwise."""
     uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if uri:
-        raw = _native(uri).split(b"#", 1)[0]
-        low = raw[:8].lower()
+        try:
+            raw = uri.encode("latin-1")
+        except UnicodeEncodeError:
+            raw = uri.encode("utf-8", "surrogateescape")
+        if b"#" in raw:
+            raw = raw.split(b"#", 1)[0]
         host = None
+        low = raw[:8].lower() if not raw.startswith(b"/") else b""
         if low.startswith(b"http://") or low.startswith(b"https://"):
             rest = raw[raw.index(b"//") + 2:]
             cut = min([j for j in (rest.find(b"/"), rest.find(b"?")) if j >= 0] or [len(rest)])
