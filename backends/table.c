@@ -227,6 +227,7 @@ static uint32_t pattern_key(const rc_rule *r, key_edge *key)
 typedef struct pnode {
 	uint32_t parent;  /* node id (0 root, i + 1 = nodes[i]) or RDB_NODE_HOSTS */
 	uint32_t kind;
+	uint32_t edges;   /* RDB_HAS_* */
 	const char *seg;  /* folded */
 	uint32_t len;
 	uint32_t slot;    /* in the file's node table */
@@ -238,6 +239,7 @@ typedef struct pindex_builder {
 	uint32_t *map;    /* open addressing: node index or UINT32_MAX */
 	size_t mcap;
 	rc_arena *A;
+	uint32_t root_edges; /* RDB_HAS_* */
 } pindex_builder;
 
 static int fold_equal(const char *a, const char *b, size_t n)
@@ -292,6 +294,11 @@ static uint32_t pindex_node(pindex_builder *pb, uint32_t parent, uint32_t kind, 
 		i = (i + 1) & (pb->mcap - 1);
 	}
 	pb->map[i] = (uint32_t)pb->nodes.len;
+	uint32_t has = kind == RDB_EDGE_LIT ? RDB_HAS_LIT : kind == RDB_EDGE_PARAM ? RDB_HAS_PARAM : 0;
+	if (parent == 0)
+		pb->root_edges |= has;
+	else if (parent != RDB_NODE_HOSTS)
+		RC_VEC_AT(&pb->nodes, pnode, parent - 1)->edges |= has;
 	pnode *n = rc_vec_push(&pb->nodes);
 	n->parent = parent;
 	n->kind = kind;
@@ -304,7 +311,7 @@ static uint32_t pindex_node(pindex_builder *pb, uint32_t parent, uint32_t kind, 
 static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf *pool,
                          rc_buf *out, rc_arena *A)
 {
-	pindex_builder pb = { { 0 }, NULL, 64, A };
+	pindex_builder pb = { { 0 }, NULL, 64, A, 0 };
 	rc_vec_init(&pb.nodes, sizeof(pnode));
 	pb.map = rc_xmalloc(pb.mcap * sizeof *pb.map);
 	memset(pb.map, 0xff, pb.mcap * sizeof *pb.map);
@@ -342,7 +349,7 @@ static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf
 	if (!table)
 		abort();
 	uint32_t next = (uint32_t)((sizeof(rdb_pindex_head) + size * sizeof(rdb_node)) / 4);
-	rdb_pindex_head ph = { size, next, (uint32_t)root.len, depth };
+	rdb_pindex_head ph = { size, next, (uint32_t)root.len, depth, pb.root_edges, { 0, 0, 0 } };
 	next += (uint32_t)root.len;
 	for (size_t b = 0; b < pb.nodes.len; b++) {
 		pnode *n = RC_VEC_AT(&pb.nodes, pnode, b);
@@ -354,7 +361,7 @@ static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf
 			i = (i + 1) & (size - 1);
 		n->slot = i;
 		table[i].parent = parent;
-		table[i].kind = n->kind;
+		table[i].kind = n->kind | n->edges;
 		table[i].seg_off = n->len ? pool_add(pool, n->seg, n->len, 0) : 0;
 		table[i].seg_len = n->len;
 		table[i].list_off = next;

@@ -232,7 +232,9 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 				if (ph.size == 0 || (ph.size & (ph.size - 1)) != 0 ||
 				    (uint64_t)ph.size * sizeof(rdb_node) + sizeof ph > ps ||
 				    (uint64_t)ph.root_off * 4 + (uint64_t)ph.root_count * 4 > ps ||
-				    ph.depth > RDB_TRIE_DEPTH)
+				    ph.depth > RDB_TRIE_DEPTH ||
+				    (ph.root_edges & ~(RDB_HAS_LIT | RDB_HAS_PARAM)) != 0 ||
+				    ph.reserved[0] != 0 || ph.reserved[1] != 0 || ph.reserved[2] != 0)
 					why = "pattern index";
 			}
 		}
@@ -556,10 +558,11 @@ static const unsigned char *pindex_list(const rd_table *t, uint32_t off, uint32_
 }
 
 /* The node of edge (parent, kind, seg) in the pattern index: its id (slot
- * + 1) and list, 0 when there is none, -1 corrupt. */
+ * + 1), its own edges (RDB_HAS_*) and list, 0 when there is none, -1
+ * corrupt. */
 static int pindex_find(const rd_table *t, const rdb_pindex_head *ph, uint32_t parent, uint32_t kind,
-                       const char *seg, size_t slen, uint32_t *id, const unsigned char **list,
-                       uint32_t *count)
+                       const char *seg, size_t slen, uint32_t *id, uint32_t *edges,
+                       const unsigned char **list, uint32_t *count)
 {
 	uint32_t mask = ph->size - 1;
 	if (slen >= UINT32_MAX)
@@ -570,7 +573,7 @@ static int pindex_find(const rd_table *t, const rdb_pindex_head *ph, uint32_t pa
 		memcpy(&nd, t->sec[RDB_SEC_PINDEX] + sizeof *ph + sizeof nd * (size_t)i, sizeof nd);
 		if (nd.kind == RDB_EDGE_EMPTY)
 			return 0;
-		if (nd.parent != parent || nd.kind != kind || nd.seg_len != (uint32_t)slen)
+		if (nd.parent != parent || (nd.kind & RDB_KIND_MASK) != kind || nd.seg_len != (uint32_t)slen)
 			continue;
 		const char *ss = slen ? pool_bytes(t, nd.seg_off, (uint32_t)slen) : "";
 		if (!ss)
@@ -578,6 +581,7 @@ static int pindex_find(const rd_table *t, const rdb_pindex_head *ph, uint32_t pa
 		if (!fold_eq(ss, seg, slen))
 			continue;
 		*id = i + 1;
+		*edges = nd.kind & (RDB_HAS_LIT | RDB_HAS_PARAM);
 		*count = nd.count;
 		*list = pindex_list(t, nd.list_off, nd.count);
 		return *list ? 1 : -1;
@@ -597,22 +601,26 @@ static int pindex_walk(const rd_table *t, const char *norm, size_t nlen, const c
 	rdb_pindex_head ph;
 	memcpy(&ph, t->sec[RDB_SEC_PINDEX], sizeof ph);
 	int nl = 0;
+	/* the nodes reached at this depth, and their edges */
 	uint32_t active[RDB_TRIE_MAX_ACTIVE], next[RDB_TRIE_MAX_ACTIVE];
+	uint32_t aedges[RDB_TRIE_MAX_ACTIVE], nedges[RDB_TRIE_MAX_ACTIVE];
 	uint32_t na = 0;
 	list[nl] = pindex_list(t, ph.root_off, ph.root_count);
 	if (!list[nl])
 		return -1;
 	cnt[nl++] = ph.root_count;
-	active[na++] = 0;
+	active[na] = 0;
+	aedges[na++] = ph.root_edges;
 	if (host && host[0]) {
-		uint32_t id;
+		uint32_t id, edges;
 		int r = pindex_find(t, &ph, RDB_NODE_HOSTS, RDB_EDGE_HOST, host, strlen(host), &id,
-		                    &list[nl], &cnt[nl]);
+		                    &edges, &list[nl], &cnt[nl]);
 		if (r < 0)
 			return -1;
 		if (r > 0) {
 			nl++;
-			active[na++] = id;
+			active[na] = id;
+			aedges[na++] = edges;
 		}
 	}
 	const char *seg = norm + 1, *end = norm + nlen;
@@ -622,17 +630,21 @@ static int pindex_walk(const rd_table *t, const char *norm, size_t nlen, const c
 		uint32_t nn = 0;
 		for (uint32_t a = 0; a < na; a++) {
 			for (uint32_t kind = RDB_EDGE_LIT; kind <= RDB_EDGE_PARAM; kind++) {
+				if (!(aedges[a] & (kind == RDB_EDGE_LIT ? RDB_HAS_LIT : RDB_HAS_PARAM)))
+					continue;
 				if (kind == RDB_EDGE_PARAM && slen == 0)
 					break; /* a placeholder never matches an empty segment */
 				if (nn == RDB_TRIE_MAX_ACTIVE || nl == (int)RDB_TRIE_MAX_LISTS)
 					return -2;
-				uint32_t id;
+				uint32_t id, edges;
 				int r = pindex_find(t, &ph, active[a], kind, kind == RDB_EDGE_LIT ? seg : "",
-				                    kind == RDB_EDGE_LIT ? slen : 0, &id, &list[nl], &cnt[nl]);
+				                    kind == RDB_EDGE_LIT ? slen : 0, &id, &edges, &list[nl],
+				                    &cnt[nl]);
 				if (r < 0)
 					return -1;
 				if (r > 0) {
-					next[nn++] = id;
+					next[nn] = id;
+					nedges[nn++] = edges;
 					if (cnt[nl] > 0)
 						nl++;
 				}
@@ -641,6 +653,7 @@ static int pindex_walk(const rd_table *t, const char *norm, size_t nlen, const c
 		if (nn == 0 || !se)
 			break;
 		memcpy(active, next, nn * sizeof *next);
+		memcpy(aedges, nedges, nn * sizeof *nedges);
 		na = nn;
 		seg = se + 1;
 	}

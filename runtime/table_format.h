@@ -127,7 +127,11 @@ typedef struct rdb_pindex_head {
 	uint32_t root_off;   /* u32 index in PINDEX of the root's list */
 	uint32_t root_count; /* patterns outside host blocks with no indexed segment */
 	uint32_t depth;      /* longest key, at most RDB_TRIE_DEPTH */
+	uint32_t root_edges; /* RDB_HAS_* of the root */
+	uint32_t reserved[3]; /* zero */
 } rdb_pindex_head;
+
+_Static_assert(sizeof(rdb_pindex_head) == 32, "index head is 32 bytes");
 
 enum rdb_edge_kind {
 	RDB_EDGE_EMPTY = 0,  /* an unused slot */
@@ -139,9 +143,15 @@ enum rdb_edge_kind {
 /* The parent of every RDB_EDGE_HOST node. */
 #define RDB_NODE_HOSTS 0xFFFFFFFFu
 
+/* A node's edges, in bits 8-9 of rdb_node.kind (and in root_edges): a
+ * lookup probes only for the kinds of edge a node has. */
+#define RDB_KIND_MASK 0xFFu
+#define RDB_HAS_LIT 0x100u
+#define RDB_HAS_PARAM 0x200u
+
 typedef struct rdb_node {
 	uint32_t parent;    /* 0 = the root, n = the node in slot n - 1, RDB_NODE_HOSTS */
-	uint32_t kind;      /* rdb_edge_kind */
+	uint32_t kind;      /* rdb_edge_kind | RDB_HAS_* of its own edges */
 	uint32_t seg_off;   /* in POOL */
 	uint32_t seg_len;
 	uint32_t list_off;  /* u32 index in PINDEX */

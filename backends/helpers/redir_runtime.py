@@ -305,6 +305,8 @@ def _search(norm, host, query):
                 break
     if best is None:
         return None
+    if caps is None:                          # the exact rule answers
+        return (best,) + _with_query(best, _ANSWERS[best] or _exact_fill(best)[1], query)
     rule = RULES.answer(best)
     if rule[R_STATUS] == 410:
         return (best, 410, None)
@@ -419,41 +421,60 @@ def _pattern_candidates(folded, h):
     return sorted(set().union(*out))
 
 
-# The fast path of lookup(): the answer of an exact rule with no pattern
-# rule before it in file order (the only rules these tables hold), made on
-# its first hit.  _ANSWERS[i] (a list, None until then) = (status, location
-# without a query) for a rule outside host blocks; _SCOPED_ANSWERS[i] =
-# (scope, that answer) for a rule in one; _QUERY_PARTS[i] = (target, "?" or
-# "&", fragment), or None when a query changes nothing (410, query drop).
+# The answers of exact rules, made once per rule on its first hit (the
+# fast path of lookup() and the exact winners of _search()).  _ANSWERS[i]
+# (a list, None until then) = (status, location without a query) for a rule
+# outside host blocks; _SCOPED_ANSWERS[i] = (scope, that answer) for a rule
+# in one; _QUERY_PARTS[i] = (target, "?" or "&", fragment), or None when a
+# query changes nothing (410, query drop).
 _SCOPED_ANSWERS = {}
 _QUERY_PARTS = {}
 _EMPTY_QUERY_TYPES = (str, bytes, bytearray, memoryview, type(None))
 
 
+def _exact_fill(i):
+    """(scope, answer) of exact rule i; fills the tables above."""
+    scoped = _SCOPED_ANSWERS.get(i)
+    if scoped is not None:
+        return scoped
+    rule = RULES.answer(i)
+    if rule[R_STATUS] == 410:
+        ans = (410, None)
+        parts = None
+    else:
+        ans = (rule[R_STATUS], _location(rule, b"", None, b""))
+        parts = None
+        if not rule[R_QUERY_DROP]:
+            parts = (b"".join(rule[R_TARGET]), b"&" if rule[R_TARGET_QUERY] else b"?",
+                     rule[R_FRAGMENT] or b"")
+    _QUERY_PARTS[i] = parts
+    scope = RULES.scope(i)
+    if scope < 0:
+        _ANSWERS[i] = ans
+        return (scope, ans)
+    scoped = _SCOPED_ANSWERS[i] = (scope, ans)
+    return scoped
+
+
 def _exact_answer(i, host):
     """The answer of exact rule i for `host`, or None when its host scope
-    does not admit `host`; fills the tables above."""
-    scoped = _SCOPED_ANSWERS.get(i)
-    if scoped is None:
-        rule = RULES.answer(i)
-        if rule[R_STATUS] == 410:
-            ans = (410, None)
-            parts = None
-        else:
-            ans = (rule[R_STATUS], _location(rule, b"", None, b""))
-            parts = None
-            if not rule[R_QUERY_DROP]:
-                parts = (b"".join(rule[R_TARGET]), b"&" if rule[R_TARGET_QUERY] else b"?",
-                         rule[R_FRAGMENT] or b"")
-        _QUERY_PARTS[i] = parts
-        scope = RULES.scope(i)
-        if scope < 0:
-            _ANSWERS[i] = ans
-            return ans
-        scoped = _SCOPED_ANSWERS[i] = (scope, ans)
-    if host is not None and _host_of(host) in SCOPES[scoped[0]]:
-        return scoped[1]
+    does not admit `host`."""
+    scope, ans = _exact_fill(i)
+    if scope < 0 or (host is not None and _host_of(host) in SCOPES[scope]):
+        return ans
     return None
+
+
+def _with_query(i, ans, query):
+    """The answer `ans` of exact rule i for a request with `query`."""
+    if (not query and query.__class__ in _EMPTY_QUERY_TYPES) or ans[1] is None:
+        return ans                            # no query, or 410 (the query is not read)
+    q = _as_bytes(query, "query")             # a TypeError like the general path
+    parts = _QUERY_PARTS[i]
+    if parts is None:                         # query drop
+        return ans
+    return (ans[0], b"".join((parts[0], parts[1], _RAW_QUERY.sub(_escape, q),
+                              parts[2])).decode("ascii"))
 
 
 def lookup(path, host=None, query=""):
@@ -490,14 +511,7 @@ def lookup(path, host=None, query=""):
     if ans is not None:
         if not query and query.__class__ in _EMPTY_QUERY_TYPES:
             return ans
-        parts = _QUERY_PARTS[i]
-        if ans[1] is None:                    # 410: the query is not read
-            return ans
-        q = _as_bytes(query, "query")         # a TypeError like the general path
-        if parts is None:                     # query drop
-            return ans
-        return (ans[0], b"".join((parts[0], parts[1], _RAW_QUERY.sub(_escape, q),
-                                  parts[2])).decode("ascii"))
+        return _with_query(i, ans, query)
     ans = _search(norm, host, query)
     return None if ans is None else ans[1:]
 
@@ -629,4 +643,4 @@ _self_check()
 _PATTERNS = tuple(PATTERNS)
 _INDEX_ROOT, _INDEX_HOSTS, _INDEX_DEPTH_USED = _build_index()
 _FIRST_PATTERN_RULE = _PATTERNS[0][0] if _PATTERNS else len(RULES)
-_ANSWERS = [None] * _FIRST_PATTERN_RULE
+_ANSWERS = [None] * len(RULES)

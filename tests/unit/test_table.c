@@ -667,6 +667,60 @@ static void test_pattern_index_overflow(void **state)
 	rc_buf_fini(&text);
 }
 
+/* A tampered pattern index is refused on open with the section named, or
+ * answers RD_E_CORRUPT, never reads outside the file. */
+static void test_pattern_index_corrupt(void **state)
+{
+	(void)state;
+	fixture *f = build("/blog/:y/* -> /b/:y/*\n/:l/about -> /about?l=:l\n");
+	rdb_header h;
+	memcpy(&h, f->image.data, sizeof h);
+	size_t at = (size_t)h.sec[RDB_SEC_PINDEX].off;
+	struct {
+		size_t off;
+		uint32_t value;
+	} cases[] = {
+		{ offsetof(rdb_pindex_head, depth), RDB_TRIE_DEPTH + 1 },
+		{ offsetof(rdb_pindex_head, size), 3 },
+		{ offsetof(rdb_pindex_head, size), 1u << 30 },
+		{ offsetof(rdb_pindex_head, root_off), UINT32_MAX / 2 },
+		{ offsetof(rdb_pindex_head, root_edges), 0x400 },
+		{ offsetof(rdb_pindex_head, reserved), 1 },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		char *copy = malloc(f->image.len);
+		memcpy(copy, f->image.data, f->image.len);
+		memcpy(copy + at + cases[c].off, &cases[c].value, 4);
+		char path[160];
+		snprintf(path, sizeof path, "%s/pindex%zu.redirdb", tmpdir, c);
+		write_file(path, copy, f->image.len);
+		free(copy);
+		rd_table *t;
+		rd_error err;
+		assert_int_equal(rd_table_open(path, &t, &err), RD_E_CORRUPT);
+		assert_non_null(strstr(err.message, "pattern index"));
+	}
+	/* every node's list offset out of the section: RD_E_CORRUPT on a
+	 * request that reaches one */
+	rdb_pindex_head ph;
+	memcpy(&ph, f->image.data + at, sizeof ph);
+	char *copy = malloc(f->image.len);
+	memcpy(copy, f->image.data, f->image.len);
+	for (uint32_t i = 0; i < ph.size; i++) {
+		size_t off = at + sizeof ph + sizeof(rdb_node) * i + offsetof(rdb_node, list_off);
+		uint32_t bad = UINT32_MAX / 8;
+		memcpy(copy + off, &bad, 4);
+	}
+	rd_table *t = open_image(copy, f->image.len, "pindex-lists");
+	char buf[256];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(t, NULL, "/blog/1/x", 9, NULL, 0, &res, buf, sizeof buf),
+	                 RD_E_CORRUPT);
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/blog/1/x", 9, NULL, 0, &res, buf, sizeof buf), 301);
+	rd_table_close(t);
+	release(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_target_capture_not_bound),
 		cmocka_unit_test(test_pattern_index),
 		cmocka_unit_test(test_pattern_index_overflow),
+		cmocka_unit_test(test_pattern_index_corrupt),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
