@@ -8,9 +8,10 @@ literal segments, a placeholder first, host blocks) and their requests (a
 pass, the last pattern of each shape, misses under the shared prefixes, an
 exact hit, a 1000-segment path); each build compiles them with its own
 redirc, and bench/table-pattern-bench.c, linked against that build's
-libredir, times each request (ns per lookup, mean of --reps after a
-warm-up).  Rounds alternate between the builds; the figures are medians of
---rounds, the ratios medians of the per-round ratios.
+libredir, times each request (ns per lookup: --reps lookups after a
+warm-up, in 101 batches, the median batch).  Rounds alternate between the
+builds; the figures are medians of --rounds, the ratios medians of the
+per-round ratios.
 
 usage: bench/table-patterns.py [--build DIR] [--baseline DIR]
            [--patterns 10,100,1000,10000] [--rounds 5] [--reps 20000]
