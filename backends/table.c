@@ -6,7 +6,8 @@
  *
  * First match per host in file order: an exact key keeps every rule that
  * has it (one per host scope) as a candidate list in file order; patterns
- * are stored in file order behind a first-segment index, so the reader
+ * are stored in file order behind an index of their leading segments per
+ * host (a trie, build_pindex), so the reader
  * takes the first admitted exact candidate and the first admitted pattern
  * and answers with the lower rule index.
  *

@@ -278,12 +278,14 @@ def _host_of(host):
     return h
 
 
-def _search(norm, host, query):
-    """Steps 5-7 on a normalized path: (index, status, location) or None."""
+def _search(norm, host, query, cands=-1):
+    """Steps 5-7 on a normalized path: (index, status, location) or None.
+    cands: EXACT's entry for it when the caller has it already."""
     h = None if host is None or not SCOPES else _host_of(host)
     folded = norm.lower() if CASE_INSENSITIVE else norm
     best = None
-    cands = EXACT.get(folded)
+    if cands == -1:
+        cands = EXACT.get(folded)
     if cands is not None:
         if cands.__class__ is int:
             if not SCOPES or _admits(RULES.scope(cands), h):
@@ -307,10 +309,15 @@ def _search(norm, host, query):
         return None
     if caps is None:                          # the exact rule answers
         return (best,) + _with_query(best, _ANSWERS[best] or _exact_fill(best)[1], query)
-    rule = RULES.answer(best)
+    rule = _PATTERN_RULES.get(best)
+    if rule is None:
+        rule = _PATTERN_RULES[best] = RULES.answer(best)   # one per pattern rule
     if rule[R_STATUS] == 410:
         return (best, 410, None)
     return (best, rule[R_STATUS], _location(rule, norm, caps, _as_bytes(query, "query")))
+
+
+_PATTERN_RULES = {}
 
 
 # ---- the pattern index -----------------------------------------------------
@@ -512,7 +519,9 @@ def lookup(path, host=None, query=""):
         if not query and query.__class__ in _EMPTY_QUERY_TYPES:
             return ans
         return _with_query(i, ans, query)
-    ans = _search(norm, host, query)
+    if i is None and not _PATTERNS:
+        return None
+    ans = _search(norm, host, query, i)
     return None if ans is None else ans[1:]
 
 

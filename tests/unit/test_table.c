@@ -472,6 +472,7 @@ static void test_endian_version_magic(void **state)
 		{ offsetof(rdb_header, bom), RDB_BOM_SWAPPED, RD_E_ENDIAN, "byte order" },
 		{ offsetof(rdb_header, version), RDB_VERSION + 1, RD_E_VERSION, "version" },
 		{ offsetof(rdb_header, version), 1, RD_E_VERSION, "version 1" }, /* the old layout */
+		{ offsetof(rdb_header, version), 2, RD_E_VERSION, "version 2" }, /* the old index */
 		{ 0, 0x4c4c4548u, RD_E_MAGIC, "magic" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
