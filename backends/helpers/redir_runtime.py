@@ -398,6 +398,11 @@ def _pattern_candidates(folded, h):
         r = _INDEX_HOSTS.get(h)
         if r is not None:
             active = (root, r)
+    if len(active) == 1 and _ROOT_LITERAL_ONLY:
+        # the common pass: the first segment leads nowhere
+        e = folded.find(b"/", 1)
+        if (folded[1:e] if e > 0 else folded[1:]) not in root[0]:
+            return ()
     out = []
     for node in active:
         if node[2]:
@@ -613,7 +618,10 @@ class RedirectMiddleware(object):
             if host is None:
                 host = environ.get("HTTP_HOST")
                 if host is not None:
-                    host = _native(host)
+                    try:
+                        host = host.encode("latin-1")
+                    except UnicodeEncodeError:
+                        host = host.encode("utf-8", "surrogateescape")
             ans = lookup(req[0], host, req[1])
         if ans is None:
             return self.app(environ, start_response)
@@ -651,5 +659,7 @@ def _self_check():
 _self_check()
 _PATTERNS = tuple(PATTERNS)
 _INDEX_ROOT, _INDEX_HOSTS, _INDEX_DEPTH_USED = _build_index()
+# no pattern outside host blocks starts with a placeholder or has no key
+_ROOT_LITERAL_ONLY = _INDEX_ROOT[1] is None and not _INDEX_ROOT[2]
 _FIRST_PATTERN_RULE = _PATTERNS[0][0] if _PATTERNS else len(RULES)
 _ANSWERS = [None] * len(RULES)
