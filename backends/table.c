@@ -298,7 +298,9 @@ static uint32_t pindex_node(pindex_builder *pb, uint32_t parent, uint32_t kind, 
 	uint32_t has = kind == RDB_EDGE_LIT ? RDB_HAS_LIT : kind == RDB_EDGE_PARAM ? RDB_HAS_PARAM : 0;
 	if (parent == 0)
 		pb->root_edges |= has;
-	else if (parent != RDB_NODE_HOSTS)
+	else if (parent == RDB_NODE_HOSTS)
+		pb->root_edges |= RDB_HAS_HOSTS;
+	else
 		RC_VEC_AT(&pb->nodes, pnode, parent - 1)->edges |= has;
 	pnode *n = rc_vec_push(&pb->nodes);
 	n->parent = parent;

@@ -233,7 +233,7 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 				    (uint64_t)ph.size * sizeof(rdb_node) + sizeof ph > ps ||
 				    (uint64_t)ph.root_off * 4 + (uint64_t)ph.root_count * 4 > ps ||
 				    ph.depth > RDB_TRIE_DEPTH ||
-				    (ph.root_edges & ~(RDB_HAS_LIT | RDB_HAS_PARAM)) != 0 ||
+				    (ph.root_edges & ~(RDB_HAS_LIT | RDB_HAS_PARAM | RDB_HAS_HOSTS)) != 0 ||
 				    ph.reserved[0] != 0 || ph.reserved[1] != 0 || ph.reserved[2] != 0)
 					why = "pattern index";
 			}
@@ -610,8 +610,8 @@ static int pindex_walk(const rd_table *t, const char *norm, size_t nlen, const c
 		return -1;
 	cnt[nl++] = ph.root_count;
 	active[na] = 0;
-	aedges[na++] = ph.root_edges;
-	if (host && host[0]) {
+	aedges[na++] = ph.root_edges & (RDB_HAS_LIT | RDB_HAS_PARAM);
+	if (host && host[0] && (ph.root_edges & RDB_HAS_HOSTS)) {
 		uint32_t id, edges;
 		int r = pindex_find(t, &ph, RDB_NODE_HOSTS, RDB_EDGE_HOST, host, strlen(host), &id,
 		                    &edges, &list[nl], &cnt[nl]);

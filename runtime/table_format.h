@@ -148,6 +148,9 @@ enum rdb_edge_kind {
 #define RDB_KIND_MASK 0xFFu
 #define RDB_HAS_LIT 0x100u
 #define RDB_HAS_PARAM 0x200u
+/* In root_edges only: the index has host roots (a lookup without it skips
+ * the probe for its host). */
+#define RDB_HAS_HOSTS 0x400u
 
 typedef struct rdb_node {
 	uint32_t parent;    /* 0 = the root, n = the node in slot n - 1, RDB_NODE_HOSTS */

@@ -664,6 +664,9 @@ static void test_pattern_index_overflow(void **state)
 		agree(f, NULL, url);
 	}
 	agree(f, NULL, "/a/a/a/a/a/a/x/y");
+	/* no host blocks: a request's host costs no probe, answers unchanged */
+	agree(f, "www.example.com", "/a/q/a/a/a/a/end3");
+	agree(f, "www.example.com", "/a/a/a/a/a/a/end0");
 	release(f);
 	rc_buf_fini(&text);
 }
@@ -685,7 +688,7 @@ static void test_pattern_index_corrupt(void **state)
 		{ offsetof(rdb_pindex_head, size), 3 },
 		{ offsetof(rdb_pindex_head, size), 1u << 30 },
 		{ offsetof(rdb_pindex_head, root_off), UINT32_MAX / 2 },
-		{ offsetof(rdb_pindex_head, root_edges), 0x400 },
+		{ offsetof(rdb_pindex_head, root_edges), 0x800 },
 		{ offsetof(rdb_pindex_head, reserved), 1 },
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
