@@ -6,7 +6,8 @@
  *
  * First match per host in file order: an exact key keeps every rule that
  * has it (one per host scope) as a candidate list in file order; patterns
- * are stored in file order behind a first-segment index, so the reader
+ * are stored in file order behind an index of their leading segments per
+ * host (a trie, build_pindex), so the reader
  * takes the first admitted exact candidate and the first admitted pattern
  * and answers with the lower rule index.
  *
@@ -164,44 +165,93 @@ static int build_cmph(key_ent *keys, uint32_t n, rc_buf *hash, uint32_t *slot_of
 
 /* ---- the pattern index -------------------------------------------------- */
 
-typedef struct seg_bucket {
-	const char *seg;  /* folded */
-	uint32_t len;     /* | RDB_SEG_SECOND */
-	rc_vec list;      /* uint32_t pattern indices */
-} seg_bucket;
+/* One edge of a pattern's key. */
+typedef struct key_edge {
+	uint32_t kind;    /* RDB_EDGE_LIT or RDB_EDGE_PARAM */
+	const char *seg;  /* LIT: the segment (not folded), without slashes */
+	uint32_t len;
+} key_edge;
 
-/* The literal segment a pattern is indexed by: its first segment when the
- * first token is "/seg/..." (*second 0), else its second when the pattern
- * starts "/" PARAM "/seg/..." or ends with "/seg" (*second 1).  0 when
- * neither is literal (a placeholder or a splat there, or "/blog" + splat):
- * the wildcard list. */
-static int pattern_index_segment(const rc_rule *r, const char **seg, size_t *len, int *second)
+/* A pattern's index key: its leading segments that are a whole literal
+ * segment or a whole placeholder, at most RDB_TRIE_DEPTH.  "/blog/:y/x-"
+ * + splat is blog, PARAM; "/blog" + splat and "/" + splat have none;
+ * "/:lang/about" is PARAM, about.  Each key edge is a promise about the path: a path that the
+ * pattern matches has that segment there (a placeholder matches one whole
+ * non-empty segment; "/blog/" + splat also matches "/blog", whose first
+ * segment is blog too).  Returns the number of edges. */
+static uint32_t pattern_key(const rc_rule *r, key_edge *key)
 {
-	if (r->nsrc == 0 || r->src[0].kind != RD_PTOK_LIT || r->src[0].len < 1)
+	uint32_t n = 0;
+	if (r->nsrc == 0 || r->src[0].kind != RD_PTOK_LIT || r->src[0].len == 0 ||
+	    r->src[0].text[0] != '/')
 		return 0;
-	const char *t = r->src[0].text;
-	if (t[0] != '/')
-		return 0;
-	*second = 0;
-	if (r->src[0].len >= 2) {
-		const char *slash = memchr(t + 1, '/', r->src[0].len - 1);
-		if (!slash || slash == t + 1)
-			return 0;
-		*seg = t + 1;
-		*len = (size_t)(slash - (t + 1));
-		return 1;
+	for (uint32_t t = 0; t < r->nsrc && n < RDB_TRIE_DEPTH; t++) {
+		const rd_ptok *tok = &r->src[t];
+		if (tok->kind == RD_PTOK_LIT) {
+			/* at a segment start only when the literal starts with '/' */
+			if (tok->len == 0 || tok->text[0] != '/')
+				return n;
+			const char *p = tok->text + 1, *end = tok->text + tok->len;
+			for (;;) {
+				const char *slash = memchr(p, '/', (size_t)(end - p));
+				if (!slash) {
+					/* the piece after the last slash: a whole segment
+					 * only at the end of the source */
+					if (p < end && t + 1 == r->nsrc && n < RDB_TRIE_DEPTH)
+						key[n++] = (key_edge){ RDB_EDGE_LIT, p, (uint32_t)(end - p) };
+					if (p < end)
+						return n;
+					break; /* the literal ends with '/': the next token starts a segment */
+				}
+				if (slash == p || n == RDB_TRIE_DEPTH)
+					return n; /* an empty segment cannot occur in a normal path */
+				key[n++] = (key_edge){ RDB_EDGE_LIT, p, (uint32_t)(slash - p) };
+				p = slash + 1;
+			}
+		} else if (tok->kind == RD_PTOK_PARAM) {
+			/* a whole segment when the next token starts a new one */
+			if (t + 1 < r->nsrc && !(r->src[t + 1].kind == RD_PTOK_LIT && r->src[t + 1].len > 0 &&
+			                         r->src[t + 1].text[0] == '/'))
+				return n;
+			key[n++] = (key_edge){ RDB_EDGE_PARAM, "", 0 };
+			if (t + 1 == r->nsrc)
+				return n;
+			/* the next literal's leading '/' ends this segment: go on
+			 * with it as if it started the source */
+		} else {
+			return n; /* a splat: the rest of the path */
+		}
 	}
-	/* "/" PARAM LIT("/seg/..." or a final "/seg") */
-	if (r->nsrc < 3 || r->src[1].kind != RD_PTOK_PARAM || r->src[2].kind != RD_PTOK_LIT ||
-	    r->src[2].len < 2 || r->src[2].text[0] != '/')
-		return 0;
-	t = r->src[2].text;
-	const char *slash = memchr(t + 1, '/', r->src[2].len - 1);
-	if (slash == t + 1 || (!slash && r->nsrc != 3))
-		return 0;
-	*seg = t + 1;
-	*len = slash ? (size_t)(slash - (t + 1)) : r->src[2].len - 1;
-	*second = 1;
+	return n;
+}
+
+typedef struct pnode {
+	uint32_t parent;  /* node id (0 root, i + 1 = nodes[i]) or RDB_NODE_HOSTS */
+	uint32_t kind;
+	uint32_t edges;   /* RDB_HAS_* */
+	const char *seg;  /* folded */
+	uint32_t len;
+	uint32_t slot;    /* in the file's node table */
+	rc_vec list;      /* uint32_t pattern indices, ascending */
+} pnode;
+
+typedef struct pindex_builder {
+	rc_vec nodes;     /* pnode; node id = index + 1 */
+	uint32_t *map;    /* open addressing: node index or UINT32_MAX */
+	size_t mcap;
+	rc_arena *A;
+	uint32_t root_edges; /* RDB_HAS_* */
+} pindex_builder;
+
+static int fold_equal(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		x = (x >= 'A' && x <= 'Z') ? (unsigned char)(x + 32) : x;
+		y = (y >= 'A' && y <= 'Z') ? (unsigned char)(y + 32) : y;
+		if (x != y)
+			return 0;
+	}
 	return 1;
 }
 
@@ -215,84 +265,123 @@ static char *fold_dup(rc_arena *a, const char *s, size_t n)
 	return d;
 }
 
+/* Double the map when it is half full. */
+static void pindex_grow(pindex_builder *pb)
+{
+	free(pb->map);
+	pb->mcap *= 2;
+	pb->map = rc_xmalloc(pb->mcap * sizeof *pb->map);
+	memset(pb->map, 0xff, pb->mcap * sizeof *pb->map);
+	for (size_t b = 0; b < pb->nodes.len; b++) {
+		const pnode *n = RC_VEC_AT(&pb->nodes, pnode, b);
+		size_t i = rdb_edge_hash(n->parent, n->kind, n->seg, n->len) & (pb->mcap - 1);
+		while (pb->map[i] != UINT32_MAX)
+			i = (i + 1) & (pb->mcap - 1);
+		pb->map[i] = (uint32_t)b;
+	}
+}
+
+/* The id of the node for edge (parent, kind, seg), made when absent. */
+static uint32_t pindex_node(pindex_builder *pb, uint32_t parent, uint32_t kind, const char *seg,
+                            uint32_t len)
+{
+	if (2 * (pb->nodes.len + 1) >= pb->mcap)
+		pindex_grow(pb);
+	size_t i = rdb_edge_hash(parent, kind, seg, len) & (pb->mcap - 1);
+	while (pb->map[i] != UINT32_MAX) {
+		pnode *c = RC_VEC_AT(&pb->nodes, pnode, pb->map[i]);
+		if (c->parent == parent && c->kind == kind && c->len == len && fold_equal(c->seg, seg, len))
+			return pb->map[i] + 1;
+		i = (i + 1) & (pb->mcap - 1);
+	}
+	pb->map[i] = (uint32_t)pb->nodes.len;
+	uint32_t has = kind == RDB_EDGE_LIT ? RDB_HAS_LIT : kind == RDB_EDGE_PARAM ? RDB_HAS_PARAM : 0;
+	if (parent == 0)
+		pb->root_edges |= has;
+	else if (parent == RDB_NODE_HOSTS)
+		pb->root_edges |= RDB_HAS_HOSTS;
+	else
+		RC_VEC_AT(&pb->nodes, pnode, parent - 1)->edges |= has;
+	pnode *n = rc_vec_push(&pb->nodes);
+	n->parent = parent;
+	n->kind = kind;
+	n->seg = fold_dup(pb->A, seg, len);
+	n->len = len;
+	rc_vec_init(&n->list, sizeof(uint32_t));
+	return (uint32_t)pb->nodes.len;
+}
+
 static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf *pool,
                          rc_buf *out, rc_arena *A)
 {
-	rc_vec buckets, wild;
-	rc_vec_init(&buckets, sizeof(seg_bucket));
-	rc_vec_init(&wild, sizeof(uint32_t));
-	/* a small open-addressing map from folded segment to bucket */
-	size_t mcap = 16;
-	while (mcap < 2 * (size_t)npats + 2)
-		mcap <<= 1;
-	uint32_t *map = rc_xmalloc(mcap * sizeof *map);
-	memset(map, 0xff, mcap * sizeof *map);
-	(void)ir;
+	pindex_builder pb = { { 0 }, NULL, 64, A, 0 };
+	rc_vec_init(&pb.nodes, sizeof(pnode));
+	pb.map = rc_xmalloc(pb.mcap * sizeof *pb.map);
+	memset(pb.map, 0xff, pb.mcap * sizeof *pb.map);
+	rc_vec root;
+	rc_vec_init(&root, sizeof(uint32_t));
+	uint32_t depth = 0;
+	key_edge key[RDB_TRIE_DEPTH];
 	for (uint32_t pi = 0; pi < npats; pi++) {
-		const char *seg;
-		size_t len;
-		int second;
-		if (!pattern_index_segment(pats[pi], &seg, &len, &second)) {
-			*(uint32_t *)rc_vec_push(&wild) = pi;
-			continue;
+		const rc_rule *r = pats[pi];
+		uint32_t nk = pattern_key(r, key);
+		if (nk > depth)
+			depth = nk;
+		const rc_scope *sc = r->scope < 0 ? NULL : RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+		uint32_t nroots = sc ? sc->nhosts : 1;
+		for (uint32_t h = 0; h < nroots; h++) {
+			uint32_t node = 0;
+			if (sc)
+				node = pindex_node(&pb, RDB_NODE_HOSTS, RDB_EDGE_HOST, sc->hosts[h],
+				                   (uint32_t)strlen(sc->hosts[h]));
+			for (uint32_t k = 0; k < nk; k++)
+				node = pindex_node(&pb, node, key[k].kind, key[k].seg, key[k].len);
+			rc_vec *list = node == 0 ? &root : &RC_VEC_AT(&pb.nodes, pnode, node - 1)->list;
+			/* a scope names each host once, so pi is new to this list */
+			*(uint32_t *)rc_vec_push(list) = pi;
 		}
-		char *f = fold_dup(A, seg, len);
-		uint32_t klen = (uint32_t)len | (second ? RDB_SEG_SECOND : 0);
-		size_t i = (rdb_seg_hash(f, len) ^ (second ? RDB_SEG_SECOND_SALT : 0)) & (mcap - 1);
-		seg_bucket *bk = NULL;
-		while (map[i] != UINT32_MAX) {
-			seg_bucket *c = RC_VEC_AT(&buckets, seg_bucket, map[i]);
-			if (c->len == klen && memcmp(c->seg, f, len) == 0) {
-				bk = c;
-				break;
-			}
-			i = (i + 1) & (mcap - 1);
-		}
-		if (!bk) {
-			map[i] = (uint32_t)buckets.len;
-			bk = rc_vec_push(&buckets);
-			bk->seg = f;
-			bk->len = klen;
-			rc_vec_init(&bk->list, sizeof(uint32_t));
-		}
-		*(uint32_t *)rc_vec_push(&bk->list) = pi;
 	}
-	free(map);
+	free(pb.map);
 
+	/* the file's node table; a node comes after its parent, so the
+	 * parent's slot is known when the child's hash is made */
 	uint32_t size = 1;
-	while (size < 2 * buckets.len)
+	while (size < 2 * pb.nodes.len)
 		size <<= 1;
-	rdb_bucket *table = calloc(size, sizeof *table);
+	rdb_node *table = calloc(size, sizeof *table);
 	if (!table)
 		abort();
-	/* lists follow the head and the buckets; offsets in u32 units */
-	uint32_t next = (uint32_t)((sizeof(rdb_pindex_head) + size * sizeof(rdb_bucket)) / 4);
-	rdb_pindex_head ph = { size, next, (uint32_t)wild.len, 0 };
-	next += (uint32_t)wild.len;
-	for (size_t b = 0; b < buckets.len; b++) {
-		seg_bucket *bk = RC_VEC_AT(&buckets, seg_bucket, b);
-		uint32_t sl = bk->len & ~RDB_SEG_SECOND;
-		uint32_t i = (rdb_seg_hash(bk->seg, sl) ^ ((bk->len & RDB_SEG_SECOND) ? RDB_SEG_SECOND_SALT : 0)) &
-		             (size - 1);
-		while (table[i].count != 0)
+	uint32_t next = (uint32_t)((sizeof(rdb_pindex_head) + size * sizeof(rdb_node)) / 4);
+	rdb_pindex_head ph = { size, next, (uint32_t)root.len, depth, pb.root_edges, { 0, 0, 0 } };
+	next += (uint32_t)root.len;
+	for (size_t b = 0; b < pb.nodes.len; b++) {
+		pnode *n = RC_VEC_AT(&pb.nodes, pnode, b);
+		uint32_t parent = n->parent;
+		if (parent != 0 && parent != RDB_NODE_HOSTS)
+			parent = RC_VEC_AT(&pb.nodes, pnode, parent - 1)->slot + 1;
+		uint32_t i = rdb_edge_hash(parent, n->kind, n->seg, n->len) & (size - 1);
+		while (table[i].kind != RDB_EDGE_EMPTY)
 			i = (i + 1) & (size - 1);
-		table[i].seg_off = pool_add(pool, bk->seg, sl, 0);
-		table[i].seg_len = bk->len;
+		n->slot = i;
+		table[i].parent = parent;
+		table[i].kind = n->kind | n->edges;
+		table[i].seg_off = n->len ? pool_add(pool, n->seg, n->len, 0) : 0;
+		table[i].seg_len = n->len;
 		table[i].list_off = next;
-		table[i].count = (uint32_t)bk->list.len;
-		next += (uint32_t)bk->list.len;
+		table[i].count = (uint32_t)n->list.len;
+		next += (uint32_t)n->list.len;
 	}
 	rc_buf_add(out, (const char *)&ph, sizeof ph);
 	rc_buf_add(out, (const char *)table, size * sizeof *table);
-	add_bytes(out, wild.items, wild.len * 4);
-	for (size_t b = 0; b < buckets.len; b++) {
-		seg_bucket *bk = RC_VEC_AT(&buckets, seg_bucket, b);
-		add_bytes(out, bk->list.items, bk->list.len * 4);
-		rc_vec_fini(&bk->list);
+	add_bytes(out, root.items, root.len * 4);
+	for (size_t b = 0; b < pb.nodes.len; b++) {
+		pnode *n = RC_VEC_AT(&pb.nodes, pnode, b);
+		add_bytes(out, n->list.items, n->list.len * 4);
+		rc_vec_fini(&n->list);
 	}
 	free(table);
-	rc_vec_fini(&buckets);
-	rc_vec_fini(&wild);
+	rc_vec_fini(&pb.nodes);
+	rc_vec_fini(&root);
 }
 
 /* ---- the whole file ----------------------------------------------------- */

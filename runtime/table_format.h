@@ -15,7 +15,7 @@
 
 #define RDB_MAGIC "REDIRDB\0"
 #define RDB_MAGIC_LEN 8
-#define RDB_VERSION 2u
+#define RDB_VERSION 3u
 #define RDB_BOM 0x01020304u
 #define RDB_BOM_SWAPPED 0x04030201u
 #define RDB_HEADER_SIZE 256u
@@ -40,7 +40,7 @@ enum rdb_section {
 	RDB_SEC_PATTERNS = 3, /* rdb_pattern per pattern rule, file order */
 	RDB_SEC_PTOKS = 4,    /* rdb_tok: source tokens of patterns */
 	RDB_SEC_TTOKS = 5,    /* rdb_tok: target tokens of patterns */
-	RDB_SEC_PINDEX = 6,   /* first-segment index over the patterns */
+	RDB_SEC_PINDEX = 6,   /* the pattern index: a trie of leading segments, per host */
 	RDB_SEC_HOSTS = 7,    /* host sets */
 	RDB_SEC_POOL = 8,     /* string bytes */
 	RDB_SEC_META = 9,     /* cold: files, owner/note runs, lines (rd_table_rule_info) */
@@ -104,20 +104,64 @@ typedef struct rdb_tok {
 
 _Static_assert(sizeof(rdb_tok) == 12, "token is 12 bytes");
 
-/* PINDEX: header, then `size` buckets, then u32 lists of pattern indices. */
+/* PINDEX: a trie over the leading segments of the pattern sources, one
+ * for the rules outside host blocks (node 0, the root) and one per host
+ * (its root is an RDB_EDGE_HOST node).  A pattern is listed at the node its
+ * key ends at: its leading segments that are a whole literal segment
+ * (RDB_EDGE_LIT) or a whole placeholder (RDB_EDGE_PARAM), at most
+ * RDB_TRIE_DEPTH of them.  A lookup follows the path's segments (literal
+ * edge, and placeholder edge for a non-empty segment) from the roots of
+ * "every host" and of its host, and tries the patterns of the nodes it
+ * reaches, merged in file order.  Layout: the head, `size` nodes (an open
+ * addressing hash of the edges, linear probing), then u32 lists of pattern
+ * indices, each ascending. */
+#define RDB_TRIE_DEPTH 8u
+/* Lookups give up the index (and try every pattern in file order) beyond
+ * this many nodes reached at one depth or lists to merge: only a
+ * pathological rule set of nested placeholders comes near. */
+#define RDB_TRIE_MAX_ACTIVE 32u
+#define RDB_TRIE_MAX_LISTS 96u
+
 typedef struct rdb_pindex_head {
-	uint32_t size;      /* buckets, a power of two (0 when no patterns) */
-	uint32_t wild_off;  /* u32 index in PINDEX of the wildcard list */
-	uint32_t wild_count;
-	uint32_t pad;
+	uint32_t size;       /* nodes, a power of two (0 when no patterns) */
+	uint32_t root_off;   /* u32 index in PINDEX of the root's list */
+	uint32_t root_count; /* patterns outside host blocks with no indexed segment */
+	uint32_t depth;      /* longest key, at most RDB_TRIE_DEPTH */
+	uint32_t root_edges; /* RDB_HAS_* of the root */
+	uint32_t reserved[3]; /* zero */
 } rdb_pindex_head;
 
-typedef struct rdb_bucket {
-	uint32_t seg_off;   /* folded segment, in POOL */
-	uint32_t seg_len;   /* | RDB_SEG_SECOND: the path's second segment */
+_Static_assert(sizeof(rdb_pindex_head) == 32, "index head is 32 bytes");
+
+enum rdb_edge_kind {
+	RDB_EDGE_EMPTY = 0,  /* an unused slot */
+	RDB_EDGE_LIT = 1,    /* a literal segment (ASCII-folded) */
+	RDB_EDGE_PARAM = 2,  /* any non-empty segment (a placeholder); no text */
+	RDB_EDGE_HOST = 3,   /* the root of a host's trie; text = canonical host */
+};
+
+/* The parent of every RDB_EDGE_HOST node. */
+#define RDB_NODE_HOSTS 0xFFFFFFFFu
+
+/* A node's edges, in bits 8-9 of rdb_node.kind (and in root_edges): a
+ * lookup probes only for the kinds of edge a node has. */
+#define RDB_KIND_MASK 0xFFu
+#define RDB_HAS_LIT 0x100u
+#define RDB_HAS_PARAM 0x200u
+/* In root_edges only: the index has host roots (a lookup without it skips
+ * the probe for its host). */
+#define RDB_HAS_HOSTS 0x400u
+
+typedef struct rdb_node {
+	uint32_t parent;    /* 0 = the root, n = the node in slot n - 1, RDB_NODE_HOSTS */
+	uint32_t kind;      /* rdb_edge_kind | RDB_HAS_* of its own edges */
+	uint32_t seg_off;   /* in POOL */
+	uint32_t seg_len;
 	uint32_t list_off;  /* u32 index in PINDEX */
-	uint32_t count;     /* 0 = empty bucket */
-} rdb_bucket;
+	uint32_t count;     /* patterns whose key ends here (0: an inner node) */
+} rdb_node;
+
+_Static_assert(sizeof(rdb_node) == 24, "index node is 24 bytes");
 
 /* GROUPS: the slots, in cmph order, form groups of RDB_GROUP consecutive
  * slots whose entries are stored back to back; the section holds
@@ -210,13 +254,9 @@ static inline uint64_t rdb_fnv64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* A bucket keyed by the second segment (patterns "/:param/seg..."). */
-#define RDB_SEG_SECOND 0x80000000u
-#define RDB_SEG_SECOND_SALT 0x9E3779B9u
-
-/* FNV-1a 32 of ASCII-folded bytes: the pattern index's bucket hash (xor
- * RDB_SEG_SECOND_SALT for a second segment). */
-static inline uint32_t rdb_seg_hash(const char *s, size_t n)
+/* The slot hash of an index edge: FNV-1a 32 of the ASCII-folded segment,
+ * mixed with the parent node and the edge kind. */
+static inline uint32_t rdb_edge_hash(uint32_t parent, uint32_t kind, const char *s, size_t n)
 {
 	uint32_t h = 2166136261u;
 	for (size_t i = 0; i < n; i++) {
@@ -226,6 +266,11 @@ static inline uint32_t rdb_seg_hash(const char *s, size_t n)
 		h ^= c;
 		h *= 16777619u;
 	}
+	h ^= parent * 0x9E3779B1u;
+	h ^= kind * 0x85EBCA77u;
+	h ^= h >> 15;
+	h *= 0x2C1B3C6Du;
+	h ^= h >> 12;
 	return h;
 }
 

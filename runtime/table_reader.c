@@ -232,8 +232,11 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 				rdb_pindex_head ph;
 				memcpy(&ph, pi, sizeof ph);
 				if (ph.size == 0 || (ph.size & (ph.size - 1)) != 0 ||
-				    (uint64_t)ph.size * sizeof(rdb_bucket) + sizeof ph > ps ||
-				    (uint64_t)ph.wild_off * 4 + (uint64_t)ph.wild_count * 4 > ps)
+				    (uint64_t)ph.size * sizeof(rdb_node) + sizeof ph > ps ||
+				    (uint64_t)ph.root_off * 4 + (uint64_t)ph.root_count * 4 > ps ||
+				    ph.depth > RDB_TRIE_DEPTH ||
+				    (ph.root_edges & ~(RDB_HAS_LIT | RDB_HAS_PARAM | RDB_HAS_HOSTS)) != 0 ||
+				    ph.reserved[0] != 0 || ph.reserved[1] != 0 || ph.reserved[2] != 0)
 					why = "pattern index";
 			}
 		}
@@ -556,31 +559,107 @@ static const unsigned char *pindex_list(const rd_table *t, uint32_t off, uint32_
 	return t->sec[RDB_SEC_PINDEX] + 4 * (size_t)off;
 }
 
-/* The list of the bucket for segment `seg` (first or `second` segment of
- * the path), or none.  0, or -1 corrupt. */
-static int pindex_bucket(const rd_table *t, const rdb_pindex_head *ph, const char *seg, size_t slen,
-                         int second, const unsigned char **list, uint32_t *count)
+/* The node of edge (parent, kind, seg) in the pattern index: its id (slot
+ * + 1), its own edges (RDB_HAS_*) and list, 0 when there is none, -1
+ * corrupt. */
+static int pindex_find(const rd_table *t, const rdb_pindex_head *ph, uint32_t parent, uint32_t kind,
+                       const char *seg, size_t slen, uint32_t *id, uint32_t *edges,
+                       const unsigned char **list, uint32_t *count)
 {
 	uint32_t mask = ph->size - 1;
-	uint32_t want = (uint32_t)slen | (second ? RDB_SEG_SECOND : 0);
-	if (slen >= RDB_SEG_SECOND)
+	if (slen >= UINT32_MAX)
 		return 0;
-	uint32_t i = (rdb_seg_hash(seg, slen) ^ (second ? RDB_SEG_SECOND_SALT : 0)) & mask;
+	uint32_t i = rdb_edge_hash(parent, kind, seg, slen) & mask;
 	for (uint32_t probes = 0; probes < ph->size; probes++, i = (i + 1) & mask) {
-		rdb_bucket bk;
-		memcpy(&bk, t->sec[RDB_SEC_PINDEX] + sizeof *ph + sizeof bk * (size_t)i, sizeof bk);
-		if (bk.count == 0)
+		rdb_node nd;
+		memcpy(&nd, t->sec[RDB_SEC_PINDEX] + sizeof *ph + sizeof nd * (size_t)i, sizeof nd);
+		if (nd.kind == RDB_EDGE_EMPTY)
 			return 0;
-		const char *ss = bk.seg_len == want ? pool_bytes(t, bk.seg_off, (uint32_t)slen) : NULL;
-		if (ss && fold_eq(ss, seg, slen)) {
-			*list = pindex_list(t, bk.list_off, bk.count);
-			if (!*list)
-				return -1;
-			*count = bk.count;
-			return 0;
-		}
+		if (nd.parent != parent || (nd.kind & RDB_KIND_MASK) != kind || nd.seg_len != (uint32_t)slen)
+			continue;
+		const char *ss = slen ? pool_bytes(t, nd.seg_off, (uint32_t)slen) : "";
+		if (!ss)
+			return -1;
+		if (!fold_eq(ss, seg, slen))
+			continue;
+		*id = i + 1;
+		*edges = nd.kind & (RDB_HAS_LIT | RDB_HAS_PARAM);
+		*count = nd.count;
+		*list = pindex_list(t, nd.list_off, nd.count);
+		return *list ? 1 : -1;
 	}
 	return 0;
+}
+
+/* The lists of the pattern index that a request reaches (see
+ * table_format.h): the roots of every host and of `host`, then for each of
+ * the path's first segments, the literal and placeholder edges from the
+ * nodes reached so far.  Returns the number of lists, -1 corrupt, or -2
+ * when the walk reaches more nodes than it keeps (then every pattern is
+ * tried). */
+static int pindex_walk(const rd_table *t, const char *norm, size_t nlen, const char *host,
+                       const unsigned char **list, uint32_t *cnt)
+{
+	rdb_pindex_head ph;
+	memcpy(&ph, t->sec[RDB_SEC_PINDEX], sizeof ph);
+	int nl = 0;
+	/* the nodes reached at this depth, and their edges */
+	uint32_t active[RDB_TRIE_MAX_ACTIVE], next[RDB_TRIE_MAX_ACTIVE];
+	uint32_t aedges[RDB_TRIE_MAX_ACTIVE], nedges[RDB_TRIE_MAX_ACTIVE];
+	uint32_t na = 0;
+	list[nl] = pindex_list(t, ph.root_off, ph.root_count);
+	if (!list[nl])
+		return -1;
+	cnt[nl++] = ph.root_count;
+	active[na] = 0;
+	aedges[na++] = ph.root_edges & (RDB_HAS_LIT | RDB_HAS_PARAM);
+	if (host && host[0] && (ph.root_edges & RDB_HAS_HOSTS)) {
+		uint32_t id, edges;
+		int r = pindex_find(t, &ph, RDB_NODE_HOSTS, RDB_EDGE_HOST, host, strlen(host), &id,
+		                    &edges, &list[nl], &cnt[nl]);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			nl++;
+			active[na] = id;
+			aedges[na++] = edges;
+		}
+	}
+	const char *seg = norm + 1, *end = norm + nlen;
+	for (uint32_t level = 0; level < ph.depth && nlen > 0; level++) {
+		const char *se = memchr(seg, '/', (size_t)(end - seg));
+		size_t slen = se ? (size_t)(se - seg) : (size_t)(end - seg);
+		uint32_t nn = 0;
+		for (uint32_t a = 0; a < na; a++) {
+			for (uint32_t kind = RDB_EDGE_LIT; kind <= RDB_EDGE_PARAM; kind++) {
+				if (!(aedges[a] & (kind == RDB_EDGE_LIT ? RDB_HAS_LIT : RDB_HAS_PARAM)))
+					continue;
+				if (kind == RDB_EDGE_PARAM && slen == 0)
+					break; /* a placeholder never matches an empty segment */
+				if (nn == RDB_TRIE_MAX_ACTIVE || nl == (int)RDB_TRIE_MAX_LISTS)
+					return -2;
+				uint32_t id, edges;
+				int r = pindex_find(t, &ph, active[a], kind, kind == RDB_EDGE_LIT ? seg : "",
+				                    kind == RDB_EDGE_LIT ? slen : 0, &id, &edges, &list[nl],
+				                    &cnt[nl]);
+				if (r < 0)
+					return -1;
+				if (r > 0) {
+					next[nn] = id;
+					nedges[nn++] = edges;
+					if (cnt[nl] > 0)
+						nl++;
+				}
+			}
+		}
+		if (nn == 0 || !se)
+			break;
+		memcpy(active, next, nn * sizeof *next);
+		memcpy(aedges, nedges, nn * sizeof *nedges);
+		na = nn;
+		seg = se + 1;
+	}
+	return nl;
 }
 
 #define MAX_TOKS RDB_MAX_TOKS
@@ -712,42 +791,36 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 	/* patterns are in file order: when the first comes after the exact
 	 * winner, none can win (the common hit skips the segment hashing) */
 	if (h->npatterns > 0 && (!have_exact || rd32(t->sec[RDB_SEC_PATTERNS]) < best)) {
-		rdb_pindex_head ph;
-		memcpy(&ph, t->sec[RDB_SEC_PINDEX], sizeof ph);
-		/* three ascending lists: the wildcard list, the bucket of the
-		 * path's first segment, the bucket of its second */
-		const unsigned char *list[3];
-		uint32_t cnt[3] = { ph.wild_count, 0, 0 }, at[3] = { 0, 0, 0 };
-		list[0] = pindex_list(t, ph.wild_off, ph.wild_count);
-		list[1] = list[2] = NULL;
-		if (!list[0])
+		/* ascending lists of the index nodes the path reaches, merged
+		 * into file order (or every pattern, past the walk's limits) */
+		const unsigned char *list[RDB_TRIE_MAX_LISTS];
+		uint32_t cnt[RDB_TRIE_MAX_LISTS], at[RDB_TRIE_MAX_LISTS];
+		int nl = pindex_walk(t, norm, nlen, hc, list, cnt);
+		if (nl == -1)
 			return RD_E_CORRUPT;
-		const char *seg = norm + 1, *end = norm + nlen;
-		for (int k = 1; k <= 2 && seg < end; k++) {
-			const char *se = memchr(seg, '/', (size_t)(end - seg));
-			size_t slen = se ? (size_t)(se - seg) : (size_t)(end - seg);
-			if (slen == 0)
-				break;
-			if (pindex_bucket(t, &ph, seg, slen, k == 2, &list[k], &cnt[k]) != 0)
-				return RD_E_CORRUPT;
-			if (!se)
-				break;
-			seg = se + 1;
-		}
+		uint32_t scan = 0; /* the next pattern when nl == -2 */
+		for (int k = 0; k < nl; k++)
+			at[k] = 0;
 		memset(caps, 0, sizeof caps); /* a failed try leaves spans inside the path */
 		for (;;) {
 			uint32_t pi = UINT32_MAX;
-			for (int k = 0; k < 3; k++)
-				if (at[k] < cnt[k]) {
-					uint32_t v = rd32(list[k] + 4 * (size_t)at[k]);
-					if (v < pi)
-						pi = v;
-				}
-			if (pi == UINT32_MAX)
-				break;
-			for (int k = 0; k < 3; k++)
-				if (at[k] < cnt[k] && rd32(list[k] + 4 * (size_t)at[k]) == pi)
-					at[k]++;
+			if (nl == -2) {
+				if (scan == h->npatterns)
+					break;
+				pi = scan++;
+			} else {
+				for (int k = 0; k < nl; k++)
+					if (at[k] < cnt[k]) {
+						uint32_t v = rd32(list[k] + 4 * (size_t)at[k]);
+						if (v < pi)
+							pi = v;
+					}
+				if (pi == UINT32_MAX)
+					break;
+				for (int k = 0; k < nl; k++)
+					if (at[k] < cnt[k] && rd32(list[k] + 4 * (size_t)at[k]) == pi)
+						at[k]++;
+			}
 			if (pi >= h->npatterns)
 				return RD_E_CORRUPT;
 			memcpy(&pbuf, t->sec[RDB_SEC_PATTERNS] + sizeof pbuf * (size_t)pi, sizeof pbuf);

@@ -262,12 +262,30 @@ def lookup_rule(path, host=None, query=""):
     return _search(norm, host, query)
 
 
-def _search(norm, host, query):
-    """Steps 5-7 on a normalized path: (index, status, location) or None."""
-    h = None if host is None else _host_canon(host)
+_HOST_CACHE = {}
+
+
+def _host_of(host):
+    """_host_canon(host), remembered for up to 256 bytes hosts at a time."""
+    if host.__class__ is not bytes:
+        return _host_canon(host)
+    h = _HOST_CACHE.get(host)
+    if h is None:
+        h = _host_canon(host)
+        if len(_HOST_CACHE) >= 256:
+            _HOST_CACHE.clear()
+        _HOST_CACHE[host] = h
+    return h
+
+
+def _search(norm, host, query, cands=-1):
+    """Steps 5-7 on a normalized path: (index, status, location) or None.
+    cands: EXACT's entry for it when the caller has it already."""
+    h = None if host is None or not SCOPES else _host_of(host)
     folded = norm.lower() if CASE_INSENSITIVE else norm
     best = None
-    cands = EXACT.get(folded)
+    if cands == -1:
+        cands = EXACT.get(folded)
     if cands is not None:
         if cands.__class__ is int:
             if not SCOPES or _admits(RULES.scope(cands), h):
@@ -278,58 +296,197 @@ def _search(norm, host, query):
                     best = i
                     break
     caps = None
-    for i, toks, prefix in _PATTERNS:
-        if best is not None and i > best:
-            break
-        if not folded.startswith(prefix) or (SCOPES and not _admits(RULES.scope(i), h)):
-            continue
-        caps = _match(toks, norm, folded)
-        if caps is not None:
-            best = i
-            break
+    if _PATTERNS and (best is None or best > _FIRST_PATTERN_RULE):
+        for pos in _pattern_candidates(folded, h):
+            i, toks = _PATTERNS[pos]
+            if best is not None and i > best:
+                break
+            caps = _match(toks, norm, folded)
+            if caps is not None:
+                best = i
+                break
     if best is None:
         return None
-    rule = RULES.answer(best)
+    if caps is None:                          # the exact rule answers
+        return (best,) + _with_query(best, _ANSWERS[best] or _exact_fill(best)[1], query)
+    rule = _PATTERN_RULES.get(best)
+    if rule is None:
+        rule = _PATTERN_RULES[best] = RULES.answer(best)   # one per pattern rule
     if rule[R_STATUS] == 410:
         return (best, 410, None)
     return (best, rule[R_STATUS], _location(rule, norm, caps, _as_bytes(query, "query")))
 
 
-# The fast path of lookup(): the answer of an exact rule with no pattern
-# rule before it in file order (the only rules these tables hold), made on
-# its first hit.  _ANSWERS[i] (a list, None until then) = (status, location
-# without a query) for a rule outside host blocks; _SCOPED_ANSWERS[i] =
-# (scope, that answer) for a rule in one; _QUERY_PARTS[i] = (target, "?" or
-# "&", fragment), or None when a query changes nothing (410, query drop).
+_PATTERN_RULES = {}
+
+
+# ---- the pattern index -----------------------------------------------------
+#
+# A request tries only the pattern rules that can match it, in file order: a
+# trie over the leading segments of the patterns, one for the rules outside
+# host blocks and one per host, the same as the table target's index
+# (doc/redirdb-format.md).  A pattern's key is its leading segments that are
+# a whole literal segment (bytes) or a whole placeholder (None), at most
+# _INDEX_DEPTH; a path the pattern matches has those segments there.  A node
+# is [children by segment, placeholder child or None, pattern positions].
+
+_INDEX_DEPTH = 8
+
+
+def _pattern_key(toks):
+    key = []
+    nt = len(toks)
+    for t in range(nt):
+        tok = toks[t]
+        if len(key) == _INDEX_DEPTH:
+            break
+        if tok.__class__ is bytes:
+            if not tok.startswith(b"/"):
+                break
+            pieces = tok[1:].split(b"/")
+            for piece in pieces[:-1]:
+                if not piece or len(key) == _INDEX_DEPTH:
+                    return key
+                key.append(piece)
+            if pieces[-1]:
+                # the piece after the last slash: whole only at the end
+                if t + 1 == nt and len(key) < _INDEX_DEPTH:
+                    key.append(pieces[-1])
+                break
+        elif tok >= 0:
+            nxt = toks[t + 1] if t + 1 < nt else None
+            if nxt is not None and not (nxt.__class__ is bytes and nxt.startswith(b"/")):
+                break
+            key.append(None)
+        else:
+            break                       # a splat: the rest of the path
+    return key
+
+
+def _build_index():
+    root = [{}, None, []]
+    host_roots = {}
+    depth = 0
+    for pos, (i, toks) in enumerate(_PATTERNS):
+        key = _pattern_key(toks)
+        depth = max(depth, len(key))
+        scope = RULES.scope(i) if SCOPES else -1
+        if scope < 0:
+            starts = [root]
+        else:
+            starts = [host_roots.setdefault(h, [{}, None, []]) for h in sorted(SCOPES[scope])]
+        for node in starts:
+            for seg in key:
+                if seg is None:
+                    if node[1] is None:
+                        node[1] = [{}, None, []]
+                    node = node[1]
+                else:
+                    child = node[0].get(seg)
+                    if child is None:
+                        child = node[0][seg] = [{}, None, []]
+                    node = child
+            node[2].append(pos)
+    return root, host_roots, depth
+
+
+def _pattern_candidates(folded, h):
+    """Positions in _PATTERNS of the patterns that can match, ascending."""
+    root = _INDEX_ROOT
+    active = (root,)
+    if h is not None and _INDEX_HOSTS:
+        r = _INDEX_HOSTS.get(h)
+        if r is not None:
+            active = (root, r)
+    if len(active) == 1 and _ROOT_LITERAL_ONLY:
+        # the common pass: the first segment leads nowhere
+        e = folded.find(b"/", 1)
+        if (folded[1:e] if e > 0 else folded[1:]) not in root[0]:
+            return ()
+    out = []
+    for node in active:
+        if node[2]:
+            out.append(node[2])
+    depth = _INDEX_DEPTH_USED
+    if depth:
+        for seg in folded.split(b"/", depth + 1)[1:depth + 1]:
+            nxt = []
+            for node in active:
+                c = node[0].get(seg)
+                if c is not None:
+                    nxt.append(c)
+                    if c[2]:
+                        out.append(c[2])
+                if seg:
+                    c = node[1]
+                    if c is not None:
+                        nxt.append(c)
+                        if c[2]:
+                            out.append(c[2])
+            if not nxt:
+                break
+            active = nxt
+    if len(out) == 1:
+        return out[0]
+    if not out:
+        return ()
+    return sorted(set().union(*out))
+
+
+# The answers of exact rules, made once per rule on its first hit (the
+# fast path of lookup() and the exact winners of _search()).  _ANSWERS[i]
+# (a list, None until then) = (status, location without a query) for a rule
+# outside host blocks; _SCOPED_ANSWERS[i] = (scope, that answer) for a rule
+# in one; _QUERY_PARTS[i] = (target, "?" or "&", fragment), or None when a
+# query changes nothing (410, query drop).
 _SCOPED_ANSWERS = {}
 _QUERY_PARTS = {}
 _EMPTY_QUERY_TYPES = (str, bytes, bytearray, memoryview, type(None))
 
 
+def _exact_fill(i):
+    """(scope, answer) of exact rule i; fills the tables above."""
+    scoped = _SCOPED_ANSWERS.get(i)
+    if scoped is not None:
+        return scoped
+    rule = RULES.answer(i)
+    if rule[R_STATUS] == 410:
+        ans = (410, None)
+        parts = None
+    else:
+        ans = (rule[R_STATUS], _location(rule, b"", None, b""))
+        parts = None
+        if not rule[R_QUERY_DROP]:
+            parts = (b"".join(rule[R_TARGET]), b"&" if rule[R_TARGET_QUERY] else b"?",
+                     rule[R_FRAGMENT] or b"")
+    _QUERY_PARTS[i] = parts
+    scope = RULES.scope(i)
+    if scope < 0:
+        _ANSWERS[i] = ans
+        return (scope, ans)
+    scoped = _SCOPED_ANSWERS[i] = (scope, ans)
+    return scoped
+
+
 def _exact_answer(i, host):
     """The answer of exact rule i for `host`, or None when its host scope
-    does not admit `host`; fills the tables above."""
-    scoped = _SCOPED_ANSWERS.get(i)
-    if scoped is None:
-        rule = RULES.answer(i)
-        if rule[R_STATUS] == 410:
-            ans = (410, None)
-            parts = None
-        else:
-            ans = (rule[R_STATUS], _location(rule, b"", None, b""))
-            parts = None
-            if not rule[R_QUERY_DROP]:
-                parts = (b"".join(rule[R_TARGET]), b"&" if rule[R_TARGET_QUERY] else b"?",
-                         rule[R_FRAGMENT] or b"")
-        _QUERY_PARTS[i] = parts
-        scope = RULES.scope(i)
-        if scope < 0:
-            _ANSWERS[i] = ans
-            return ans
-        scoped = _SCOPED_ANSWERS[i] = (scope, ans)
-    if host is not None and _host_canon(host) in SCOPES[scoped[0]]:
-        return scoped[1]
+    does not admit `host`."""
+    scope, ans = _exact_fill(i)
+    if scope < 0 or (host is not None and _host_of(host) in SCOPES[scope]):
+        return ans
     return None
+
+
+def _with_query(i, ans, query):
+    """The answer `ans` of exact rule i for a request with `query`."""
+    if (not query and query.__class__ in _EMPTY_QUERY_TYPES) or ans[1] is None:
+        return ans                            # no query, or 410 (the query is not read)
+    q = _as_bytes(query, "query")             # a TypeError like the general path
+    parts = _QUERY_PARTS[i]
+    if parts is None:                         # query drop
+        return ans
+    return (ans[0], b"".join((parts[0], parts[1], _RAW_QUERY.sub(_escape, q),
+                              parts[2])).decode("ascii"))
 
 
 def lookup(path, host=None, query=""):
@@ -366,15 +523,10 @@ def lookup(path, host=None, query=""):
     if ans is not None:
         if not query and query.__class__ in _EMPTY_QUERY_TYPES:
             return ans
-        parts = _QUERY_PARTS[i]
-        if ans[1] is None:                    # 410: the query is not read
-            return ans
-        q = _as_bytes(query, "query")         # a TypeError like the general path
-        if parts is None:                     # query drop
-            return ans
-        return (ans[0], b"".join((parts[0], parts[1], _RAW_QUERY.sub(_escape, q),
-                                  parts[2])).decode("ascii"))
-    ans = _search(norm, host, query)
+        return _with_query(i, ans, query)
+    if i is None and not _PATTERNS:
+        return None
+    ans = _search(norm, host, query, i)
     return None if ans is None else ans[1:]
 
 
@@ -421,9 +573,14 @@ def _request_of(environ):
     otherwise."""
     uri = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if uri:
-        raw = _native(uri).split(b"#", 1)[0]
-        low = raw[:8].lower()
+        try:
+            raw = uri.encode("latin-1")
+        except UnicodeEncodeError:
+            raw = uri.encode("utf-8", "surrogateescape")
+        if b"#" in raw:
+            raw = raw.split(b"#", 1)[0]
         host = None
+        low = raw[:8].lower() if not raw.startswith(b"/") else b""
         if low.startswith(b"http://") or low.startswith(b"https://"):
             rest = raw[raw.index(b"//") + 2:]
             cut = min([j for j in (rest.find(b"/"), rest.find(b"?")) if j >= 0] or [len(rest)])
@@ -461,7 +618,10 @@ class RedirectMiddleware(object):
             if host is None:
                 host = environ.get("HTTP_HOST")
                 if host is not None:
-                    host = _native(host)
+                    try:
+                        host = host.encode("latin-1")
+                    except UnicodeEncodeError:
+                        host = host.encode("utf-8", "surrogateescape")
             ans = lookup(req[0], host, req[1])
         if ans is None:
             return self.app(environ, start_response)
@@ -497,7 +657,9 @@ def _self_check():
 
 
 _self_check()
-_PATTERNS = tuple((i, toks, toks[0][:-1] if toks[0].endswith(b"/") else toks[0])
-                  for i, toks in PATTERNS)
+_PATTERNS = tuple(PATTERNS)
+_INDEX_ROOT, _INDEX_HOSTS, _INDEX_DEPTH_USED = _build_index()
+# no pattern outside host blocks starts with a placeholder or has no key
+_ROOT_LITERAL_ONLY = _INDEX_ROOT[1] is None and not _INDEX_ROOT[2]
 _FIRST_PATTERN_RULE = _PATTERNS[0][0] if _PATTERNS else len(RULES)
-_ANSWERS = [None] * _FIRST_PATTERN_RULE
+_ANSWERS = [None] * len(RULES)

@@ -472,6 +472,7 @@ static void test_endian_version_magic(void **state)
 		{ offsetof(rdb_header, bom), RDB_BOM_SWAPPED, RD_E_ENDIAN, "byte order" },
 		{ offsetof(rdb_header, version), RDB_VERSION + 1, RD_E_VERSION, "version" },
 		{ offsetof(rdb_header, version), 1, RD_E_VERSION, "version 1" }, /* the old layout */
+		{ offsetof(rdb_header, version), 2, RD_E_VERSION, "version 2" }, /* the old index */
 		{ 0, 0x4c4c4548u, RD_E_MAGIC, "magic" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -557,6 +558,173 @@ static void test_rule_info(void **state)
 	release(f);
 }
 
+/* The pattern index (a trie of leading segments per host): every shape of
+ * key against the interpreter, on requests made of the rules' own words,
+ * under each case and trailing-slash policy. */
+static const char *INDEX_RULES =
+    "set hosts www.example.com\n"
+    "/docs/v2/guide/x -> /exact-guide\n"
+    "host a.example.com, b.example.com {\n"
+    "    /shop/:id/* -> /a-shop/:id/*\n"
+    "    /:lang/help -> /help?l=:lang\n"
+    "    /a/* -> /a-all/*\n"
+    "}\n"
+    "host c.example.com {\n"
+    "    /blog/* -> /c-blog/*\n"
+    "    /* -> https://www.example.com/*\n"
+    "}\n"
+    "/blog/:year/:slug -> /b/:year/:slug\n"
+    "/blog/* -> /b-all/*\n"
+    "/docs/v1/guide/* -> /g1/*\n"
+    "/docs/:v/guide/* -> /g/:v/*\n"
+    "/:lang/about -> /about?lang=:lang\n"
+    "/:lang/docs/:page -> /d/:page?lang=:lang\n"
+    "/x-1/:id/page -> /x/:id\n"
+    "/files/x.pdf/:id -> /pdf/:id\n"
+    "/a/b/c/d/e/f/g/h/i/* -> /deep/*\n"
+    "/a/b/c/d/e/f/g/h/:x -> /deep8/:x\n"
+    "/api* -> /v2/api*\n"
+    "/Case/:x -> /case/:x\n"
+    "/:a/:b/:c/z -> /abc/:a/:b/:c\n"
+    "/shop/:id -> /global-shop/:id\n";
+
+static const char *const INDEX_WORDS[] = {
+	"blog", "docs", "v1", "v2", "guide", "about", "help", "shop", "a", "b", "c", "d", "e", "f",
+	"g", "h", "i", "z", "files", "x.pdf", "x-1", "page", "api", "apix", "Case", "CASE", "en",
+	"", "..", "%62log", "x",
+};
+static const char *const INDEX_HOSTS[] = {
+	NULL, "a.example.com", "B.example.com:8080", "c.example.com", "www.example.com", "zz.example.com",
+};
+
+static void index_sweep(const char *prefix)
+{
+	size_t n = strlen(prefix) + strlen(INDEX_RULES) + 1;
+	char *text = malloc(n);
+	assert_non_null(text);
+	snprintf(text, n, "%s%s", prefix, INDEX_RULES);
+	fixture *f = build(text);
+	uint64_t x = 12345;
+	char url[512];
+	size_t nw = sizeof INDEX_WORDS / sizeof *INDEX_WORDS;
+	for (int k = 0; k < 3000; k++) {
+		size_t len = 0;
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		int nseg = (int)((x >> 33) % 12);
+		for (int sgi = 0; sgi < nseg || len == 0; sgi++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			/* the deep rules' own path, a segment at a time, now and then */
+			const char *w = (k % 5 == 0 && sgi < 9) ? INDEX_WORDS[8 + sgi]
+			                                        : INDEX_WORDS[(x >> 33) % nw];
+			len += (size_t)snprintf(url + len, sizeof url - len, "/%s", w);
+		}
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		if ((x >> 40) % 4 == 0)
+			len += (size_t)snprintf(url + len, sizeof url - len, "/");
+		if ((x >> 42) % 4 == 0)
+			snprintf(url + len, sizeof url - len, "?q=1");
+		agree(f, INDEX_HOSTS[(x >> 50) % (sizeof INDEX_HOSTS / sizeof *INDEX_HOSTS)], url);
+	}
+	release(f);
+	free(text);
+}
+
+static void test_pattern_index(void **state)
+{
+	(void)state;
+	index_sweep("");
+	index_sweep("set case insensitive\n");
+	index_sweep("set trailing-slash strict\n");
+}
+
+/* More index nodes reached at one depth than a lookup keeps: every
+ * pattern is tried in file order, and the answers stay right. */
+static void test_pattern_index_overflow(void **state)
+{
+	(void)state;
+	rc_buf text;
+	rc_buf_init(&text);
+	/* 64 patterns over {a, placeholder}^6: /a/a/a/a/a/a reaches them all */
+	for (int m = 0; m < 64; m++) {
+		for (int b = 0; b < 6; b++) {
+			if ((m >> b) & 1)
+				rc_buf_printf(&text, "/:p%d", b);
+			else
+				rc_buf_adds(&text, "/a");
+		}
+		rc_buf_printf(&text, "/end%d -> /to/%d\n", m, m);
+	}
+	rc_buf_addc(&text, '\0');
+	fixture *f = build(text.data);
+	for (int m = 0; m < 64; m++) {
+		char url[128];
+		snprintf(url, sizeof url, "/a/a/a/a/a/a/end%d", m);
+		agree(f, NULL, url);
+		snprintf(url, sizeof url, "/a/q/a/a/a/a/end%d", m);
+		agree(f, NULL, url);
+	}
+	agree(f, NULL, "/a/a/a/a/a/a/x/y");
+	/* no host blocks: a request's host costs no probe, answers unchanged */
+	agree(f, "www.example.com", "/a/q/a/a/a/a/end3");
+	agree(f, "www.example.com", "/a/a/a/a/a/a/end0");
+	release(f);
+	rc_buf_fini(&text);
+}
+
+/* A tampered pattern index is refused on open with the section named, or
+ * answers RD_E_CORRUPT, never reads outside the file. */
+static void test_pattern_index_corrupt(void **state)
+{
+	(void)state;
+	fixture *f = build("/blog/:y/* -> /b/:y/*\n/:l/about -> /about?l=:l\n");
+	rdb_header h;
+	memcpy(&h, f->image.data, sizeof h);
+	size_t at = (size_t)h.sec[RDB_SEC_PINDEX].off;
+	struct {
+		size_t off;
+		uint32_t value;
+	} cases[] = {
+		{ offsetof(rdb_pindex_head, depth), RDB_TRIE_DEPTH + 1 },
+		{ offsetof(rdb_pindex_head, size), 3 },
+		{ offsetof(rdb_pindex_head, size), 1u << 30 },
+		{ offsetof(rdb_pindex_head, root_off), UINT32_MAX / 2 },
+		{ offsetof(rdb_pindex_head, root_edges), 0x800 },
+		{ offsetof(rdb_pindex_head, reserved), 1 },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		char *copy = malloc(f->image.len);
+		memcpy(copy, f->image.data, f->image.len);
+		memcpy(copy + at + cases[c].off, &cases[c].value, 4);
+		char path[160];
+		snprintf(path, sizeof path, "%s/pindex%zu.redirdb", tmpdir, c);
+		write_file(path, copy, f->image.len);
+		free(copy);
+		rd_table *t;
+		rd_error err;
+		assert_int_equal(rd_table_open(path, &t, &err), RD_E_CORRUPT);
+		assert_non_null(strstr(err.message, "pattern index"));
+	}
+	/* every node's list offset out of the section: RD_E_CORRUPT on a
+	 * request that reaches one */
+	rdb_pindex_head ph;
+	memcpy(&ph, f->image.data + at, sizeof ph);
+	char *copy = malloc(f->image.len);
+	memcpy(copy, f->image.data, f->image.len);
+	for (uint32_t i = 0; i < ph.size; i++) {
+		size_t off = at + sizeof ph + sizeof(rdb_node) * i + offsetof(rdb_node, list_off);
+		uint32_t bad = UINT32_MAX / 8;
+		memcpy(copy + off, &bad, 4);
+	}
+	rd_table *t = open_image(copy, f->image.len, "pindex-lists");
+	char buf[256];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(t, NULL, "/blog/1/x", 9, NULL, 0, &res, buf, sizeof buf),
+	                 RD_E_CORRUPT);
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/blog/1/x", 9, NULL, 0, &res, buf, sizeof buf), 301);
+	rd_table_close(t);
+	release(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +740,9 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_rule_info),
 		cmocka_unit_test(test_target_capture_not_bound),
+		cmocka_unit_test(test_pattern_index),
+		cmocka_unit_test(test_pattern_index_overflow),
+		cmocka_unit_test(test_pattern_index_corrupt),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
