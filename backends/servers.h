@@ -17,7 +17,7 @@
 
 /* The fixed parts of BASE.js (njs) and BASE.lua (mod_lua): the text of
  * backends/helpers/redir.js and redir.lua from their "fixed part" marker on,
- * embedded at build time (backends/helpers/embed.sh, mk/serving.am). */
+ * embedded at build time (tools/embed-file.sh, Makefile.am "helper scripts"). */
 extern const char rc_sv_njs_fixed[];
 extern const char rc_sv_lua_fixed[];
 
