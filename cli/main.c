@@ -25,6 +25,7 @@
 
 int rc_parse_date(const char *s, size_t n);
 int rc_cmd_lookup(const char *table, const char *const *urls, int nurls, const char *host);
+int cli_import(int argc, char **argv);
 
 typedef struct options {
 	const char *command;
@@ -53,6 +54,7 @@ static void usage(FILE *out)
 	    "  explain FILE URL... [--host H]    what each request gets, one line per URL\n"
 	    "  compile FILE --target T... -o BASE   one artifact set per target\n"
 	    "  lookup TABLE URL... [--host H]    the same lines as explain, from a .redirdb\n"
+	    "  import --from FORMAT FILE... [-o OUT]  other platforms' redirects as .redir\n"
 	    "\n"
 	    "options:\n"
 	    "  --target T            nginx, apache, python or table (repeatable)\n"
@@ -316,6 +318,8 @@ static int cmd_compile(rc_ir *ir, const options *o)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "import") == 0)
+		return cli_import(argc - 1, argv + 1);
 	rc_diags diags;
 	rc_diags_init(&diags);
 	options o;
