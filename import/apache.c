@@ -101,7 +101,7 @@ static void redirect_line(areader *ar, uint32_t line, const char *text, size_t l
 		           rc_quote(&ar->doc->arena, f[1], fl[1], 20));
 		return;
 	}
-	int want_url = status != 410;
+	int want_url = status >= 300 && status <= 399;
 	if (nf != k + 1 + (size_t)want_url) {
 		imp_refuse(ar->doc, r1, 1, (uint32_t)len, "expected Redirect [STATUS] URL-PATH%s",
 		           want_url ? " URL" : "");

@@ -127,11 +127,13 @@ void imp_read_netlify(imp_doc *doc, int32_t file, const char *path, const char *
 			scol = (uint32_t)fs[k] + 1;
 			k++;
 		}
-		finish_rule(doc, r, f[t], fl[t], (uint32_t)fs[t] + 1, status, scol);
-		if (query_cond)
+		if (query_cond) {
+			r->conditional = 1; /* it answers only requests with those parameters */
 			imp_refuse(doc, r, (uint32_t)fs[1] + 1, (uint32_t)fl[1],
 			           "it matches query parameters ('%s'): a query condition, which the "
 			           "language cannot express", rc_quote(&doc->arena, f[1], fl[1], 80));
+		}
+		finish_rule(doc, r, f[t], fl[t], (uint32_t)fs[t] + 1, status, scol);
 		if (k < nf) {
 			int cond = 0;
 			static const char *const conds[] = { "Country=", "Language=", "Role=", "Cookie=" };
@@ -261,8 +263,11 @@ void imp_read_netlify_toml(imp_doc *doc, int32_t file, const char *path, const c
 		while (k < n && (line[k] == ' ' || line[k] == '\t'))
 			k++;
 		if (k >= n || line[k] != '=') {
+			int was = t.r->refused != NULL;
 			imp_refuse(doc, t.r, (uint32_t)i + 1, (uint32_t)(n - i),
-			           "line %u: expected KEY = VALUE inside [[redirects]]", lineno);
+			           "expected KEY = VALUE inside [[redirects]]");
+			if (!was)
+				t.r->why_loc.line = lineno;
 			continue;
 		}
 		k++;
@@ -273,8 +278,11 @@ void imp_read_netlify_toml(imp_doc *doc, int32_t file, const char *path, const c
 		if ((kl == 4 && strncmp(key, "from", 4) == 0) || (kl == 2 && strncmp(key, "to", 2) == 0)) {
 			char *v = toml_string(doc, line + k, n - k, &used);
 			if (!v) {
+				int was = t.r->refused != NULL;
 				imp_refuse(doc, t.r, vcol, (uint32_t)(n - k),
-				           "line %u: '%.*s' is not a terminated string", lineno, (int)kl, key);
+				           "'%.*s' is not a terminated string", (int)kl, key);
+				if (!was)
+					t.r->why_loc.line = lineno;
 				continue;
 			}
 			if (kl == 4) {
@@ -295,9 +303,12 @@ void imp_read_netlify_toml(imp_doc *doc, int32_t file, const char *path, const c
 			int cond = (kl == 5 && strncmp(key, "query", 5) == 0) ||
 			           (kl == 10 && strncmp(key, "conditions", 10) == 0);
 			t.r->conditional = cond;
+			int was = t.r->refused != NULL;
 			imp_refuse(doc, t.r, (uint32_t)i + 1, (uint32_t)kl,
-			           "line %u: '%.*s' (%s), which the language cannot express", lineno,
+			           "'%.*s' (%s), which the language cannot express",
 			           (int)kl, key, cond ? "a condition" : "not a plain redirect");
+			if (!was)
+				t.r->why_loc.line = lineno;
 		}
 	}
 	toml_finish(doc, &t);

@@ -405,6 +405,9 @@ static void map_rules(reader *rd, const directive *ifd, const ntok *var, const d
 	if (m->has_default && m->default_value.len) {
 		imp_rule *r = new_rule(rd, &m->default_value, 0, 0);
 		r->line_text = "default (map)";
+		/* it answers every request the entries do not: it takes part in
+		 * matching as "/ *", so the rules after it are refused too */
+		imp_parse_source(rd->doc, r, "/*", 2, m->default_value.col, 0);
 		imp_refuse(rd->doc, r, m->default_value.col, (uint32_t)m->default_value.len,
 		           "a map default that is not empty redirects every other request");
 	}

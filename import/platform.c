@@ -15,9 +15,9 @@
  *     imported rule answers is refused (in the language "/x/ *" matches
  *     "/x" too);
  *   - its sample requests: each placeholder "v1", "v2"..., the splat
- *     "a/b", and the query "imp=1"; plus a second request: the other
- *     trailing slash (and upper case on a case-insensitive platform) for
- *     exact rules, the bare parent for splat rules.  An answer by an
+ *     "a/b", and the query "imp=1"; plus a second request: for exact
+ *     rules the path in upper case on a case-insensitive platform, else
+ *     with the other trailing slash; for splat rules the bare parent.  An answer by an
  *     earlier rule that is not importable refuses this rule too (the
  *     platform sends some of its requests elsewhere).
  * Requests are taken in normal form (no %-escapes to decode, no dot
@@ -538,14 +538,15 @@ void imp_resolve(imp_doc *doc)
 			if (r->nparams)
 				continue;
 			sample_of(r, &sample, 0);
-			if (sample.len > 1 && sample.data[sample.len - 1] == '/')
-				sample.data[--sample.len] = '\0';
-			else if (sample.len > 1)
-				rc_buf_addc(&sample, '/');
-			if (doc->sem.case_insensitive)
+			if (doc->sem.case_insensitive) {
 				for (size_t k = 0; k < sample.len; k++)
 					if (sample.data[k] >= 'a' && sample.data[k] <= 'z')
 						sample.data[k] = (char)(sample.data[k] - 'a' + 'A');
+			} else if (sample.len > 1 && sample.data[sample.len - 1] == '/') {
+				sample.data[--sample.len] = '\0';
+			} else if (sample.len > 1) {
+				rc_buf_addc(&sample, '/');
+			}
 		}
 		if (sample.len == 0)
 			continue;
