@@ -209,10 +209,135 @@ static int takes_part(const imp_rule *r)
 	return r->has_pattern && !r->conditional;
 }
 
+/* Pattern rules in buckets by their first segment, so that a request is
+ * compared only with the patterns that can match it: those whose first
+ * segment is its first segment and those that start with a placeholder or
+ * the splat ("wild").  Each list holds positions in increasing order. */
+typedef struct bucket {
+	const char *key; /* first segment (folded on a case-insensitive platform) */
+	size_t len;
+	rc_vec list;     /* size_t */
+} bucket;
+
 typedef struct state {
 	index_t ix;
-	rc_vec patterns; /* size_t: positions of non-static rules seen so far */
+	bucket *buckets;
+	size_t nbuckets, cap;
+	rc_vec wild;     /* size_t */
 } state;
+
+/* The first segment of path s: its bytes after the leading '/' up to the
+ * next '/'.  Returns 0 when it is (or starts with) a wildcard byte. */
+static int first_segment(const char *s, size_t n, const char **seg, size_t *len)
+{
+	size_t b = n && s[0] == '/' ? 1 : 0, e = b;
+	while (e < n && s[e] != '/') {
+		if (s[e] == '\x01' || s[e] == '\x02')
+			return 0;
+		e++;
+	}
+	*seg = s + b;
+	*len = e - b;
+	return 1;
+}
+
+static bucket *bucket_find(const imp_doc *doc, const state *st, const char *k, size_t n, int make)
+{
+	uint64_t h = key_hash(doc, NULL, k, n);
+	state *w = (state *)st;
+	if (make && (w->nbuckets + 1) * 2 > w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 64;
+		bucket *nb = rc_xmalloc(sizeof(bucket) * nc);
+		memset(nb, 0, sizeof(bucket) * nc);
+		for (size_t i = 0; i < w->cap; i++)
+			if (w->buckets[i].key) {
+				size_t j = key_hash(doc, NULL, w->buckets[i].key, w->buckets[i].len) & (nc - 1);
+				while (nb[j].key)
+					j = (j + 1) & (nc - 1);
+				nb[j] = w->buckets[i];
+			}
+		free(w->buckets);
+		w->buckets = nb;
+		w->cap = nc;
+	}
+	if (!w->cap)
+		return NULL;
+	for (size_t j = h & (w->cap - 1);; j = (j + 1) & (w->cap - 1)) {
+		bucket *b = &w->buckets[j];
+		if (!b->key) {
+			if (!make)
+				return NULL;
+			b->key = k;
+			b->len = n;
+			rc_vec_init(&b->list, sizeof(size_t));
+			w->nbuckets++;
+			return b;
+		}
+		if (b->len == n && bytes_eq(doc->sem.case_insensitive, b->key, k, n))
+			return b;
+	}
+}
+
+/* The list a pattern rule goes in. */
+static rc_vec *pattern_list(const imp_doc *doc, state *st, const imp_rule *r)
+{
+	if (r->nsrc == 0 || r->src[0].kind != IMP_LIT)
+		return &st->wild;
+	const char *t = r->src[0].text;
+	size_t n = r->src[0].len, b = n && t[0] == '/' ? 1 : 0, e = b;
+	while (e < n && t[e] != '/')
+		e++;
+	if (e == n && r->nsrc > 1)
+		return &st->wild; /* "/" then a placeholder or the splat */
+	return &bucket_find(doc, st, t + b, e - b, 1)->list;
+}
+
+static void pattern_add(const imp_doc *doc, state *st, size_t pos)
+{
+	size_t *p = rc_vec_push(pattern_list(doc, st, rule_at(doc, pos)));
+	*p = pos;
+}
+
+static void pattern_pop(const imp_doc *doc, state *st, size_t pos)
+{
+	pattern_list(doc, st, rule_at(doc, pos))->len--;
+}
+
+/* Scan the candidate patterns for path s in position order; `fn` decides. */
+typedef int (*cand_fn)(const imp_doc *doc, const imp_rule *r, const char *host, const char *s,
+                       size_t n, int symbolic);
+
+static size_t scan_patterns(const imp_doc *doc, const state *st, size_t best, size_t limit,
+                            const char *host, const char *s, size_t n, int symbolic, cand_fn fn)
+{
+	const char *seg;
+	size_t sl;
+	const rc_vec *a = &st->wild, *b = NULL;
+	if (first_segment(s, n, &seg, &sl)) {
+		const bucket *bk = bucket_find(doc, st, seg, sl, 0);
+		b = bk ? &bk->list : NULL;
+	}
+	size_t i = 0, j = 0;
+	for (;;) {
+		size_t pa = i < a->len ? *RC_VEC_AT(a, size_t, i) : SIZE_MAX;
+		size_t pb = b && j < b->len ? *RC_VEC_AT(b, size_t, j) : SIZE_MAX;
+		size_t p = pa < pb ? pa : pb;
+		if (p == SIZE_MAX || p >= best || p >= limit)
+			return best;
+		if (pa < pb)
+			i++;
+		else
+			j++;
+		if (fn(doc, rule_at(doc, p), host, s, n, symbolic))
+			return p;
+	}
+}
+
+static int cand_matches(const imp_doc *doc, const imp_rule *r, const char *host, const char *s,
+                        size_t n, int symbolic)
+{
+	return host_admits(r, host) && rule_matches(doc, r, s, n, NULL, symbolic);
+}
 
 /* The first rule before `limit` answering (host, path), or SIZE_MAX. */
 static size_t first_answer(const imp_doc *doc, const state *st, size_t limit, const char *host,
@@ -227,16 +352,7 @@ static size_t first_answer(const imp_doc *doc, const state *st, size_t limit, co
 	size_t a = index_find(doc, &st->ix, NULL, s, n);
 	if (a < limit && a < best)
 		best = a;
-	for (size_t k = 0; k < st->patterns.len; k++) {
-		size_t p = *RC_VEC_AT(&st->patterns, size_t, k);
-		if (p >= best || p >= limit)
-			break; /* kept in order */
-		const imp_rule *r = rule_at(doc, p);
-		if (host_admits(r, host) && rule_matches(doc, r, s, n, NULL, 0)) {
-			best = p;
-			break;
-		}
-	}
+	best = scan_patterns(doc, st, best, limit, host, s, n, 0, cand_matches);
 	if (best != SIZE_MAX && c)
 		rule_matches(doc, rule_at(doc, best), s, n, c, 0);
 	return best;
@@ -270,17 +386,9 @@ static size_t covered_by(const imp_doc *doc, const state *st, size_t limit, cons
 				best = a;
 		}
 	}
-	for (size_t k = 0; k < st->patterns.len; k++) {
-		size_t p = *RC_VEC_AT(&st->patterns, size_t, k);
-		if (p >= best || p >= limit)
-			break;
-		const imp_rule *a = rule_at(doc, p);
-		if ((a->host == NULL || (r->host && strcasecmp(a->host, r->host) == 0)) &&
-		    rule_matches(doc, a, s, sym.len, NULL, 1)) {
-			best = p;
-			break;
-		}
-	}
+	/* a rule bound to a host covers only rules of that host; host_admits
+	 * with r's host (NULL: only rules for every host) says exactly that */
+	best = scan_patterns(doc, st, best, limit, r->host, s, sym.len, 1, cand_matches);
 	rc_buf_fini(&sym);
 	return best;
 }
@@ -428,7 +536,7 @@ void imp_resolve(imp_doc *doc)
 		st.ix.cap *= 2;
 	st.ix.slot = rc_xmalloc(sizeof(size_t) * st.ix.cap);
 	memset(st.ix.slot, 0, sizeof(size_t) * st.ix.cap);
-	rc_vec_init(&st.patterns, sizeof(size_t));
+	rc_vec_init(&st.wild, sizeof(size_t));
 	rc_buf sample, proof;
 	rc_buf_init(&sample);
 	rc_buf_init(&proof);
@@ -487,12 +595,11 @@ void imp_resolve(imp_doc *doc)
 		if (r->is_static) {
 			index_add(doc, &st.ix, i);
 		} else {
-			size_t *p = rc_vec_push(&st.patterns);
-			*p = i;
+			pattern_add(doc, &st, i);
 		}
 		size_t a = prove(doc, &st, i + 1, r->host, sample.data, sample.len, "imp=1", &proof);
 		if (!r->is_static)
-			st.patterns.len--;
+			pattern_pop(doc, &st, i);
 		if (a == SIZE_MAX) {
 			imp_refuse(doc, r, r->loc.col, r->loc.len,
 			           "the importer found no request in normal form that it answers "
@@ -510,10 +617,8 @@ void imp_resolve(imp_doc *doc)
 		if (takes_part(r)) {
 			if (r->is_static)
 				index_add(doc, &st.ix, i);
-			else {
-				size_t *p = rc_vec_push(&st.patterns);
-				*p = i;
-			}
+			else
+				pattern_add(doc, &st, i);
 		}
 		if (r->passive)
 			continue;
@@ -558,7 +663,11 @@ void imp_resolve(imp_doc *doc)
 	}
 	rc_buf_fini(&sample);
 	rc_buf_fini(&proof);
-	rc_vec_fini(&st.patterns);
+	rc_vec_fini(&st.wild);
+	for (size_t i = 0; i < st.cap; i++)
+		if (st.buckets[i].key)
+			rc_vec_fini(&st.buckets[i].list);
+	free(st.buckets);
 	free(st.ix.slot);
 	/* the diagnostics, in platform order */
 	for (size_t i = 0; i < doc->rules.len; i++) {
