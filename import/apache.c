@@ -74,6 +74,16 @@ static int status_word(const char *w, size_t n)
 static void push_tail(imp_doc *doc, imp_el **els, uint32_t *n, int slash)
 {
 	uint32_t cap = *n; /* force a copy: the arrays are exactly full */
+	if (slash && *n && (*els)[*n - 1].kind == IMP_LIT) {
+		/* one literal piece, as the readers make them: "/a" + "/" */
+		imp_el *l = &(*els)[*n - 1];
+		char *t = rc_arena_alloc(&doc->arena, l->len + 2);
+		memcpy(t, l->text, l->len);
+		t[l->len] = '/';
+		l->text = t;
+		l->len++;
+		slash = 0;
+	}
 	if (slash) {
 		imp_el *e = imp_el_push(doc, els, n, &cap);
 		e->kind = IMP_LIT;

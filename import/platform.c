@@ -209,12 +209,13 @@ static int takes_part(const imp_rule *r)
 	return r->has_pattern && !r->conditional;
 }
 
-/* Pattern rules in buckets by their first segment, so that a request is
- * compared only with the patterns that can match it: those whose first
- * segment is its first segment and those that start with a placeholder or
- * the splat ("wild").  Each list holds positions in increasing order. */
+/* Pattern rules in buckets by their leading literal (the text before their
+ * first placeholder or splat, which ends in '/'), so that a request is
+ * compared only with the patterns whose leading literal is one of its own
+ * prefixes ending in '/' (or the request and a '/', for a bare parent).
+ * Each list holds positions in increasing order. */
 typedef struct bucket {
-	const char *key; /* first segment (folded on a case-insensitive platform) */
+	const char *key;
 	size_t len;
 	rc_vec list;     /* size_t */
 } bucket;
@@ -223,23 +224,7 @@ typedef struct state {
 	index_t ix;
 	bucket *buckets;
 	size_t nbuckets, cap;
-	rc_vec wild;     /* size_t */
 } state;
-
-/* The first segment of path s: its bytes after the leading '/' up to the
- * next '/'.  Returns 0 when it is (or starts with) a wildcard byte. */
-static int first_segment(const char *s, size_t n, const char **seg, size_t *len)
-{
-	size_t b = n && s[0] == '/' ? 1 : 0, e = b;
-	while (e < n && s[e] != '/') {
-		if (s[e] == '\x01' || s[e] == '\x02')
-			return 0;
-		e++;
-	}
-	*seg = s + b;
-	*len = e - b;
-	return 1;
-}
 
 static bucket *bucket_find(const imp_doc *doc, const state *st, const char *k, size_t n, int make)
 {
@@ -278,18 +263,12 @@ static bucket *bucket_find(const imp_doc *doc, const state *st, const char *k, s
 	}
 }
 
-/* The list a pattern rule goes in. */
+/* The list a pattern rule goes in: its leading literal. */
 static rc_vec *pattern_list(const imp_doc *doc, state *st, const imp_rule *r)
 {
 	if (r->nsrc == 0 || r->src[0].kind != IMP_LIT)
-		return &st->wild;
-	const char *t = r->src[0].text;
-	size_t n = r->src[0].len, b = n && t[0] == '/' ? 1 : 0, e = b;
-	while (e < n && t[e] != '/')
-		e++;
-	if (e == n && r->nsrc > 1)
-		return &st->wild; /* "/" then a placeholder or the splat */
-	return &bucket_find(doc, st, t + b, e - b, 1)->list;
+		return &bucket_find(doc, st, "/", 1, 1)->list; /* not made by the readers */
+	return &bucket_find(doc, st, r->src[0].text, r->src[0].len, 1)->list;
 }
 
 static void pattern_add(const imp_doc *doc, state *st, size_t pos)
@@ -303,34 +282,46 @@ static void pattern_pop(const imp_doc *doc, state *st, size_t pos)
 	pattern_list(doc, st, rule_at(doc, pos))->len--;
 }
 
-/* Scan the candidate patterns for path s in position order; `fn` decides. */
 typedef int (*cand_fn)(const imp_doc *doc, const imp_rule *r, const char *host, const char *s,
                        size_t n, int symbolic);
 
-static size_t scan_patterns(const imp_doc *doc, const state *st, size_t best, size_t limit,
-                            const char *host, const char *s, size_t n, int symbolic, cand_fn fn)
+static size_t scan_list(const imp_doc *doc, const rc_vec *l, size_t best, size_t limit,
+                        const char *host, const char *s, size_t n, int symbolic, cand_fn fn)
 {
-	const char *seg;
-	size_t sl;
-	const rc_vec *a = &st->wild, *b = NULL;
-	if (first_segment(s, n, &seg, &sl)) {
-		const bucket *bk = bucket_find(doc, st, seg, sl, 0);
-		b = bk ? &bk->list : NULL;
-	}
-	size_t i = 0, j = 0;
-	for (;;) {
-		size_t pa = i < a->len ? *RC_VEC_AT(a, size_t, i) : SIZE_MAX;
-		size_t pb = b && j < b->len ? *RC_VEC_AT(b, size_t, j) : SIZE_MAX;
-		size_t p = pa < pb ? pa : pb;
-		if (p == SIZE_MAX || p >= best || p >= limit)
-			return best;
-		if (pa < pb)
-			i++;
-		else
-			j++;
+	for (size_t i = 0; l && i < l->len; i++) {
+		size_t p = *RC_VEC_AT(l, size_t, i);
+		if (p >= best || p >= limit)
+			break;
 		if (fn(doc, rule_at(doc, p), host, s, n, symbolic))
 			return p;
 	}
+	return best;
+}
+
+/* The first candidate pattern for path s that `fn` accepts, or best. */
+static size_t scan_patterns(const imp_doc *doc, const state *st, size_t best, size_t limit,
+                            const char *host, const char *s, size_t n, int symbolic, cand_fn fn)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\x01' || s[i] == '\x02')
+			break; /* a leading literal holds no wildcard */
+		if (s[i] != '/')
+			continue;
+		const bucket *b = bucket_find(doc, st, s, i + 1, 0);
+		if (b)
+			best = scan_list(doc, &b->list, best, limit, host, s, n, symbolic, fn);
+	}
+	/* the bare parent: "/x" is a request of "/x/ *" */
+	if (doc->sem.splat_parent && n && s[n - 1] != '/' && !memchr(s, '\x01', n) && !memchr(s, '\x02', n)) {
+		char *k = rc_xmalloc(n + 1);
+		memcpy(k, s, n);
+		k[n] = '/';
+		const bucket *b = bucket_find(doc, st, k, n + 1, 0);
+		if (b)
+			best = scan_list(doc, &b->list, best, limit, host, s, n, symbolic, fn);
+		free(k);
+	}
+	return best;
 }
 
 static int cand_matches(const imp_doc *doc, const imp_rule *r, const char *host, const char *s,
@@ -536,7 +527,6 @@ void imp_resolve(imp_doc *doc)
 		st.ix.cap *= 2;
 	st.ix.slot = rc_xmalloc(sizeof(size_t) * st.ix.cap);
 	memset(st.ix.slot, 0, sizeof(size_t) * st.ix.cap);
-	rc_vec_init(&st.wild, sizeof(size_t));
 	rc_buf sample, proof;
 	rc_buf_init(&sample);
 	rc_buf_init(&proof);
@@ -663,7 +653,6 @@ void imp_resolve(imp_doc *doc)
 	}
 	rc_buf_fini(&sample);
 	rc_buf_fini(&proof);
-	rc_vec_fini(&st.wild);
 	for (size_t i = 0; i < st.cap; i++)
 		if (st.buckets[i].key)
 			rc_vec_fini(&st.buckets[i].list);
