@@ -211,7 +211,8 @@ static void rewrite_line(areader *ar, uint32_t line, const char *text, size_t le
 			i++;
 			if ((wl == 1 && (*w == 'R' || *w == 'r')) || (wl == 8 && strncasecmp(w, "redirect", 8) == 0)) {
 				redirect = 1;
-			} else if (wl > 2 && (strncasecmp(w, "R=", 2) == 0 || strncasecmp(w, "redirect=", wl > 9 ? 9 : 2) == 0)) {
+			} else if ((wl > 2 && strncasecmp(w, "R=", 2) == 0) ||
+			           (wl > 9 && strncasecmp(w, "redirect=", 9) == 0)) {
 				const char *eq = memchr(w, '=', wl);
 				status = status_word(eq + 1, wl - (size_t)(eq + 1 - w));
 				redirect = 1;

@@ -5,6 +5,9 @@
  */
 #include "import/import.h"
 
+#include "compiler/ir.h"
+#include "runtime/match.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,12 +295,33 @@ int imp_parse_source(imp_doc *doc, imp_rule *r, const char *s, size_t n,
 		           rc_quote(&doc->arena, s, n, 80));
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
 			imp_refuse(doc, r, col + (uint32_t)i, 1,
 			           "source has a control byte, expected printable text");
 			return -1;
 		}
+		/* not in normal form: the platform and redirc may normalize the
+		 * request differently (redirc decodes, merges '//', removes dot
+		 * segments), so the meaning could differ */
+		int bad_escape = s[i] == '%' && !(i + 2 < n && strchr("0123456789abcdefABCDEF", s[i + 1]) &&
+		                                  strchr("0123456789abcdefABCDEF", s[i + 2]));
+		int slash_or_dot = s[i] == '%' && !bad_escape && (s[i + 1] == '2') &&
+		                   (s[i + 2] == 'F' || s[i + 2] == 'f' || s[i + 2] == 'E' || s[i + 2] == 'e');
+		int double_slash = s[i] == '/' && i + 1 < n && s[i + 1] == '/';
+		int dot = s[i] == '/' && i + 1 < n && s[i + 1] == '.' &&
+		          (i + 2 == n || s[i + 2] == '/' ||
+		           (s[i + 2] == '.' && (i + 3 == n || s[i + 3] == '/')));
+		if (bad_escape || slash_or_dot || double_slash || dot) {
+			imp_refuse(doc, r, col + (uint32_t)i, 1,
+			           "source '%s' is not a path in normal form (%s): the platform and redirc "
+			           "may read such requests differently", rc_quote(&doc->arena, s, n, 80),
+			           bad_escape ? "a '%' that does not start an escape"
+			           : slash_or_dot ? "an escaped '/' or '.'"
+			           : double_slash ? "'//'" : "a '.' or '..' segment");
+			return -1;
+		}
+	}
 	if (lit_only) {
 		push_lit(doc, &r->src, &r->nsrc, &cap, s, n);
 	} else {
@@ -381,7 +405,7 @@ int imp_parse_source(imp_doc *doc, imp_rule *r, const char *s, size_t n,
 	return 0;
 }
 
-static int host_is_plain(const char *h, size_t n)
+int imp_host_is_valid(const char *h, size_t n)
 {
 	if (n == 0 || n > 253)
 		return 0;
@@ -391,7 +415,9 @@ static int host_is_plain(const char *h, size_t n)
 		      c == '-' || c == '.'))
 			return 0;
 	}
-	return h[0] != '.' && h[0] != '-';
+	char canon[256];
+	size_t cl = rd_host_canon(h, n, canon);
+	return cl == n && rc_host_name_is_valid(canon, cl);
 }
 
 int imp_parse_target(imp_doc *doc, imp_rule *r, const char *s, size_t n,
@@ -420,7 +446,7 @@ int imp_parse_target(imp_doc *doc, imp_rule *r, const char *s, size_t n,
 			port_ok = pl >= 1 && pl <= 5 && strspn(colon + 1, "0123456789") >= pl &&
 			          atoi(colon + 1) >= 1 && atoi(colon + 1) <= 65535;
 		}
-		if (!host_is_plain(s + hs, hl) || !port_ok) {
+		if (!imp_host_is_valid(s + hs, hl) || !port_ok) {
 			imp_refuse(doc, r, col + (uint32_t)hs, (uint32_t)(pos - hs),
 			           "target '%s' does not name a plain host[:port] (a placeholder, user "
 			           "information or a bad port there is not in the language)", Q);

@@ -146,6 +146,8 @@ int imp_parse_source(imp_doc *doc, imp_rule *r, const char *s, size_t n,
  * or '*' are captures; otherwise literal.  -1 after refusing. */
 int imp_parse_target(imp_doc *doc, imp_rule *r, const char *s, size_t n,
                      uint32_t col, int lit_only, int splat_word);
+/* A host name the language accepts (the test of a .redir target's host). */
+int imp_host_is_valid(const char *h, size_t n);
 /* Append a piece to a pattern under construction. */
 imp_el *imp_el_push(imp_doc *doc, imp_el **els, uint32_t *n, uint32_t *cap);
 

@@ -199,6 +199,7 @@ typedef struct reader {
 	int server_no;
 	int regex_locations;
 	uint32_t regex_line;
+	int depth; /* nested http/server blocks being read */
 } reader;
 
 struct placed {
@@ -566,11 +567,17 @@ static void read_block(reader *rd, lexer *lx, int level, int pass)
 		}
 		const ntok *w0 = &d.w[0];
 		if (d.end == T_OPEN) {
-			if (is_word(w0, "http")) {
+			if ((is_word(w0, "http") || is_word(w0, "server")) && rd->depth >= 8) {
+				skip_block(lx); /* no real configuration nests them deeper */
+			} else if (is_word(w0, "http")) {
+				rd->depth++;
 				read_block(rd, lx, level, pass);
+				rd->depth--;
 			} else if (is_word(w0, "server")) {
 				rd->server_no++;
+				rd->depth++;
 				read_block(rd, lx, 1, pass);
+				rd->depth--;
 			} else if (is_word(w0, "map")) {
 				if (pass == 0)
 					read_map(rd, lx, &d);

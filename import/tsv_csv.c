@@ -246,13 +246,7 @@ void imp_read_csv(imp_doc *doc, int32_t file, const char *path, const char *text
 			}
 			const char *slash = memchr(src, '/', sn);
 			size_t hl = slash ? (size_t)(slash - src) : sn;
-			int ok = hl > 0;
-			for (size_t i = 0; i < hl; i++) {
-				char c = src[i];
-				if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-				      c == '-' || c == '.'))
-					ok = 0;
-			}
+			int ok = imp_host_is_valid(src, hl);
 			if (!ok) {
 				imp_refuse(doc, r, scol, (uint32_t)sn, "source '%s' is neither a path nor "
 				           "host/path", rc_quote(&doc->arena, src, sn, 80));

@@ -86,12 +86,21 @@ void imp_put_token(rc_buf *out, const char *s, size_t n)
 	rc_buf_addc(out, '"');
 }
 
-/* Comment text: one line, control bytes shown. */
+/* Comment text: one line, control bytes and bytes that are not UTF-8
+ * shown as \xNN (a .redir file is UTF-8 text). */
 static void put_comment_text(rc_buf *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+		if (c >= 0x80) {
+			int sl = rc_utf8_seq_len((const unsigned char *)s + i, n - i);
+			if (sl > 1) {
+				rc_buf_add(out, s + i, (size_t)sl);
+				i += (size_t)sl - 1;
+				continue;
+			}
+		}
+		if ((c < 0x20 && c != '\t') || c >= 0x7f) {
 			rc_buf_adds(out, "\\x");
 			rc_buf_addc(out, HEX[c >> 4]);
 			rc_buf_addc(out, HEX[c & 15]);
@@ -184,7 +193,15 @@ static void put_note(rc_buf *out, const imp_rule *r)
 		unsigned char c = (unsigned char)note.data[i];
 		if (c == '"' || c == '\\')
 			rc_buf_addc(out, '\\');
-		rc_buf_addc(out, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+		if (c >= 0x80) {
+			int sl = rc_utf8_seq_len((const unsigned char *)note.data + i, note.len - i);
+			if (sl > 1) {
+				rc_buf_add(out, note.data + i, (size_t)sl);
+				i += (size_t)sl - 1;
+				continue;
+			}
+		}
+		rc_buf_addc(out, (c < 0x20 || c >= 0x7f) ? '?' : (char)c);
 	}
 	rc_buf_addc(out, '"');
 	rc_buf_fini(&note);
