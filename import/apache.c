@@ -150,6 +150,9 @@ static void redirect_line(areader *ar, uint32_t line, const char *text, size_t l
 	r2->is_static = 0;
 	if (u) {
 		int uslash = un && u[un - 1] == '/';
+		if (memchr(u, '#', un))
+			imp_refuse(ar->doc, r2, ucol, (uint32_t)un, "URL has a fragment: mod_alias appends "
+			           "the rest of the path after it, which the language keeps literal");
 		imp_parse_target(ar->doc, r2, u, un, ucol, 1, 0);
 		if (!r2->refused)
 			push_tail(ar->doc, &r2->dst, &r2->ndst, !dir);

@@ -82,7 +82,8 @@ def main():
         "control-chars": b"/a\x01b /c\x7f 301\n/\x1b[31m /x\n",
         # found by fuzz_import: a host with an empty label, a flag "re"
         "fuzz-regress": (b"/a https://a..b/ 301\n/b http://x.example./ 301\n"
-                         b"RewriteEngine On\nRewriteRule ^/a$ /b [re,L]\n"),
+                         b"RewriteEngine On\nRewriteRule ^/a$ /b [re,L]\n"
+                         b"Redirect 302 /d/ /g#xe/\nRedirect /e /f#g\n"),
         "non-utf8": b"/\xff\xfe /\xc3\x28 301\n/caf\xc3\xa9 /\xe2\x82\xac\n",
     }
     with tempfile.TemporaryDirectory() as tmp:
