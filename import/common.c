@@ -509,12 +509,12 @@ int imp_parse_target(imp_doc *doc, imp_rule *r, const char *s, size_t n,
 					capture = (int)p;
 		}
 		if (capture == -1) {
-			if (in_frag)
-				continue; /* fragments are literal text in both */
+			if (in_frag || lit_only)
+				continue; /* literal text: the writer escapes it as "\:" */
 			imp_refuse(doc, r, col + (uint32_t)k, (uint32_t)(ne - k),
-			           "target '%s' has a literal '%.*s' (':' before a letter), which the "
-			           "language reads as a placeholder (the language addition of issue 15 "
-			           "is not implemented)", Q, (int)(ne - k), s + k);
+			           "target '%s' has '%.*s', which its source does not bind: whether %s "
+			           "keeps it as literal text is not documented", Q, (int)(ne - k), s + k,
+			           doc->sem.platform);
 			return -1;
 		}
 		if (in_frag) {

@@ -42,7 +42,8 @@ void imp_put_url(rc_buf *out, const char *s, size_t n, int src)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		int enc = c <= 0x20 || c >= 0x7f || c == '"';
+		/* '\\' too: before ':' it would make "\\:" (a literal colon) */
+		int enc = c <= 0x20 || c >= 0x7f || c == '"' || c == '\\';
 		if (c == '%' && !(i + 2 < n && is_hex((unsigned char)s[i + 1]) && is_hex((unsigned char)s[i + 2])))
 			enc = 1;
 		if (src) {
@@ -140,12 +141,27 @@ static void put_source(rc_buf *out, const imp_rule *r)
 	}
 }
 
+/* A rule's target: a literal ':' before a letter or '_' in its path or
+ * query is written "\:" (the language reads ":name" there as a
+ * placeholder); the fragment is literal text as it is. */
 static void put_target(rc_buf *out, const imp_rule *r)
 {
+	int in_frag = 0;
 	for (uint32_t k = 0; k < r->ndst; k++) {
 		const imp_el *e = &r->dst[k];
 		if (e->kind == IMP_LIT) {
-			imp_put_url(out, e->text, e->len, 0);
+			size_t from = 0;
+			for (size_t i = 0; i < e->len; i++) {
+				if (e->text[i] == '#')
+					in_frag = 1;
+				if (!in_frag && e->text[i] == ':' && i + 1 < e->len &&
+				    name_start((unsigned char)e->text[i + 1])) {
+					imp_put_url(out, e->text + from, i - from, 0);
+					rc_buf_adds(out, "\\:");
+					from = i + 1;
+				}
+			}
+			imp_put_url(out, e->text + from, e->len - from, 0);
 		} else if (e->kind == IMP_PARAM) {
 			rc_buf_addc(out, ':');
 			rc_buf_adds(out, r->names[e->param]);
