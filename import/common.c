@@ -306,8 +306,18 @@ int imp_parse_source(imp_doc *doc, imp_rule *r, const char *s, size_t n,
 		 * segments), so the meaning could differ */
 		int bad_escape = s[i] == '%' && !(i + 2 < n && strchr("0123456789abcdefABCDEF", s[i + 1]) &&
 		                                  strchr("0123456789abcdefABCDEF", s[i + 2]));
-		int slash_or_dot = s[i] == '%' && !bad_escape && (s[i + 1] == '2') &&
-		                   (s[i + 2] == 'F' || s[i + 2] == 'f' || s[i + 2] == 'E' || s[i + 2] == 'e');
+		/* an escape a browser never sends: of '/', of an unreserved
+		 * character (which platforms compare raw or decoded), or with
+		 * lower-case hex */
+		int slash_or_dot = 0;
+		if (s[i] == '%' && !bad_escape) {
+			unsigned hi = (unsigned)(s[i + 1] <= '9' ? s[i + 1] - '0' : (s[i + 1] | 0x20) - 'a' + 10);
+			unsigned lo = (unsigned)(s[i + 2] <= '9' ? s[i + 2] - '0' : (s[i + 2] | 0x20) - 'a' + 10);
+			unsigned char d = (unsigned char)(hi * 16 + lo);
+			slash_or_dot = d == '/' || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') ||
+			               (d >= '0' && d <= '9') || d == '-' || d == '.' || d == '_' || d == '~' ||
+			               (s[i + 1] >= 'a' && s[i + 1] <= 'f') || (s[i + 2] >= 'a' && s[i + 2] <= 'f');
+		}
 		int double_slash = s[i] == '/' && i + 1 < n && s[i + 1] == '/';
 		int dot = s[i] == '/' && i + 1 < n && s[i + 1] == '.' &&
 		          (i + 2 == n || s[i + 2] == '/' ||
@@ -317,7 +327,8 @@ int imp_parse_source(imp_doc *doc, imp_rule *r, const char *s, size_t n,
 			           "source '%s' is not a path in normal form (%s): the platform and redirc "
 			           "may read such requests differently", rc_quote(&doc->arena, s, n, 80),
 			           bad_escape ? "a '%' that does not start an escape"
-			           : slash_or_dot ? "an escaped '/' or '.'"
+			           : slash_or_dot ? "an escape a browser does not send: of '/', of a letter, "
+			                            "digit or '-._~', or in lower-case hex"
 			           : double_slash ? "'//'" : "a '.' or '..' segment");
 			return -1;
 		}

@@ -83,7 +83,8 @@ def main():
         # found by fuzz_import: a host with an empty label, a flag "re"
         "fuzz-regress": (b"/a https://a..b/ 301\n/b http://x.example./ 301\n"
                          b"RewriteEngine On\nRewriteRule ^/a$ /b [re,L]\n"
-                         b"Redirect 302 /d/ /g#xe/\nRedirect /e /f#g\n"),
+                         b"Redirect 302 /d/ /g#xe/\nRedirect /e /f#g\n"
+                         b"Redirect /&%4A /x\n/%c3%a9 /y\n/a%2Db /z\n"),
         "non-utf8": b"/\xff\xfe /\xc3\x28 301\n/caf\xc3\xa9 /\xe2\x82\xac\n",
     }
     with tempfile.TemporaryDirectory() as tmp:
