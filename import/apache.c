@@ -138,15 +138,16 @@ static void redirect_line(areader *ar, uint32_t line, const char *text, size_t l
 		           "rest of the path after it, which the language cannot express");
 		return;
 	}
-	int dir = pn > 1 && p[pn - 1] == '/';
+	int dir = p[pn - 1] == '/'; /* "/" itself too: every path is under it */
 	/* the path itself (unless it ends in '/': then only the rule below) */
 	imp_rule *r2 = arule(ar, line, text, len, 1);
 	r2->status = status;
-	if (imp_parse_source(ar->doc, r2, p, dir ? pn - 1 : pn, (uint32_t)fs[k] + 1, 1) != 0) {
+	size_t base = dir ? pn - 1 : pn;
+	if (imp_parse_source(ar->doc, r2, base ? p : "/", base ? base : 1, (uint32_t)fs[k] + 1, 1) != 0) {
 		r2->has_pattern = 0;
 		return;
 	}
-	push_tail(ar->doc, &r2->src, &r2->nsrc, 1);
+	push_tail(ar->doc, &r2->src, &r2->nsrc, base != 0);
 	r2->is_static = 0;
 	if (u) {
 		int uslash = un && u[un - 1] == '/';
