@@ -461,6 +461,18 @@ static size_t prove(imp_doc *doc, const state *st, size_t limit, const char *hos
 	struct caps c;
 	memset(&c, 0, sizeof c);
 	size_t a = first_answer(doc, st, limit, host, path, pn, &c);
+	if (a != SIZE_MAX) {
+		/* a capture holding an escape: how each side re-encodes it in the
+		 * Location is not the question here, so no expect line (only a
+		 * request for another rule's source can capture one) */
+		const imp_rule *ar = rule_at(doc, a);
+		for (uint32_t k = 0; k < ar->ndst; k++) {
+			const span *sp = ar->dst[k].kind == IMP_PARAM ? &c.p[ar->dst[k].param]
+			               : ar->dst[k].kind == IMP_SPLAT ? &c.splat : NULL;
+			if (sp && sp->n && memchr(sp->s, '%', sp->n))
+				return a;
+		}
+	}
 	rc_buf_adds(proof, "expect ");
 	rc_buf url;
 	rc_buf_init(&url);

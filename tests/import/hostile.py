@@ -85,7 +85,9 @@ def main():
                          b"RewriteEngine On\nRewriteRule ^/a$ /b [re,L]\n"
                          b"Redirect 302 /d/ /g#xe/\nRedirect /e /f#g\n"
                          b"Redirect /&%4A /x\n/%c3%a9 /y\n/a%2Db /z\n"
-                         b"Redirect gone /\nRedirect / https://example.org/\n"),
+                         b"Redirect gone /\nRedirect / https://example.org/\n"
+                         b"RewriteEngine On\nRewriteRule ^/([^/]+)$ /new/$1 [R=301,L]\n"
+                         b"Redirect /&%3A /x\n"),
         "non-utf8": b"/\xff\xfe /\xc3\x28 301\n/caf\xc3\xa9 /\xe2\x82\xac\n",
     }
     with tempfile.TemporaryDirectory() as tmp:
