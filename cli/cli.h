@@ -42,6 +42,7 @@ int cli_test(int argc, char **argv);    /* check.c */
 int cli_explain(int argc, char **argv); /* explain.c */
 int cli_compile(int argc, char **argv); /* compile.c */
 int cli_lookup(int argc, char **argv);  /* lookup.c */
+int cli_import(int argc, char **argv);  /* import.c (import/ does the work) */
 int cli_help(int argc, char **argv);    /* main.c */
 
 /* compile.c: the targets of the backend registry, for `help compile`. */

@@ -47,6 +47,16 @@ const cli_command cli_commands[] = {
 	  "  --host H            the Host of bare-path URLs\n"
 	  "  --format text|json  as for explain\n"
 	  "  -                   read URLs from standard input, one per line\n" },
+	{ "import", cli_import, "--from FORMAT FILE... [-o OUT]",
+	  "other platforms' redirects as .redir, with expect lines that prove them",
+	  "  --from FORMAT       netlify (_redirects or netlify.toml), cloudflare-pages, tsv,\n"
+	  "                      csv, nginx or apache\n"
+	  "  -o OUT              write OUT atomically (default: standard output)\n"
+	  "  --keep-going        write the importable rules even when some are not\n"
+	  "                      (the exit status is still 1)\n"
+	  "  --case sensitive|insensitive   tsv and csv: how the list's paths compare\n"
+	  "  --diagnostics-format=text|json\n"
+	  "Exit 0 when every rule was imported, 1 when one was not (not-importable).\n" },
 	{ "diff", cli_diff, "OLD NEW", "what changes for which requests between two rule sets",
 	  "  --format text|json  text grouped with counts, or one JSON object\n"
 	  "  --limit N           example requests shown per group\n"

@@ -6,7 +6,7 @@
 # Compiles the project's library sources with clang and ASan+UBSan (plus
 # fuzzer coverage), generates the parser and scanner with bison and flex into
 # OUTDIR/grammar (never into the source tree), and links OUTDIR/fuzz_parse,
-# OUTDIR/fuzz_match and OUTDIR/fuzz_table.
+# OUTDIR/fuzz_match, OUTDIR/fuzz_table and OUTDIR/fuzz_import.
 # Needs clang 14 with libclang-rt-14-dev (installed by tools/bootstrap.sh).
 set -eu
 
@@ -48,7 +48,7 @@ objs=""
 compile() { # compile SRC OBJ FLAGS...
 	s=$1 o=$2
 	shift 2
-	if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$src/grammar" "$src/compiler" "$src/runtime" "$src/backends" -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
+	if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find "$src/grammar" "$src/compiler" "$src/runtime" "$src/backends" "$src/import" -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
 		# shellcheck disable=SC2086
 		$CC $BASE $SAN -fsanitize=fuzzer-no-link "$@" -c "$s" -o "$o"
 	fi
@@ -56,14 +56,12 @@ compile() { # compile SRC OBJ FLAGS...
 compile "$out/grammar/parser.c" "$out/obj/grammar_parser.o" -w
 compile "$out/grammar/scanner.c" "$out/obj/grammar_scanner.o" -w
 objs="$out/obj/grammar_parser.o $out/obj/grammar_scanner.o"
-# The helper scripts embedded at build time (backends/helpers/*) are C files
-# of the build tree: fuzz/build.sh runs there (make fuzz-smoke), after make.
+# The helper scripts embedded at build time (backends/helpers/*.c) are C
+# files of the build tree: fuzz/build.sh runs there (make fuzz-smoke), after
+# make.
 gen=${FUZZ_GENERATED:-$(pwd)}
-gen_backends="$gen/backends/*.c"
-[ "$(cd "$gen" && pwd)" != "$src" ] || gen_backends= # an in-tree build: listed once
-# shellcheck disable=SC2086
 for s in "$src"/grammar/*.c "$src"/compiler/*.c "$src"/backends/*.c "$src"/runtime/*.c \
-	$gen_backends "$gen"/backends/helpers/*.c; do
+	"$src"/import/*.c "$gen"/backends/helpers/*.c; do
 	[ -f "$s" ] || continue
 	case "$s" in "$gen"/*) d=gen ;; *) d=$(basename "$(dirname "$s")") ;; esac
 	o="$out/obj/${d}_$(basename "$s" .c).o"
@@ -76,7 +74,7 @@ rm -f "$out/libfuzztarget.a"
 ar rcs "$out/libfuzztarget.a" $objs
 
 # 3. the harnesses
-harnesses="fuzz_parse fuzz_match fuzz_table"
+harnesses="fuzz_parse fuzz_match fuzz_table fuzz_import"
 for h in $harnesses; do
 	# shellcheck disable=SC2086
 	$CC $BASE $SAN -fsanitize=fuzzer $HARN_WARN "$src/fuzz/$h.c" "$out/libfuzztarget.a" \

@@ -13,7 +13,7 @@ set -eu
 
 out=${1:?usage: fuzz/make-corpus.sh OUTDIR}
 src=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$out/corpus/fuzz_parse" "$out/corpus/fuzz_match" "$out/corpus/fuzz_table"
+mkdir -p "$out/corpus/fuzz_parse" "$out/corpus/fuzz_match" "$out/corpus/fuzz_table" "$out/corpus/fuzz_import"
 
 n=0
 find "$src/examples" "$src/tests" -name '*.redir' -type f | sort | while read -r f; do
@@ -52,3 +52,13 @@ if [ -n "${REDIRC:-}" ] && [ -x "$REDIRC" ]; then
 	done
 fi
 echo "fuzz/make-corpus.sh: $(ls "$out/corpus/fuzz_parse" | wc -l) parse seeds, $(ls "$out/corpus/fuzz_match" | wc -l) match seeds, $(ls "$out/corpus/fuzz_table" | wc -l) table seeds in $out/corpus"
+
+# fuzz_import: the import cases, each behind its format byte (0 netlify,
+# 1 cloudflare-pages, 2 tsv, 3 csv, 4 nginx, 5 apache; 8 netlify.toml)
+grep -v '^#' "$src/tests/import/cases/MANIFEST" | while read -r fmt file _; do
+	case $fmt in
+	netlify) b=0 ;; cloudflare-pages) b=1 ;; tsv) b=2 ;; csv) b=3 ;; nginx) b=4 ;; apache) b=5 ;; *) continue ;;
+	esac
+	case $file in *.toml) b=8 ;; esac
+	{ printf "\\$(printf '%03o' "$b")"; cat "$src/tests/import/cases/$file"; } >"$out/corpus/fuzz_import/case-$file"
+done

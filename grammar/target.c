@@ -147,10 +147,20 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 		size_t to = part == 0 ? qstart : end;
 		enum rd_url_part up = part == 0 ? RD_PART_PATH : RD_PART_QUERY;
 		size_t lit = from;
-		for (size_t k = from; r && k < to; k++) {
+		for (size_t k = from; k < to; k++) {
 			k = next_capture_char(s, k, to);
 			if (k == to)
 				break;
+			/* "\:" before a letter or '_' is a literal ':' (issue 15), in
+			 * rules and expectations alike */
+			if (s[k] == ':' && k > lit && s[k - 1] == '\\' && k + 1 < to &&
+			    name_start((unsigned char)s[k + 1])) {
+				ttok_lit(A, &toks, s + lit, k - 1 - lit, up);
+				lit = k;
+				continue;
+			}
+			if (!r)
+				continue;
 			int is_param = s[k] == ':' && k + 1 < to && name_start((unsigned char)s[k + 1]);
 			int is_splat = s[k] == '*';
 			if (!is_param && !is_splat)
