@@ -989,8 +989,8 @@ static void walk_start(an *a, walk *w, const char *host, const char *path, size_
 		report_loop(a, w, cycle);
 	else if (e == W_UNBOUNDED)
 		report_unbounded(a, w);
-	else if (e == W_END && total > (size_t)a->ir->settings.max_chain && w->n > 0 &&
-	         !(a->reported[hop_at(w, 0)->rule] & 4))
+	else if (e == W_END && total > (size_t)a->ir->settings.max_chain &&
+	         hop_at(w, 0)->rule >= 0 && !(a->reported[hop_at(w, 0)->rule] & 4))
 		report_chain(a, host, path, len, total);
 }
 
@@ -1078,6 +1078,589 @@ static void check_walks(an *a)
 	walk_fini(&w);
 }
 
+/* ---- 3b. symbolic search for cycles through pattern rules -------------
+ *
+ * The sample walks above start from one request per pattern; a cycle that
+ * needs particular segment values is found here instead.  A request is a
+ * term: a list of segment items (a constant or a variable standing for one
+ * segment) and an optional rest variable (zero or more segments).  A rule
+ * whose source is literal segments and placeholders with an optional final
+ * splat, and whose target path is whole-segment literals, captures and a
+ * final splat, maps terms to terms: unify the term with the source (the
+ * rest variable is expanded as needed), then instantiate the target.
+ *
+ * From every pattern rule r0 of a strongly connected component of the
+ * "target can meet source" graph, the search applies rules of the component
+ * no earlier than r0 in file order, depth first, and after each step asks
+ * whether r0 can fire again (unify the term with a fresh copy of r0's
+ * source).  When it can, the start term, its variables replaced by fresh
+ * constants no literal of the file equals or starts with (the most general
+ * request: no earlier rule intercepts it unless it intercepts them all),
+ * is walked concretely with the runtime matcher, which reports `loop` or
+ * `unbounded` as above.  doc/analysis.md gives the argument. */
+
+#define SYM_MAX 40          /* items in a term */
+#define SYM_BUDGET 20000    /* unifications per start rule */
+
+typedef struct sitem {
+	int32_t var;        /* >= 0: a variable; -1: the constant t */
+	uint32_t len;
+	const char *t;
+} sitem;
+
+typedef struct sterm {
+	sitem it[SYM_MAX];
+	uint32_t n;
+	uint8_t rest;       /* ends in the rest variable */
+} sterm;
+
+typedef struct sstate {
+	sterm t0, tc;       /* the start request and the current one */
+	int32_t nvars;
+} sstate;
+
+enum { TS_LIT, TS_PARAM, TS_REST };
+
+typedef struct tseg {
+	uint8_t kind;
+	uint8_t capture;
+	uint32_t len;
+	const char *t;
+} tseg;
+
+typedef struct srule {
+	int ok;             /* usable symbolically */
+	int ends;           /* the target leaves the served hosts (no step) */
+	tseg *segs;
+	uint32_t nsegs;
+	const rc_spat *p;
+} srule;
+
+typedef struct sym {
+	an *a;
+	srule *rules;       /* per rule */
+	int32_t *comp;      /* per rule: SCC id, -1 none */
+	int32_t *succ_off, *succ; /* per pattern rule: successors */
+	char fresh;         /* first byte of fresh constants */
+	long budget;
+	int cut;            /* the search was cut (depth, size or budget) */
+	int found;          /* a report came out of this SCC */
+	int64_t r0;
+	uint32_t depth_max;
+	rc_vec seen;        /* uint64_t hashes of witnesses walked */
+	walk w;
+	rc_vec reps;
+} sym;
+
+/* The target path of r as segments; 0 when it is not whole segments. */
+static int template_of(an *a, const rc_rule *r, srule *s)
+{
+	if (r->gone)
+		return 0;
+	if (r->target.absolute && !rc_index_is_named(&a->x, r->target.host) &&
+	    !host_in_list(&a->ir->served_hosts, r->target.host)) {
+		s->ends = 1;
+		return 0;
+	}
+	rc_vec segs;
+	rc_vec_init(&segs, sizeof(tseg));
+	rc_buf cur;
+	rc_buf_init(&cur);
+	int ok = 1, open = 0, cap = -1, mixed = 0, after_rest = 0;
+	uint32_t t0 = r->target.absolute ? 1 : 0;
+	for (uint32_t t = t0; t <= r->target.ntoks && ok; t++) {
+		const rd_ttok *k = t < r->target.ntoks ? &r->target.toks[t] : NULL;
+		int stop = !k || k->kind == RD_TTOK_CAP_QUERY ||
+		           (k->kind == RD_TTOK_LIT && k->len && k->text[0] == '?');
+		const char *txt = k && k->kind == RD_TTOK_LIT ? k->text : "";
+		uint32_t len = k && k->kind == RD_TTOK_LIT && !stop ? k->len : 0;
+		if (k && k->kind == RD_TTOK_LIT && !stop) {
+			const char *qm = memchr(txt, '?', len);
+			if (qm) {
+				len = (uint32_t)(qm - txt);
+				stop = 2;
+			}
+		}
+		if (k && k->kind == RD_TTOK_CAP_PATH && !stop) {
+			if (cap >= 0 || cur.len)
+				mixed = 1;
+			cap = k->capture;
+			open = 1;
+			continue;
+		}
+		/* literal bytes (or the end): close segments at each '/' */
+		for (uint32_t i = 0; i <= len && ok; i++) {
+			int end = i == len;
+			if (end && !stop)
+				break;
+			char c = end ? '/' : txt[i];
+			if (c == '%') {
+				ok = 0;
+				break;
+			}
+			if (c != '/') {
+				if (cap >= 0)
+					mixed = 1;
+				rc_buf_addc(&cur, a->x.fold && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+				open = 1;
+				continue;
+			}
+			if (open) {
+				if (after_rest || mixed)
+					ok = 0;
+				else if (cap >= 0) {
+					tseg *g = rc_vec_push(&segs);
+					g->kind = (uint32_t)cap == r->nparams && r->has_splat ? TS_REST : TS_PARAM;
+					g->capture = (uint8_t)cap;
+					after_rest = g->kind == TS_REST;
+				} else if ((cur.len == 1 && cur.data[0] == '.') ||
+				           (cur.len == 2 && cur.data[0] == '.' && cur.data[1] == '.')) {
+					ok = 0;
+				} else {
+					tseg *g = rc_vec_push(&segs);
+					g->kind = TS_LIT;
+					g->len = (uint32_t)cur.len;
+					g->t = rc_arena_strndup(&a->x.arena, cur.data, cur.len);
+				}
+			}
+			rc_buf_reset(&cur);
+			cap = -1;
+			mixed = 0;
+			open = 0;
+		}
+		if (stop)
+			break;
+	}
+	if (ok) {
+		s->nsegs = (uint32_t)segs.len;
+		s->segs = rc_arena_alloc(&a->x.arena, sizeof(tseg) * (segs.len + 1));
+		if (segs.len)
+			memcpy(s->segs, segs.items, sizeof(tseg) * segs.len);
+	}
+	rc_vec_fini(&segs);
+	rc_buf_fini(&cur);
+	return ok;
+}
+
+static void sym_bind(sstate *st, int32_t v, sitem x, sitem *extra, uint32_t nextra)
+{
+	sterm *ts[2] = { &st->t0, &st->tc };
+	for (int j = 0; j < 2; j++)
+		for (uint32_t i = 0; i < ts[j]->n; i++)
+			if (ts[j]->it[i].var == v)
+				ts[j]->it[i] = x;
+	for (uint32_t i = 0; i < nextra; i++)
+		if (extra[i].var == v)
+			extra[i] = x;
+}
+
+/* The rest variable becomes `add` fresh variables, then (keep) a new rest
+ * variable, or nothing.  Returns 0 when a term would grow too long. */
+static int sym_expand(sstate *st, uint32_t add, int keep)
+{
+	sterm *ts[2] = { &st->t0, &st->tc };
+	for (int j = 0; j < 2; j++) {
+		if (!ts[j]->rest)
+			continue;
+		if (ts[j]->n + add > SYM_MAX)
+			return 0;
+		for (uint32_t i = 0; i < add; i++) {
+			sitem *it = &ts[j]->it[ts[j]->n + i];
+			it->var = st->nvars + (int32_t)i;
+			it->t = NULL;
+			it->len = 0;
+		}
+		ts[j]->n += add;
+		ts[j]->rest = (uint8_t)keep;
+	}
+	st->nvars += (int32_t)add;
+	return 1;
+}
+
+/* Unify the current term with the source of rule p; on success the
+ * captures (items) and the splat (items from `*splat_from`, plus the rest
+ * variable when the current term still has it) are set. */
+static int sym_unify(sym *S, sstate *st, const rc_spat *p, sitem *caps, uint32_t *splat_from)
+{
+	an *a = S->a;
+	if (--S->budget < 0) {
+		S->cut = 1;
+		return 0;
+	}
+	sterm *T = &st->tc;
+	if (T->n < p->k) {
+		if (!T->rest || !sym_expand(st, p->k - T->n, 1)) {
+			if (T->rest)
+				S->cut = 1;
+			return 0;
+		}
+	}
+	for (uint32_t i = 0; i < p->k; i++) {
+		if (p->segs[i].kind != RC_SEG_LIT)
+			continue;
+		sitem *it = &T->it[i];
+		if (it->var < 0) {
+			if (!rc_seg_equal(&a->x, it->t, it->len, p->segs[i].text, p->segs[i].len))
+				return 0;
+		} else {
+			sitem c = { -1, p->segs[i].len, p->segs[i].text };
+			sym_bind(st, it->var, c, NULL, 0);
+		}
+	}
+	if (p->tail != RC_TAIL_SPLAT) {
+		if (T->n > p->k)
+			return 0;
+		if (T->rest)
+			sym_expand(st, 0, 0);
+	}
+	uint32_t np = 0;
+	for (uint32_t i = 0; i < p->k; i++)
+		if (p->segs[i].kind == RC_SEG_PARAM)
+			caps[np++] = T->it[i];
+	*splat_from = p->k;
+	return 1;
+}
+
+/* Apply rule ri to the current term (already unified with its source). */
+static int sym_apply(sym *S, sstate *st, const srule *s, const sitem *caps, uint32_t splat_from)
+{
+	sterm out;
+	out.n = 0;
+	out.rest = 0;
+	const sterm *T = &st->tc;
+	for (uint32_t i = 0; i < s->nsegs; i++) {
+		const tseg *g = &s->segs[i];
+		if (g->kind == TS_REST) {
+			for (uint32_t j = splat_from; j < T->n; j++) {
+				if (out.n >= SYM_MAX) {
+					S->cut = 1;
+					return 0;
+				}
+				out.it[out.n++] = T->it[j];
+			}
+			out.rest = T->rest;
+			continue;
+		}
+		if (out.n >= SYM_MAX) {
+			S->cut = 1;
+			return 0;
+		}
+		if (g->kind == TS_LIT) {
+			sitem c = { -1, g->len, g->t };
+			out.it[out.n++] = c;
+		} else {
+			out.it[out.n++] = caps[g->capture];
+		}
+	}
+	st->tc = out;
+	return 1;
+}
+
+/* A fresh copy of rule r's source as the current term, unified with tc:
+ * can r fire on the current term?  (Done on a copy of the state.) */
+static int sym_step(sym *S, sstate *st, size_t ri)
+{
+	const srule *s = &S->rules[ri];
+	sitem caps[RD_MAX_CAPTURES + 1];
+	uint32_t splat_from = 0;
+	if (!sym_unify(S, st, s->p, caps, &splat_from))
+		return 0;
+	return sym_apply(S, st, s, caps, splat_from);
+}
+
+/* Walk the most general request of t0 concretely, on the hosts r0 is
+ * judged on. */
+static void sym_witness(sym *S, const sstate *st)
+{
+	an *a = S->a;
+	rc_buf b;
+	rc_buf_init(&b);
+	for (uint32_t i = 0; i < st->t0.n; i++) {
+		const sitem *it = &st->t0.it[i];
+		rc_buf_addc(&b, '/');
+		if (it->var < 0)
+			rc_buf_add(&b, it->t, it->len);
+		else
+			rc_buf_printf(&b, "%c%d", S->fresh, (int)it->var);
+	}
+	if (b.len == 0)
+		rc_buf_addc(&b, '/');
+	uint64_t h = rc_hash_bytes(b.data, b.len, 0);
+	for (size_t i = 0; i < S->seen.len; i++)
+		if (*RC_VEC_AT(&S->seen, uint64_t, i) == h) {
+			rc_buf_fini(&b);
+			return;
+		}
+	*(uint64_t *)rc_vec_push(&S->seen) = h;
+	const rc_rule *r = rc_ir_rule(a->ir, (size_t)S->r0);
+	size_t before = a->d->records.len;
+	if (r->scope >= 0) {
+		S->reps.len = 0;
+		rc_index_scope_reps(&a->x, r->scope, &S->reps);
+		for (size_t k = 0; k < S->reps.len; k++)
+			walk_start(a, &S->w, *RC_VEC_AT(&S->reps, const char *, k), b.data, b.len,
+			           RC_HEAD_UNKNOWN, NULL);
+	} else {
+		int scoped = 0;
+		walk_start(a, &S->w, NULL, b.data, b.len, RC_HEAD_UNKNOWN, &scoped);
+		for (size_t k = 0; k < a->x.nreps; k++)
+			walk_start(a, &S->w, a->x.named[a->x.reps[k]], b.data, b.len,
+			           RC_HEAD_UNKNOWN, NULL);
+	}
+	if (a->d->records.len != before)
+		S->found = 1;
+	rc_buf_fini(&b);
+}
+
+static void sym_dfs(sym *S, const sstate *st, size_t ri, uint32_t depth)
+{
+	an *a = S->a;
+	/* can r0 fire again? */
+	sstate c = *st;
+	sitem caps[RD_MAX_CAPTURES + 1];
+	uint32_t sf;
+	if (sym_unify(S, &c, S->rules[S->r0].p, caps, &sf))
+		sym_witness(S, &c);
+	if (depth >= S->depth_max) {
+		S->cut = 1;
+		return;
+	}
+	int32_t pi = a->x.pat_of[ri];
+	for (int32_t e = S->succ_off[pi]; e < S->succ_off[pi + 1]; e++) {
+		size_t si = (size_t)S->succ[e];
+		if ((int64_t)si <= S->r0 || S->comp[si] != S->comp[S->r0])
+			continue;
+		c = *st;
+		if (sym_step(S, &c, si))
+			sym_dfs(S, &c, si, depth + 1);
+		if (S->budget < 0)
+			return;
+	}
+}
+
+/* Tarjan's strongly connected components over the pattern rules, without
+ * recursion. */
+static void sym_scc(sym *S)
+{
+	an *a = S->a;
+	size_t np = a->x.npats;
+	int32_t *idx = malloc(sizeof(int32_t) * (np + 1)), *low = malloc(sizeof(int32_t) * (np + 1));
+	int32_t *stk = malloc(sizeof(int32_t) * (np + 1)), *cs = malloc(sizeof(int32_t) * (np + 1));
+	int32_t *ce = malloc(sizeof(int32_t) * (np + 1));
+	char *on = calloc(np + 1, 1);
+	if (!idx || !low || !stk || !cs || !ce || !on)
+		abort();
+	for (size_t i = 0; i < np; i++)
+		idx[i] = -1;
+	int32_t counter = 0, sp = 0, ncomp = 0;
+	for (size_t root = 0; root < np; root++) {
+		if (idx[root] >= 0)
+			continue;
+		int32_t csp = 0;
+		cs[csp] = (int32_t)root;
+		ce[csp++] = -1;
+		while (csp > 0) {
+			int32_t v = cs[csp - 1];
+			if (ce[csp - 1] < 0) {
+				idx[v] = low[v] = counter++;
+				stk[sp++] = v;
+				on[v] = 1;
+				ce[csp - 1] = S->succ_off[v];
+			}
+			int pushed = 0;
+			while (ce[csp - 1] < S->succ_off[v + 1]) {
+				int32_t wq = a->x.pat_of[S->succ[ce[csp - 1]]];
+				ce[csp - 1]++;
+				if (idx[wq] < 0) {
+					cs[csp] = wq;
+					ce[csp++] = -1;
+					pushed = 1;
+					break;
+				}
+				if (on[wq] && idx[wq] < low[v])
+					low[v] = idx[wq];
+			}
+			if (pushed)
+				continue;
+			if (low[v] == idx[v]) {
+				int32_t wq, size = 0;
+				do {
+					wq = stk[--sp];
+					on[wq] = 0;
+					S->comp[a->x.pats[wq].rule] = ncomp;
+					size++;
+				} while (wq != v);
+				ncomp++;
+			}
+			csp--;
+			if (csp > 0) {
+				int32_t u = cs[csp - 1];
+				if (low[v] < low[u])
+					low[u] = low[v];
+			}
+		}
+	}
+	free(idx); free(low); free(stk); free(cs); free(ce); free(on);
+}
+
+static void check_symbolic(an *a)
+{
+	size_t np = a->x.npats;
+	if (np == 0)
+		return;
+	sym S;
+	memset(&S, 0, sizeof S);
+	S.a = a;
+	S.rules = calloc(a->x.n + 1, sizeof(srule));
+	S.comp = malloc(sizeof(int32_t) * (a->x.n + 1));
+	S.succ_off = calloc(np + 2, sizeof(int32_t));
+	if (!S.rules || !S.comp || !S.succ_off)
+		abort();
+	rc_vec_init(&S.seen, sizeof(uint64_t));
+	rc_vec_init(&S.reps, sizeof(const char *));
+	walk_init(&S.w);
+	/* fresh constants start with a byte no literal or prefix starts with */
+	unsigned char used[256] = { 0 };
+	for (size_t q = 0; q < np; q++) {
+		const rc_spat *p = &a->x.pats[q];
+		for (uint32_t i = 0; i < p->k; i++)
+			if (p->segs[i].kind == RC_SEG_LIT && p->segs[i].len)
+				used[(unsigned char)p->segs[i].text[0]] = 1;
+		if (p->plen)
+			used[(unsigned char)p->prefix[0]] = 1;
+	}
+	static const char prefer[] = "qzjxkvwyubcdefghilmnoprsta";
+	S.fresh = 0;
+	for (size_t i = 0; prefer[i] && !S.fresh; i++)
+		if (!used[(unsigned char)prefer[i]] && !used[(unsigned char)prefer[i] - 32])
+			S.fresh = prefer[i];
+	for (size_t i = 0; i < a->x.n; i++) {
+		S.comp[i] = -1;
+		const rc_rule *r = rc_ir_rule(a->ir, i);
+		if (!r->is_pattern || a->dup[i])
+			continue;
+		srule *s = &S.rules[i];
+		s->p = &a->x.pats[a->x.pat_of[i]];
+		s->ok = (s->p->tail != RC_TAIL_SPLAT || s->p->plen == 0) && template_of(a, r, s);
+	}
+	/* edges: the target template as a pattern, asked of the index */
+	rc_vec succ;
+	rc_vec_init(&succ, sizeof(int32_t));
+	rc_sseg segbuf[SYM_MAX + 1];
+	for (size_t q = 0; q < np; q++) {
+		S.succ_off[q] = (int32_t)succ.len;
+		size_t ri = a->x.pats[q].rule;
+		srule *s = &S.rules[ri];
+		if (!s->ok || s->nsegs > SYM_MAX)
+			continue;
+		rc_spat tp;
+		memset(&tp, 0, sizeof tp);
+		tp.segs = segbuf;
+		tp.prefix = "";
+		tp.tail = RC_TAIL_END;
+		for (uint32_t i = 0; i < s->nsegs; i++) {
+			if (s->segs[i].kind == TS_REST) {
+				tp.tail = RC_TAIL_SPLAT;
+				break;
+			}
+			segbuf[tp.k].kind = s->segs[i].kind == TS_LIT ? RC_SEG_LIT : RC_SEG_PARAM;
+			segbuf[tp.k].text = s->segs[i].t;
+			segbuf[tp.k].len = s->segs[i].len;
+			tp.k++;
+		}
+		rc_index_intersecting(&a->x, &tp);
+		for (size_t j = 0; j < a->x.found.len; j++) {
+			int32_t o = *RC_VEC_AT(&a->x.found, int32_t, j);
+			size_t orule = a->x.pats[o].rule;
+			if (S.rules[orule].ok)
+				*(int32_t *)rc_vec_push(&succ) = (int32_t)orule;
+		}
+	}
+	S.succ_off[np] = (int32_t)succ.len;
+	S.succ = succ.items;
+	sym_scc(&S);
+	/* components with a cycle: more than one rule, or a rule feeding itself */
+	int32_t ncomp = 0;
+	for (size_t i = 0; i < a->x.n; i++)
+		if (S.comp[i] >= ncomp)
+			ncomp = S.comp[i] + 1;
+	int32_t *csize = calloc((size_t)ncomp + 1, sizeof(int32_t));
+	char *self = calloc(a->x.n + 1, 1);
+	char *cfound = calloc((size_t)ncomp + 1, 1);
+	int64_t *cfirst = malloc(sizeof(int64_t) * ((size_t)ncomp + 1));
+	char *ccut = calloc((size_t)ncomp + 1, 1);
+	if (!csize || !self || !cfound || !cfirst || !ccut)
+		abort();
+	for (int32_t c = 0; c < ncomp; c++)
+		cfirst[c] = -1;
+	for (size_t q = 0; q < np; q++) {
+		size_t ri = a->x.pats[q].rule;
+		if (S.comp[ri] < 0)
+			continue;
+		csize[S.comp[ri]]++;
+		if (cfirst[S.comp[ri]] < 0)
+			cfirst[S.comp[ri]] = (int64_t)ri;
+		for (int32_t e = S.succ_off[q]; e < S.succ_off[q + 1]; e++)
+			if ((size_t)S.succ[e] == ri)
+				self[ri] = 1;
+	}
+	for (size_t q = 0; q < np; q++) {
+		size_t ri = a->x.pats[q].rule;
+		int32_t c = S.comp[ri];
+		if (c < 0 || !S.rules[ri].ok || (csize[c] < 2 && !self[ri]))
+			continue;
+		S.r0 = (int64_t)ri;
+		S.budget = SYM_BUDGET;
+		S.cut = 0;
+		S.found = 0;
+		S.depth_max = 2 * (uint32_t)csize[c] + 2;
+		if (S.depth_max > 12)
+			S.depth_max = 12;
+		S.seen.len = 0;
+		sstate st;
+		memset(&st, 0, sizeof st);
+		const rc_spat *p = S.rules[ri].p;
+		for (uint32_t i = 0; i < p->k; i++) {
+			sitem *it = &st.t0.it[i];
+			if (p->segs[i].kind == RC_SEG_LIT) {
+				it->var = -1;
+				it->t = p->segs[i].text;
+				it->len = p->segs[i].len;
+			} else {
+				it->var = st.nvars++;
+			}
+		}
+		st.t0.n = p->k;
+		st.t0.rest = p->tail == RC_TAIL_SPLAT;
+		st.tc = st.t0;
+		if (sym_step(&S, &st, ri))
+			sym_dfs(&S, &st, ri, 1);
+		cfound[c] |= (char)S.found;
+		ccut[c] |= (char)S.cut;
+	}
+	for (int32_t c = 0; c < ncomp; c++) {
+		if (!ccut[c] || cfound[c] || cfirst[c] < 0)
+			continue;
+		const rc_rule *r = rc_ir_rule(a->ir, (size_t)cfirst[c]);
+		if (a->reported[r->index] & 3)
+			continue;
+		rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
+		            "the loop check for rule '%s' and the %d pattern rule%s that can follow it "
+		            "stopped at its search bound without an answer; check the requests it "
+		            "redirects with 'redirc explain', or split the rules so fewer targets "
+		            "meet other sources", Qs(a, r->source_text), csize[c] - 1,
+		            csize[c] - 1 == 1 ? "" : "s");
+	}
+	free(csize); free(self); free(cfound); free(cfirst); free(ccut);
+	rc_vec_fini(&succ);
+	rc_vec_fini(&S.seen);
+	rc_vec_fini(&S.reps);
+	walk_fini(&S.w);
+	free(S.rules);
+	free(S.comp);
+	free(S.succ_off);
+}
+
 /* ---- entry points ----------------------------------------------------- */
 
 static void an_init(an *a, rc_ir *ir)
@@ -1108,6 +1691,7 @@ void rc_check_analysis(rc_ir *ir)
 	check_open_redirect(&a);
 	check_duplicate_shadowed(&a);
 	check_walks(&a);
+	check_symbolic(&a);
 	an_fini(&a);
 }
 

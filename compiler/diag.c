@@ -10,7 +10,7 @@ static const char *const KNOWN_NAMES[] = {
 	"syntax", "duplicate", "shadowed", "loop", "unbounded", "chain",
 	"unbound", "open-redirect", "bad-status", "bad-url", "bad-host",
 	"bad-date", "bad-setting", "include", "expired", "missing-owner",
-	"missing-note", "untested", "expect", "backend", NULL,
+	"missing-note", "untested", "expect", "backend", "undecided", NULL,
 };
 
 struct name_policy {
