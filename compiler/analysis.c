@@ -1117,6 +1117,8 @@ typedef struct sterm {
 typedef struct sstate {
 	sterm t0, tc;       /* the start request and the current one */
 	int32_t nvars;
+	const char *host0;  /* the start request's host (NULL = none) */
+	const char *host;   /* the current request's host */
 } sstate;
 
 enum { TS_LIT, TS_PARAM, TS_REST };
@@ -1131,6 +1133,7 @@ typedef struct tseg {
 typedef struct srule {
 	int ok;             /* usable symbolically */
 	int ends;           /* the target leaves the served hosts (no step) */
+	const char *thost;  /* absolute target into a served host: that host */
 	tseg *segs;
 	uint32_t nsegs;
 	const rc_spat *p;
@@ -1147,6 +1150,7 @@ typedef struct sym {
 	int found;          /* a report came out of this SCC */
 	int64_t r0;
 	uint32_t depth_max;
+	int chain_mode;     /* looking for requests that need > max-chain hops */
 	rc_vec seen;        /* uint64_t hashes of witnesses walked */
 	walk w;
 	rc_vec reps;
@@ -1167,7 +1171,14 @@ static int template_of(an *a, const rc_rule *r, srule *s)
 	rc_buf cur;
 	rc_buf_init(&cur);
 	int ok = 1, open = 0, cap = -1, mixed = 0, after_rest = 0;
-	uint32_t t0 = r->target.absolute ? 1 : 0;
+	uint32_t t0 = 0;
+	if (r->target.absolute) {
+		const char *key = r->target.host;
+		char *const *hit = a->x.nnamed ? bsearch(&key, a->x.named, a->x.nnamed,
+		                                         sizeof(char *), cmp_host) : NULL;
+		s->thost = hit ? *hit : r->target.host;
+		t0 = 1;
+	}
 	for (uint32_t t = t0; t <= r->target.ntoks && ok; t++) {
 		const rd_ttok *k = t < r->target.ntoks ? &r->target.toks[t] : NULL;
 		int stop = !k || k->kind == RD_TTOK_CAP_QUERY ||
@@ -1363,8 +1374,12 @@ static int sym_step(sym *S, sstate *st, size_t ri)
 	const srule *s = &S->rules[ri];
 	sitem caps[RD_MAX_CAPTURES + 1];
 	uint32_t splat_from = 0;
+	if (!rc_index_admits(&S->a->x, rc_ir_rule(S->a->ir, ri), st->host))
+		return 0;
 	if (!sym_unify(S, st, s->p, caps, &splat_from))
 		return 0;
+	if (s->thost)
+		st->host = s->thost;
 	return sym_apply(S, st, s, caps, splat_from);
 }
 
@@ -1385,28 +1400,15 @@ static void sym_witness(sym *S, const sstate *st)
 	}
 	if (b.len == 0)
 		rc_buf_addc(&b, '/');
-	uint64_t h = rc_hash_bytes(b.data, b.len, 0);
+	uint64_t h = rc_hash_bytes(b.data, b.len, (uint64_t)(uintptr_t)st->host0);
 	for (size_t i = 0; i < S->seen.len; i++)
 		if (*RC_VEC_AT(&S->seen, uint64_t, i) == h) {
 			rc_buf_fini(&b);
 			return;
 		}
 	*(uint64_t *)rc_vec_push(&S->seen) = h;
-	const rc_rule *r = rc_ir_rule(a->ir, (size_t)S->r0);
 	size_t before = a->d->records.len;
-	if (r->scope >= 0) {
-		S->reps.len = 0;
-		rc_index_scope_reps(&a->x, r->scope, &S->reps);
-		for (size_t k = 0; k < S->reps.len; k++)
-			walk_start(a, &S->w, *RC_VEC_AT(&S->reps, const char *, k), b.data, b.len,
-			           RC_HEAD_UNKNOWN, NULL);
-	} else {
-		int scoped = 0;
-		walk_start(a, &S->w, NULL, b.data, b.len, RC_HEAD_UNKNOWN, &scoped);
-		for (size_t k = 0; k < a->x.nreps; k++)
-			walk_start(a, &S->w, a->x.named[a->x.reps[k]], b.data, b.len,
-			           RC_HEAD_UNKNOWN, NULL);
-	}
+	walk_start(a, &S->w, st->host0, b.data, b.len, RC_HEAD_UNKNOWN, NULL);
 	if (a->d->records.len != before)
 		S->found = 1;
 	rc_buf_fini(&b);
@@ -1415,11 +1417,28 @@ static void sym_witness(sym *S, const sstate *st)
 static void sym_dfs(sym *S, const sstate *st, size_t ri, uint32_t depth)
 {
 	an *a = S->a;
+	sstate c;
+	if (S->chain_mode) {
+		if (depth >= S->depth_max) {
+			sym_witness(S, st);
+			return;
+		}
+		int32_t pi = a->x.pat_of[ri];
+		for (int32_t e = S->succ_off[pi]; e < S->succ_off[pi + 1] && !S->found; e++) {
+			c = *st;
+			if (sym_step(S, &c, (size_t)S->succ[e]))
+				sym_dfs(S, &c, (size_t)S->succ[e], depth + 1);
+			if (S->budget < 0)
+				return;
+		}
+		return;
+	}
 	/* can r0 fire again? */
-	sstate c = *st;
+	c = *st;
 	sitem caps[RD_MAX_CAPTURES + 1];
 	uint32_t sf;
-	if (sym_unify(S, &c, S->rules[S->r0].p, caps, &sf))
+	if (rc_index_admits(&a->x, rc_ir_rule(a->ir, (size_t)S->r0), c.host) &&
+	    sym_unify(S, &c, S->rules[S->r0].p, caps, &sf))
 		sym_witness(S, &c);
 	if (depth >= S->depth_max) {
 		S->cut = 1;
@@ -1501,6 +1520,27 @@ static void sym_scc(sym *S)
 		}
 	}
 	free(idx); free(low); free(stk); free(cs); free(ce); free(on);
+}
+
+/* The start state of rule ri: its source with fresh variables. */
+static void sym_start(sym *S, sstate *st, size_t ri, const char *host)
+{
+	memset(st, 0, sizeof *st);
+	const rc_spat *p = S->rules[ri].p;
+	for (uint32_t i = 0; i < p->k; i++) {
+		sitem *it = &st->t0.it[i];
+		if (p->segs[i].kind == RC_SEG_LIT) {
+			it->var = -1;
+			it->t = p->segs[i].text;
+			it->len = p->segs[i].len;
+		} else {
+			it->var = st->nvars++;
+		}
+	}
+	st->t0.n = p->k;
+	st->t0.rest = p->tail == RC_TAIL_SPLAT;
+	st->tc = st->t0;
+	st->host0 = st->host = host;
 }
 
 static void check_symbolic(an *a)
@@ -1589,7 +1629,8 @@ static void check_symbolic(an *a)
 	char *cfound = calloc((size_t)ncomp + 1, 1);
 	int64_t *cfirst = malloc(sizeof(int64_t) * ((size_t)ncomp + 1));
 	char *ccut = calloc((size_t)ncomp + 1, 1);
-	if (!csize || !self || !cfound || !cfirst || !ccut)
+	char *chost = calloc((size_t)ncomp + 1, 1);
+	if (!csize || !self || !cfound || !cfirst || !ccut || !chost)
 		abort();
 	for (int32_t c = 0; c < ncomp; c++)
 		cfirst[c] = -1;
@@ -1598,6 +1639,9 @@ static void check_symbolic(an *a)
 		if (S.comp[ri] < 0)
 			continue;
 		csize[S.comp[ri]]++;
+		const rc_rule *rr = rc_ir_rule(a->ir, ri);
+		if (rr->scope >= 0 || S.rules[ri].thost)
+			chost[S.comp[ri]] = 1;
 		if (cfirst[S.comp[ri]] < 0)
 			cfirst[S.comp[ri]] = (int64_t)ri;
 		for (int32_t e = S.succ_off[q]; e < S.succ_off[q + 1]; e++)
@@ -1610,33 +1654,61 @@ static void check_symbolic(an *a)
 		if (c < 0 || !S.rules[ri].ok || (csize[c] < 2 && !self[ri]))
 			continue;
 		S.r0 = (int64_t)ri;
-		S.budget = SYM_BUDGET;
 		S.cut = 0;
 		S.found = 0;
 		S.depth_max = 2 * (uint32_t)csize[c] + 2;
 		if (S.depth_max > 12)
 			S.depth_max = 12;
 		S.seen.len = 0;
-		sstate st;
-		memset(&st, 0, sizeof st);
-		const rc_spat *p = S.rules[ri].p;
-		for (uint32_t i = 0; i < p->k; i++) {
-			sitem *it = &st.t0.it[i];
-			if (p->segs[i].kind == RC_SEG_LIT) {
-				it->var = -1;
-				it->t = p->segs[i].text;
-				it->len = p->segs[i].len;
-			} else {
-				it->var = st.nvars++;
-			}
+		/* the hosts to start from: r0's scope; for a global rule no Host,
+		 * and each host class when the component holds a host block rule
+		 * or an absolute target */
+		const rc_rule *r = rc_ir_rule(a->ir, ri);
+		S.reps.len = 0;
+		if (r->scope >= 0) {
+			rc_index_scope_reps(&a->x, r->scope, &S.reps);
+		} else {
+			*(const char **)rc_vec_push(&S.reps) = NULL;
+			if (chost[c])
+				for (size_t k = 0; k < a->x.nreps; k++)
+					*(const char **)rc_vec_push(&S.reps) = a->x.named[a->x.reps[k]];
 		}
-		st.t0.n = p->k;
-		st.t0.rest = p->tail == RC_TAIL_SPLAT;
-		st.tc = st.t0;
+		for (size_t hi = 0; hi < S.reps.len && !S.found; hi++) {
+		S.budget = SYM_BUDGET;
+		sstate st;
+		sym_start(&S, &st, ri, *RC_VEC_AT(&S.reps, const char *, hi));
 		if (sym_step(&S, &st, ri))
 			sym_dfs(&S, &st, ri, 1);
+		}
 		cfound[c] |= (char)S.found;
 		ccut[c] |= (char)S.cut;
+	}
+	/* chains: a path of max-chain + 1 pattern rules from each pattern rule */
+	S.chain_mode = 1;
+	S.depth_max = (uint32_t)a->ir->settings.max_chain + 1;
+	for (size_t q = 0; q < np && S.depth_max <= 16; q++) {
+		size_t ri = a->x.pats[q].rule;
+		const rc_rule *r = rc_ir_rule(a->ir, ri);
+		if (!S.rules[ri].ok || (a->reported[ri] & 7) || S.succ_off[q] == S.succ_off[q + 1])
+			continue;
+		S.r0 = (int64_t)ri;
+		S.found = 0;
+		S.seen.len = 0;
+		S.reps.len = 0;
+		if (r->scope >= 0) {
+			rc_index_scope_reps(&a->x, r->scope, &S.reps);
+		} else {
+			*(const char **)rc_vec_push(&S.reps) = NULL;
+			for (size_t k = 0; k < a->x.nreps && (S.rules[ri].thost || a->x.nreps < 64); k++)
+				*(const char **)rc_vec_push(&S.reps) = a->x.named[a->x.reps[k]];
+		}
+		for (size_t hi = 0; hi < S.reps.len && !(a->reported[ri] & 7); hi++) {
+			S.budget = SYM_BUDGET;
+			sstate st;
+			sym_start(&S, &st, ri, *RC_VEC_AT(&S.reps, const char *, hi));
+			if (sym_step(&S, &st, ri))
+				sym_dfs(&S, &st, ri, 1);
+		}
 	}
 	for (int32_t c = 0; c < ncomp; c++) {
 		if (!ccut[c] || cfound[c] || cfirst[c] < 0)
@@ -1651,7 +1723,7 @@ static void check_symbolic(an *a)
 		            "meet other sources", Qs(a, r->source_text), csize[c] - 1,
 		            csize[c] - 1 == 1 ? "" : "s");
 	}
-	free(csize); free(self); free(cfound); free(cfirst); free(ccut);
+	free(csize); free(self); free(cfound); free(cfirst); free(ccut); free(chost);
 	rc_vec_fini(&succ);
 	rc_vec_fini(&S.seen);
 	rc_vec_fini(&S.reps);
