@@ -362,6 +362,48 @@ static char *fresh_value(cover_ctx *c, const char *base, size_t bl, const char *
 	return v;
 }
 
+/* Does q accept every request of p that agrees with the values chosen
+ * before position i (q accepted those)?  Then q answers all of them unless
+ * an earlier candidate takes part first. */
+static int subsumes_rest(const an *a, const rc_spat *q, const rc_spat *p, uint32_t i, int strict)
+{
+	for (uint32_t j = i;; j++) {
+		int kq = con_at(q, j), kp = con_at(p, j);
+		if (kq == C_UNIV)
+			return 1;
+		if (kp == C_UNIV)
+			return 0;
+		for (int t = 0; t <= (strict && j > 0); t++)
+			if (admits_end(p, j, t) && !admits_end(q, j, t))
+				return 0;
+		if (kp == C_NONE)
+			return 1;
+		switch (kq) {
+		case C_NONE:
+			return 0;
+		case C_PARAM:
+			if (kp == C_PREFIX)
+				return 0;
+			break;
+		case C_LIT:
+			if (kp != C_LIT || !rc_seg_equal(&a->x, q->segs[j].text, q->segs[j].len,
+			                                 p->segs[j].text, p->segs[j].len))
+				return 0;
+			break;
+		case C_PREFIX:
+			/* q accepts everything after a value with its prefix */
+			if (kp == C_LIT)
+				return rc_seg_has_prefix(&a->x, p->segs[j].text, p->segs[j].len,
+				                         q->prefix, q->plen);
+			if (kp == C_PREFIX)
+				return rc_seg_has_prefix(&a->x, p->prefix, p->plen, q->prefix, q->plen);
+			return 0;
+		default:
+			return 0;
+		}
+	}
+}
+
 /* 1 = covered, 0 = a request of the pattern no candidate answers, -1 =
  * undecided (budget spent). */
 static int cover(cover_ctx *c, uint32_t i, const int32_t *cand, size_t nc, int singleton)
@@ -371,12 +413,12 @@ static int cover(cover_ctx *c, uint32_t i, const int32_t *cand, size_t nc, int s
 		return -1;
 	if (i >= c->cap)
 		return -1;
-	/* a candidate that admits everything from here answers all of it,
-	 * unless an earlier candidate takes part first */
+	/* a candidate that admits everything of the pattern from here answers
+	 * all of it, unless an earlier candidate takes part first */
 	int64_t u = -1;
 	for (size_t j = 0; j < nc; j++)
-		if (con_at(&a->x.pats[cand[j]], i) == C_UNIV &&
-		    (u < 0 || a->x.pats[cand[j]].rule < u))
+		if ((u < 0 || a->x.pats[cand[j]].rule < u) &&
+		    subsumes_rest(a, &a->x.pats[cand[j]], c->p, i, c->strict))
 			u = a->x.pats[cand[j]].rule;
 	int32_t *live = rc_xmalloc(sizeof(int32_t) * (nc + 1));
 	size_t nl = 0;
@@ -540,7 +582,7 @@ static int pattern_covered(an *a, const rc_rule *r, const char *host, rc_vec *re
 		c.cap = maxk + 4;
 		c.val = rc_xmalloc(sizeof(char *) * c.cap);
 		c.vlen = rc_xmalloc(sizeof(uint32_t) * c.cap);
-		res = cover(&c, 0, cand, nc, 1) == 1;
+		res = cover(&c, 0, cand, nc, 1);
 		free(c.val);
 		free(c.vlen);
 	}
@@ -660,13 +702,20 @@ static void check_duplicate_shadowed(an *a)
 		}
 		recs.len = 0;
 		int covered = nh > 0;
-		for (uint32_t h = 0; h < nh && covered; h++) {
+		for (uint32_t h = 0; h < nh && covered == 1; h++) {
 			const char *host = hosts ? hosts[h] : NULL;
 			covered = r->is_pattern ? pattern_covered(a, r, host, &recs)
 			                        : exact_covered(a, r, host, &recs);
 		}
-		if (covered && recs.len > 0)
+		if (covered == 1 && recs.len > 0)
 			report_shadowed(a, r, &recs);
+		else if (covered < 0)
+			rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
+			            "the shadowing check for rule '%s' stopped after %d steps without "
+			            "an answer (the earlier patterns it overlaps split its requests into "
+			            "too many cases); check it with 'redirc explain' on requests of the "
+			            "rule, or put literal segments first so fewer patterns overlap",
+			            Qs(a, r->source_text), COVER_BUDGET);
 	}
 	rc_vec_fini(&recs);
 	rc_vec_fini(&reps);
