@@ -58,7 +58,7 @@ static void usage(FILE *out)
 	    "  --target T            nginx, apache, python or table (repeatable)\n"
 	    "  -o BASE               artifact base name (BASE.http.conf, BASE.py, ...)\n"
 	    "  --host H              the Host of bare-path URLs\n"
-	    "  --flatten             compile: rewrite exact targets to their final hop\n"
+	    "  --flatten             rewrite exact targets to their final hop (every command)\n"
 	    "  --map-dir DIR         apache: where the map files will be deployed\n"
 	    "  --today YYYY-MM-DD    the date for `expired` (default: today)\n"
 	    "  --diagnostics-format=text|json\n"
@@ -338,7 +338,8 @@ int main(int argc, char **argv)
 	rc_ir_init(&ir, &diags);
 	st = load(&ir, &o);
 	if (st == 0) {
-		rc_check_opts co = { o.today, strcmp(cmd, "explain") != 0 && strcmp(cmd, "check") != 0 };
+		rc_check_opts co = { o.today, strcmp(cmd, "explain") != 0 && strcmp(cmd, "check") != 0,
+		                     o.flatten };
 		if (strcmp(cmd, "explain") == 0) {
 			/* explain answers from the rules as written; diagnostics go
 			 * to stderr and set the exit status */
@@ -349,9 +350,6 @@ int main(int argc, char **argv)
 				st = exit_status(&diags);
 		} else if (strcmp(cmd, "compile") == 0) {
 			rc_check_all(&ir, &co);
-			if (diags.errors == 0 && o.flatten) {
-				rc_flatten(&ir);
-			}
 			if (diags.errors) {
 				print_diags(&diags, &o);
 				st = EXIT_INPUT;
