@@ -456,8 +456,16 @@ static int64_t named_id(const rc_index *x, const char *host)
 {
 	if (!host || x->nnamed == 0)
 		return -1;
+	/* one strcmp confirms the cached answer (a caller may reuse a buffer) */
+	if (x->hcache && x->hcache->host == host && strcmp(host, x->named[x->hcache->id]) == 0)
+		return x->hcache->id;
 	char *const *hit = bsearch(&host, x->named, x->nnamed, sizeof(char *), cmp_str);
-	return hit ? hit - x->named : -1;
+	int64_t id = hit ? hit - x->named : -1;
+	if (x->hcache && id >= 0) {
+		x->hcache->host = host;
+		x->hcache->id = id;
+	}
+	return id;
 }
 
 int rc_index_admits(const rc_index *x, const rc_rule *r, const char *host)
@@ -638,6 +646,9 @@ void rc_index_init(rc_index *x, const rc_ir *ir)
 	rc_vec_init(&x->nodes, sizeof(rc_tnode));
 	rc_vec_init(&x->found, sizeof(int32_t));
 	rc_vec_init(&x->segs, sizeof(rc_sseg));
+	x->hcache = calloc(1, sizeof *x->hcache);
+	if (!x->hcache)
+		abort();
 	exact_build(x);
 	scopes_build(x);
 	classes_build(x);
@@ -678,6 +689,7 @@ void rc_index_fini(rc_index *x)
 	free(x->rep_of);
 	free(x->reps);
 	free(x->mark);
+	free(x->hcache);
 	rc_vec_fini(&x->nodes);
 	rc_vec_fini(&x->found);
 	rc_vec_fini(&x->segs);

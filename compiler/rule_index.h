@@ -81,6 +81,9 @@ typedef struct rc_index {
 	uint32_t *reps;     /* the class representatives */
 	size_t nreps;
 	uint32_t *mark;     /* scratch per named host */
+	/* the last host asked of named_id and its id: walks ask about the same
+	 * host string for every candidate rule */
+	struct rc_host_cache { const char *host; int64_t id; } *hcache;
 	uint32_t stamp;
 	/* scratch for lookups */
 	rc_vec found;       /* int32_t pattern ids */
