@@ -50,7 +50,7 @@ typedef struct an {
 	rc_ir *ir;
 	rc_diags *d;
 	rc_index x;
-	char *dup;          /* per rule: reported as duplicate */
+	char *dup;          /* per rule: 1 reported as duplicate, 2 as shadowed (it never answers) */
 	int32_t *memo;      /* per rule: hops from its source (host class without block); 0 unknown, -1 bad */
 	char *reported;     /* per rule: bit 1 loop, 2 unbounded, 4 chain */
 } an;
@@ -660,6 +660,7 @@ static void report_shadowed(an *a, const rc_rule *r, rc_vec *recs)
 		rc_buf_printf(&b, " and %zu more", n - 6);
 	rc_diag_add(a->d, RC_SEV_ERROR, "shadowed", r->loc,
 	            "rule is shadowed by the rule%s at %s", n > 1 ? "s" : "", b.data);
+	a->dup[r->index] = 2;
 	rc_buf_fini(&b);
 	for (size_t i = 0; i < n; i++) {
 		const rc_rule *o = rc_ir_rule(a->ir, (size_t)v[i].rule);
@@ -1200,6 +1201,8 @@ typedef struct sym {
 	int64_t r0;
 	uint32_t depth_max;
 	int chain_mode;     /* looking for requests that need > max-chain hops */
+	uint64_t stack[16]; /* sym_sig of the terms on the current path */
+	uint32_t maxk;      /* segments of the longest source pattern */
 	rc_vec seen;        /* uint64_t hashes of witnesses walked */
 	walk w;
 	rc_vec reps;
@@ -1416,6 +1419,68 @@ static int sym_apply(sym *S, sstate *st, const srule *s, const sitem *caps, uint
 	return 1;
 }
 
+/* Does pattern e match every request the current term stands for? */
+static int sym_covers(sym *S, const sstate *st, const rc_spat *e)
+{
+	const sterm *T = &st->tc;
+	if (e->tail == RC_TAIL_SPLAT && e->plen > 0)
+		return 0;
+	if (T->n < e->k || (e->tail != RC_TAIL_SPLAT && (T->n != e->k || T->rest)))
+		return 0;
+	for (uint32_t i = 0; i < e->k; i++) {
+		if (e->segs[i].kind != RC_SEG_LIT)
+			continue;
+		if (T->it[i].var >= 0 ||
+		    !rc_seg_equal(&S->a->x, T->it[i].t, T->it[i].len, e->segs[i].text, e->segs[i].len))
+			return 0;
+	}
+	return 1;
+}
+
+/* First match: does a rule before ri answer every request of the current
+ * term (then ri never fires on it)? */
+static int sym_intercepted(sym *S, const sstate *st, size_t ri)
+{
+	an *a = S->a;
+	const sterm *T = &st->tc;
+	int ground = !T->rest;
+	rc_sseg segbuf[SYM_MAX + 1];
+	rc_spat tp;
+	memset(&tp, 0, sizeof tp);
+	tp.segs = segbuf;
+	tp.prefix = "";
+	tp.tail = T->rest ? RC_TAIL_SPLAT : RC_TAIL_END;
+	for (uint32_t i = 0; i < T->n; i++) {
+		ground &= T->it[i].var < 0;
+		segbuf[i].kind = T->it[i].var < 0 ? RC_SEG_LIT : RC_SEG_PARAM;
+		segbuf[i].text = T->it[i].t;
+		segbuf[i].len = T->it[i].len;
+	}
+	tp.k = T->n;
+	if (ground) {
+		rc_buf b;
+		rc_buf_init(&b);
+		for (uint32_t i = 0; i < T->n; i++) {
+			rc_buf_addc(&b, '/');
+			rc_buf_add(&b, T->it[i].t, T->it[i].len);
+		}
+		if (b.len == 0)
+			rc_buf_addc(&b, '/');
+		int scoped = 0;
+		int64_t got = rc_index_resolve(&a->x, st->host, b.data, b.len, RC_HEAD_UNKNOWN, &scoped);
+		rc_buf_fini(&b);
+		return got != (int64_t)ri;
+	}
+	rc_index_intersecting(&a->x, &tp);
+	for (size_t j = 0; j < a->x.found.len; j++) {
+		const rc_spat *e = &a->x.pats[*RC_VEC_AT(&a->x.found, int32_t, j)];
+		if (e->rule < ri && rc_index_admits(&a->x, rc_ir_rule(a->ir, e->rule), st->host) &&
+		    sym_covers(S, st, e))
+			return 1;
+	}
+	return 0;
+}
+
 /* A fresh copy of rule r's source as the current term, unified with tc:
  * can r fire on the current term?  (Done on a copy of the state.) */
 static int sym_step(sym *S, sstate *st, size_t ri)
@@ -1427,14 +1492,27 @@ static int sym_step(sym *S, sstate *st, size_t ri)
 		return 0;
 	if (!sym_unify(S, st, s->p, caps, &splat_from))
 		return 0;
+	if (sym_intercepted(S, st, ri))
+		return 0;
 	if (s->thost)
 		st->host = s->thost;
 	return sym_apply(S, st, s, caps, splat_from);
 }
 
-/* Walk the most general request of t0 concretely, on the hosts r0 is
- * judged on. */
+/* Walk the most general requests of t0 concretely, on the host the search
+ * started from: variables become fresh constants, and the rest variable
+ * every number of fresh segments up to one more than the longest source
+ * (a rule of fixed length may take the shorter ones first). */
+static void sym_witness_one(sym *S, const sstate *st, uint32_t extra);
+
 static void sym_witness(sym *S, const sstate *st)
+{
+	uint32_t most = st->t0.rest && S->maxk + 1 > st->t0.n ? S->maxk + 1 - st->t0.n : 0;
+	for (uint32_t e = 0; e <= most; e++)
+		sym_witness_one(S, st, e);
+}
+
+static void sym_witness_one(sym *S, const sstate *st, uint32_t extra)
 {
 	an *a = S->a;
 	rc_buf b;
@@ -1447,6 +1525,8 @@ static void sym_witness(sym *S, const sstate *st)
 		else
 			rc_buf_printf(&b, "%c%d", S->fresh, (int)it->var);
 	}
+	for (uint32_t i = 0; i < extra; i++)
+		rc_buf_printf(&b, "/%cr%u", S->fresh, i);
 	if (b.len == 0)
 		rc_buf_addc(&b, '/');
 	uint64_t h = rc_hash_bytes(b.data, b.len, (uint64_t)(uintptr_t)st->host0);
@@ -1463,9 +1543,43 @@ static void sym_witness(sym *S, const sstate *st)
 	rc_buf_fini(&b);
 }
 
+/* The current term up to a renaming of its variables, with the rule that
+ * produced it. */
+static uint64_t sym_sig(const sstate *st, size_t ri)
+{
+	int32_t map[SYM_MAX];
+	uint32_t nm = 0;
+	uint64_t h = rc_hash_bytes(&ri, sizeof ri, st->tc.rest);
+	h = rc_hash_bytes(&st->host, sizeof st->host, h);
+	for (uint32_t i = 0; i < st->tc.n; i++) {
+		const sitem *it = &st->tc.it[i];
+		if (it->var < 0) {
+			h = rc_hash_bytes(it->t, it->len, h ^ 0x9e37u);
+			continue;
+		}
+		uint32_t k = 0;
+		while (k < nm && map[k] != it->var)
+			k++;
+		if (k == nm)
+			map[nm++] = it->var;
+		h = rc_hash_bytes(&k, sizeof k, h ^ 0x7f4au);
+	}
+	return h;
+}
+
 static void sym_dfs(sym *S, const sstate *st, size_t ri, uint32_t depth)
 {
 	an *a = S->a;
+	/* the same term (up to renaming) after the same rule on this path: the
+	 * rules repeat from here; the walk of the start request decides */
+	uint64_t sig = sym_sig(st, ri);
+	for (uint32_t d = 0; d + 1 < depth && d < 16; d++)
+		if (S->stack[d] == sig) {
+			sym_witness(S, st);
+			return;
+		}
+	if (depth - 1 < 16)
+		S->stack[depth - 1] = sig;
 	sstate c;
 	if (S->chain_mode) {
 		if (depth >= S->depth_max) {
@@ -1612,12 +1726,24 @@ static void check_symbolic(an *a)
 	unsigned char used[256] = { 0 };
 	for (size_t q = 0; q < np; q++) {
 		const rc_spat *p = &a->x.pats[q];
+		if (p->k > S.maxk && p->k < SYM_MAX)
+			S.maxk = p->k;
 		for (uint32_t i = 0; i < p->k; i++)
 			if (p->segs[i].kind == RC_SEG_LIT && p->segs[i].len)
 				used[(unsigned char)p->segs[i].text[0]] = 1;
 		if (p->plen)
 			used[(unsigned char)p->prefix[0]] = 1;
 	}
+	for (size_t i = 0; i < a->x.n; i++) {
+		const rc_rule *r = rc_ir_rule(a->ir, i);
+		uint32_t k = 0;
+		for (uint32_t j = 0; !r->is_pattern && j < r->exact_len && k <= 16; j++)
+			k += r->exact_key[j] == '/';
+		if (k > S.maxk)
+			S.maxk = k;
+	}
+	if (S.maxk > 16)
+		S.maxk = 16;
 	static const char prefer[] = "qzjxkvwyubcdefghilmnoprsta";
 	S.fresh = 0;
 	for (size_t i = 0; prefer[i] && !S.fresh; i++)
@@ -1627,7 +1753,7 @@ static void check_symbolic(an *a)
 		S.comp[i] = -1;
 		const rc_rule *r = rc_ir_rule(a->ir, i);
 		if (!r->is_pattern || a->dup[i])
-			continue;
+			continue; /* duplicate and shadowed rules never answer */
 		srule *s = &S.rules[i];
 		s->p = &a->x.pats[a->x.pat_of[i]];
 		s->ok = (s->p->tail != RC_TAIL_SPLAT || s->p->plen == 0) && template_of(a, r, s);
@@ -1759,6 +1885,11 @@ static void check_symbolic(an *a)
 				sym_dfs(&S, &st, ri, 1);
 		}
 	}
+	/* a component where a loop or growth is reported already needs that
+	 * fixed first; one where the search was cut otherwise gets `undecided` */
+	for (size_t i = 0; i < a->x.n; i++)
+		if (S.comp[i] >= 0 && (a->reported[i] & 3))
+			cfound[S.comp[i]] = 1;
 	for (int32_t c = 0; c < ncomp; c++) {
 		if (!ccut[c] || cfound[c] || cfirst[c] < 0)
 			continue;
