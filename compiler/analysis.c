@@ -192,7 +192,7 @@ static int64_t find_duplicate(an *a, const rc_rule *r)
 		const rc_spat *o = &a->x.pats[q];
 		if (o->rule >= r->index || (best >= 0 && o->rule > best))
 			continue;
-		if (same_spat(a, o, p) && rc_index_same_scope(&a->x, rc_ir_rule(a->ir, o->rule), r))
+		if (rc_index_same_scope(&a->x, rc_ir_rule(a->ir, o->rule), r) && same_spat(a, o, p))
 			best = o->rule;
 	}
 	return best;
@@ -561,7 +561,9 @@ out:
 static int pattern_covered(an *a, const rc_rule *r, const char *host, rc_vec *recs)
 {
 	const rc_spat *p = &a->x.pats[a->x.pat_of[r->index]];
+	rc_index_filter(&a->x, host, r->index);
 	rc_index_intersecting(&a->x, p);
+	rc_index_filter_off(&a->x);
 	size_t nf = a->x.found.len;
 	int32_t *cand = rc_xmalloc(sizeof(int32_t) * (nf + 1));
 	size_t nc = 0;
@@ -602,7 +604,9 @@ static int exact_covered(an *a, const rc_rule *r, const char *host, rc_vec *recs
 		}
 	int trailing;
 	size_t nseg = rc_index_split(&a->x, r->exact_key, r->exact_len, &trailing);
+	rc_index_filter(&a->x, host, r->index);
 	rc_index_match_patterns(&a->x, a->x.segs.items, nseg, trailing);
+	rc_index_filter_off(&a->x);
 	for (size_t j = 0; j < a->x.found.len; j++) {
 		const rc_spat *q = &a->x.pats[*RC_VEC_AT(&a->x.found, int32_t, j)];
 		const rc_rule *o = rc_ir_rule(a->ir, q->rule);
@@ -1471,7 +1475,9 @@ static int sym_intercepted(sym *S, const sstate *st, size_t ri)
 		rc_buf_fini(&b);
 		return got != (int64_t)ri;
 	}
+	rc_index_filter(&a->x, st->host, (uint32_t)ri);
 	rc_index_intersecting(&a->x, &tp);
+	rc_index_filter_off(&a->x);
 	for (size_t j = 0; j < a->x.found.len; j++) {
 		const rc_spat *e = &a->x.pats[*RC_VEC_AT(&a->x.found, int32_t, j)];
 		if (e->rule < ri && rc_index_admits(&a->x, rc_ir_rule(a->ir, e->rule), st->host) &&
