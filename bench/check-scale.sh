@@ -42,7 +42,7 @@ one() { # BIN FILE -> "seconds KB" medians over RUNS
 	: > "$dir/t13"
 	i=0
 	while [ "$i" -lt "$RUNS" ]; do
-		/usr/bin/time -f '%e %M' -o "$dir/one" "$1" check "$2" > /dev/null 2> /dev/null || true
+		/usr/bin/time -q -f '%e %M' -o "$dir/one" "$1" check "$2" > /dev/null 2> /dev/null || true
 		cat "$dir/one" >> "$dir/t13"
 		i=$((i + 1))
 	done
