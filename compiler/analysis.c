@@ -1549,6 +1549,33 @@ static void sym_witness_one(sym *S, const sstate *st, uint32_t extra)
 	rc_buf_fini(&b);
 }
 
+/* Unify the current term with the start term: the requests that come back
+ * to themselves along the rules applied so far. */
+static int sym_unify_terms(sym *S, sstate *st)
+{
+	sterm *A = &st->t0, *B = &st->tc;
+	if (A->rest != B->rest) {
+		const sterm *R = A->rest ? A : B, *O = A->rest ? B : A;
+		if (O->n < R->n || !sym_expand(st, O->n - R->n, 0))
+			return 0;
+	} else if (A->n != B->n) {
+		return 0;
+	}
+	for (uint32_t i = 0; i < A->n; i++) {
+		sitem x = A->it[i], y = B->it[i];
+		if (x.var < 0 && y.var < 0) {
+			if (!rc_seg_equal(&S->a->x, x.t, x.len, y.t, y.len))
+				return 0;
+		} else if (x.var >= 0) {
+			if (x.var != y.var)
+				sym_bind(st, x.var, y, NULL, 0);
+		} else {
+			sym_bind(st, y.var, x, NULL, 0);
+		}
+	}
+	return 1;
+}
+
 /* The current term up to a renaming of its variables, with the rule that
  * produced it. */
 static uint64_t sym_sig(const sstate *st, size_t ri)
@@ -1609,6 +1636,10 @@ static void sym_dfs(sym *S, const sstate *st, size_t ri, uint32_t depth)
 	if (rc_index_admits(&a->x, rc_ir_rule(a->ir, (size_t)S->r0), c.host) &&
 	    sym_unify(S, &c, S->rules[S->r0].p, caps, &sf))
 		sym_witness(S, &c);
+	/* does the current request equal the start one? */
+	c = *st;
+	if (c.host == c.host0 && sym_unify_terms(S, &c))
+		sym_witness(S, &c);
 	if (depth >= S->depth_max) {
 		S->cut = 1;
 		return;
@@ -1616,7 +1647,7 @@ static void sym_dfs(sym *S, const sstate *st, size_t ri, uint32_t depth)
 	int32_t pi = a->x.pat_of[ri];
 	for (int32_t e = S->succ_off[pi]; e < S->succ_off[pi + 1]; e++) {
 		size_t si = (size_t)S->succ[e];
-		if ((int64_t)si <= S->r0 || S->comp[si] != S->comp[S->r0])
+		if ((int64_t)si < S->r0 || S->comp[si] != S->comp[S->r0])
 			continue;
 		c = *st;
 		if (sym_step(S, &c, si))
