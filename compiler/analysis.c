@@ -16,6 +16,10 @@
  *      the Location), from every exact source and from sample requests of
  *      every pattern, for every host class.  Hops from exact sources on
  *      hosts without a host block are memoized, so the pass is linear.
+ *   3b. the symbolic search (check_symbolic) finds the start requests the
+ *      samples miss: cycles and chains that need particular segment
+ *      values, by unifying targets with sources (doc/analysis.md).
+ * A search that reaches its bound says so (`undecided`), never nothing.
  *
  * Every request printed as a witness is replayed through rc_ir_answer (the
  * interpreter `explain` uses) before the diagnostic is queued: what the
@@ -1186,7 +1190,6 @@ typedef struct tseg {
 
 typedef struct srule {
 	int ok;             /* usable symbolically */
-	int ends;           /* the target leaves the served hosts (no step) */
 	const char *thost;  /* absolute target into a served host: that host */
 	tseg *segs;
 	uint32_t nsegs;
@@ -1218,10 +1221,8 @@ static int template_of(an *a, const rc_rule *r, srule *s)
 	if (r->gone)
 		return 0;
 	if (r->target.absolute && !rc_index_is_named(&a->x, r->target.host) &&
-	    !host_in_list(&a->ir->served_hosts, r->target.host)) {
-		s->ends = 1;
-		return 0;
-	}
+	    !host_in_list(&a->ir->served_hosts, r->target.host))
+		return 0; /* the chain ends on a host the rules do not serve */
 	rc_vec segs;
 	rc_vec_init(&segs, sizeof(tseg));
 	rc_buf cur;
@@ -1245,7 +1246,7 @@ static int template_of(an *a, const rc_rule *r, srule *s)
 			const char *qm = memchr(txt, '?', len);
 			if (qm) {
 				len = (uint32_t)(qm - txt);
-				stop = 2;
+				stop = 1;
 			}
 		}
 		if (k && k->kind == RD_TTOK_CAP_PATH && !stop) {
