@@ -60,6 +60,8 @@ typedef struct cli_common {
 	int quiet;                    /* -q: no summary, no progress */
 	int verbose;                  /* --verbose */
 	int progress;                 /* stderr is a terminal and not -q */
+	int flatten;                  /* --flatten: the rules are flattened before
+	                               * every check, answer and artifact */
 	rc_diags diags;               /* -W…, --max-errors set its policies */
 	const char **include_dirs;    /* -I DIR: more folders includes may read */
 	size_t ninclude_dirs;
@@ -72,6 +74,7 @@ enum {
 	CLI_OPT_TODAY,
 	CLI_OPT_VERBOSE,
 	CLI_OPT_HELP,
+	CLI_OPT_FLATTEN,
 	CLI_OPT_FIRST_OWN /* a command's own long options start here */
 };
 
@@ -84,7 +87,8 @@ enum {
 	{ "quiet", no_argument, NULL, 'q' },                                    \
 	{ "include-dir", required_argument, NULL, 'I' },                        \
 	{ "verbose", no_argument, NULL, CLI_OPT_VERBOSE },                      \
-	{ "help", no_argument, NULL, CLI_OPT_HELP }
+	{ "help", no_argument, NULL, CLI_OPT_HELP },                            \
+	{ "flatten", no_argument, NULL, CLI_OPT_FLATTEN }
 #define CLI_COMMON_SHORT ":qW:I:h"
 
 void cli_common_init(cli_common *c, const char *cmd);

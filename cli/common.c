@@ -128,6 +128,9 @@ int cli_common_option(cli_common *c, int opt, const char *arg)
 	case CLI_OPT_VERBOSE:
 		c->verbose = 1;
 		return 1;
+	case CLI_OPT_FLATTEN:
+		c->flatten = 1;
+		return 1;
 	case 'W':
 		return set_warning_option(c, arg);
 	case 'I':
@@ -196,7 +199,7 @@ int cli_load_checked(cli_common *c, rc_ir *ir, const char *file, int expects)
 		return EXIT_USAGE;
 	}
 	cli_progress(c, "checking %s (%zu rules)...", file, rc_ir_nrules(ir));
-	rc_check_opts co = { c->today, expects };
+	rc_check_opts co = { c->today, expects, c->flatten };
 	rc_check_all(ir, &co);
 	cli_progress_done(c);
 	return 0;

@@ -15,13 +15,12 @@
 #include "compiler/analysis.h"
 #include "compiler/util.h"
 
-enum { OPT_TARGET = CLI_OPT_FIRST_OWN, OPT_MAP_DIR, OPT_FLATTEN, OPT_REPORT };
+enum { OPT_TARGET = CLI_OPT_FIRST_OWN, OPT_MAP_DIR, OPT_REPORT };
 
 static const struct option compile_options[] = {
 	CLI_COMMON_LONG_OPTIONS,
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "map-dir", required_argument, NULL, OPT_MAP_DIR },
-	{ "flatten", no_argument, NULL, OPT_FLATTEN },
 	{ "output", required_argument, NULL, 'o' },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ NULL, 0, NULL, 0 },
@@ -125,7 +124,7 @@ int cli_compile(int argc, char **argv)
 	cli_common c;
 	cli_common_init(&c, argv[0]);
 	const rc_backend *chosen[MAX_TARGETS];
-	int ntargets = 0, flatten = 0, st = 0, opt;
+	int ntargets = 0, st = 0, opt;
 	const char *out_base = NULL, *map_dir = NULL;
 	optind = 1;
 	opterr = 0;
@@ -157,9 +156,6 @@ int cli_compile(int argc, char **argv)
 		case OPT_MAP_DIR:
 			map_dir = optarg;
 			break;
-		case OPT_FLATTEN:
-			flatten = 1;
-			break;
 		case OPT_REPORT:
 			report.path = optarg;
 			break;
@@ -189,8 +185,6 @@ int cli_compile(int argc, char **argv)
 	rc_ir ir;
 	rc_ir_init(&ir, &c.diags);
 	st = cli_load_checked(&c, &ir, file, 1);
-	if (st == 0 && c.diags.errors == 0 && flatten)
-		rc_flatten(&ir);
 	if (st != 0 || c.diags.errors) {
 		cli_print_diags(&c);
 		if (st == 0)

@@ -55,7 +55,7 @@ static int load_side(rc_ir *ir, rc_diags *d, const char *path)
 		rc_diags_print_text(d, stderr, 0);
 		return -1;
 	}
-	rc_check_opts co = { 0, 0 };
+	rc_check_opts co = { 0, 0, 0 };
 	rc_check_all(ir, &co);
 	if (blocks_diff(d)) {
 		rc_diags_print_text(d, stderr, 0);

@@ -17,13 +17,12 @@
 #include "compiler/analysis.h"
 #include "runtime/match.h"
 
-enum { OPT_HOST = CLI_OPT_FIRST_OWN, OPT_FORMAT, OPT_FLATTEN };
+enum { OPT_HOST = CLI_OPT_FIRST_OWN, OPT_FORMAT };
 
 static const struct option explain_options[] = {
 	CLI_COMMON_LONG_OPTIONS,
 	{ "host", required_argument, NULL, OPT_HOST },
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "flatten", no_argument, NULL, OPT_FLATTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -140,7 +139,7 @@ int cli_explain(int argc, char **argv)
 	cli_common c;
 	cli_common_init(&c, argv[0]);
 	const char *host = NULL;
-	int json = 0, flatten = 0, st = 0, opt;
+	int json = 0, st = 0, opt;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, explain_options, NULL)) != -1) {
@@ -160,8 +159,6 @@ int cli_explain(int argc, char **argv)
 				st = cli_usage(c.cmd, "invalid --format '%s', expected text or json", optarg);
 				goto done;
 			}
-		} else if (opt == OPT_FLATTEN) {
-			flatten = 1;
 		} else {
 			st = cli_bad_option(c.cmd, argv, opt);
 			goto done;
@@ -189,8 +186,6 @@ int cli_explain(int argc, char **argv)
 	rc_ir_init(&ir, &c.diags);
 	st = cli_load_checked(&c, &ir, file, 0);
 	if (st == 0) {
-		if (flatten && c.diags.errors == 0)
-			rc_flatten(&ir);
 		explain_ctx x = { &c, &ir, host ? host_canon : NULL, json, 0 };
 		st = cli_each_url(c.cmd, argv + optind, argc - optind, explain_one, &x);
 	}

@@ -25,6 +25,8 @@ const cli_command cli_commands[] = {
 	  "  -I DIR, --include-dir DIR           includes may also read files under DIR (besides\n"
 	  "                                      the folder of FILE)\n"
 	  "  -q, --quiet                         no summary line on success\n"
+	  "  --flatten                           rewrite exact targets to their final hop first\n"
+	  "                                      (every check and answer sees the flattened rules)\n"
 	  "Each FILE is checked on its own; the exit status is the worst of them.\n" },
 	{ "test", cli_test, "FILE...", "check, then every expect line",
 	  "  the options of 'check'\n"
@@ -33,14 +35,12 @@ const cli_command cli_commands[] = {
 	  "  --host H            the Host of bare-path URLs (an absolute URL sets its own)\n"
 	  "  --format text|json  text: URL<TAB>STATUS<TAB>LOCATION<TAB>FILE:LINE or URL<TAB>pass;\n"
 	  "                      json: one object per line\n"
-	  "  --flatten           answer as the artifacts compiled with --flatten do\n"
 	  "  -                   read URLs from standard input, one per line\n"
 	  "  and the diagnostic options of 'check'\n" },
 	{ "compile", cli_compile, "FILE --target T... -o BASE", "one artifact set per target",
 	  "  --target T          a target (repeatable): see the list below\n"
 	  "  -o BASE             artifact base name (BASE.http.conf, BASE.py, ...)\n"
 	  "  --map-dir DIR       apache, nginx: where the map and helper files will be deployed\n"
-	  "  --flatten           rewrite exact targets to their final hop\n"
 	  "  --report FILE.json  a record of what shipped: inputs, artifacts, their SHA-256\n"
 	  "  and the diagnostic options of 'check'\n" },
 	{ "lookup", cli_lookup, "TABLE URL...|-", "the lines of explain, answered by a .redirdb table",

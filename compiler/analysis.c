@@ -16,6 +16,10 @@
  *      the Location), from every exact source and from sample requests of
  *      every pattern, for every host class.  Hops from exact sources on
  *      hosts without a host block are memoized, so the pass is linear.
+ *   3b. the symbolic search (check_symbolic) finds the start requests the
+ *      samples miss: cycles and chains that need particular segment
+ *      values, by unifying targets with sources (doc/analysis.md).
+ * A search that reaches its bound says so (`undecided`), never nothing.
  *
  * Every request printed as a witness is replayed through rc_ir_answer (the
  * interpreter `explain` uses) before the diagnostic is queued: what the
@@ -50,7 +54,7 @@ typedef struct an {
 	rc_ir *ir;
 	rc_diags *d;
 	rc_index x;
-	char *dup;          /* per rule: reported as duplicate */
+	char *dup;          /* per rule: 1 reported as duplicate, 2 as shadowed (it never answers) */
 	int32_t *memo;      /* per rule: hops from its source (host class without block); 0 unknown, -1 bad */
 	char *reported;     /* per rule: bit 1 loop, 2 unbounded, 4 chain */
 } an;
@@ -192,7 +196,7 @@ static int64_t find_duplicate(an *a, const rc_rule *r)
 		const rc_spat *o = &a->x.pats[q];
 		if (o->rule >= r->index || (best >= 0 && o->rule > best))
 			continue;
-		if (same_spat(a, o, p) && rc_index_same_scope(&a->x, rc_ir_rule(a->ir, o->rule), r))
+		if (rc_index_same_scope(&a->x, rc_ir_rule(a->ir, o->rule), r) && same_spat(a, o, p))
 			best = o->rule;
 	}
 	return best;
@@ -362,6 +366,48 @@ static char *fresh_value(cover_ctx *c, const char *base, size_t bl, const char *
 	return v;
 }
 
+/* Does q accept every request of p that agrees with the values chosen
+ * before position i (q accepted those)?  Then q answers all of them unless
+ * an earlier candidate takes part first. */
+static int subsumes_rest(const an *a, const rc_spat *q, const rc_spat *p, uint32_t i, int strict)
+{
+	for (uint32_t j = i;; j++) {
+		int kq = con_at(q, j), kp = con_at(p, j);
+		if (kq == C_UNIV)
+			return 1;
+		if (kp == C_UNIV)
+			return 0;
+		for (int t = 0; t <= (strict && j > 0); t++)
+			if (admits_end(p, j, t) && !admits_end(q, j, t))
+				return 0;
+		if (kp == C_NONE)
+			return 1;
+		switch (kq) {
+		case C_NONE:
+			return 0;
+		case C_PARAM:
+			if (kp == C_PREFIX)
+				return 0;
+			break;
+		case C_LIT:
+			if (kp != C_LIT || !rc_seg_equal(&a->x, q->segs[j].text, q->segs[j].len,
+			                                 p->segs[j].text, p->segs[j].len))
+				return 0;
+			break;
+		case C_PREFIX:
+			/* q accepts everything after a value with its prefix */
+			if (kp == C_LIT)
+				return rc_seg_has_prefix(&a->x, p->segs[j].text, p->segs[j].len,
+				                         q->prefix, q->plen);
+			if (kp == C_PREFIX)
+				return rc_seg_has_prefix(&a->x, p->prefix, p->plen, q->prefix, q->plen);
+			return 0;
+		default:
+			return 0;
+		}
+	}
+}
+
 /* 1 = covered, 0 = a request of the pattern no candidate answers, -1 =
  * undecided (budget spent). */
 static int cover(cover_ctx *c, uint32_t i, const int32_t *cand, size_t nc, int singleton)
@@ -371,12 +417,12 @@ static int cover(cover_ctx *c, uint32_t i, const int32_t *cand, size_t nc, int s
 		return -1;
 	if (i >= c->cap)
 		return -1;
-	/* a candidate that admits everything from here answers all of it,
-	 * unless an earlier candidate takes part first */
+	/* a candidate that admits everything of the pattern from here answers
+	 * all of it, unless an earlier candidate takes part first */
 	int64_t u = -1;
 	for (size_t j = 0; j < nc; j++)
-		if (con_at(&a->x.pats[cand[j]], i) == C_UNIV &&
-		    (u < 0 || a->x.pats[cand[j]].rule < u))
+		if ((u < 0 || a->x.pats[cand[j]].rule < u) &&
+		    subsumes_rest(a, &a->x.pats[cand[j]], c->p, i, c->strict))
 			u = a->x.pats[cand[j]].rule;
 	int32_t *live = rc_xmalloc(sizeof(int32_t) * (nc + 1));
 	size_t nl = 0;
@@ -519,7 +565,9 @@ out:
 static int pattern_covered(an *a, const rc_rule *r, const char *host, rc_vec *recs)
 {
 	const rc_spat *p = &a->x.pats[a->x.pat_of[r->index]];
+	rc_index_filter(&a->x, host, r->index);
 	rc_index_intersecting(&a->x, p);
+	rc_index_filter_off(&a->x);
 	size_t nf = a->x.found.len;
 	int32_t *cand = rc_xmalloc(sizeof(int32_t) * (nf + 1));
 	size_t nc = 0;
@@ -540,7 +588,7 @@ static int pattern_covered(an *a, const rc_rule *r, const char *host, rc_vec *re
 		c.cap = maxk + 4;
 		c.val = rc_xmalloc(sizeof(char *) * c.cap);
 		c.vlen = rc_xmalloc(sizeof(uint32_t) * c.cap);
-		res = cover(&c, 0, cand, nc, 1) == 1;
+		res = cover(&c, 0, cand, nc, 1);
 		free(c.val);
 		free(c.vlen);
 	}
@@ -560,7 +608,9 @@ static int exact_covered(an *a, const rc_rule *r, const char *host, rc_vec *recs
 		}
 	int trailing;
 	size_t nseg = rc_index_split(&a->x, r->exact_key, r->exact_len, &trailing);
+	rc_index_filter(&a->x, host, r->index);
 	rc_index_match_patterns(&a->x, a->x.segs.items, nseg, trailing);
+	rc_index_filter_off(&a->x);
 	for (size_t j = 0; j < a->x.found.len; j++) {
 		const rc_spat *q = &a->x.pats[*RC_VEC_AT(&a->x.found, int32_t, j)];
 		const rc_rule *o = rc_ir_rule(a->ir, q->rule);
@@ -618,6 +668,7 @@ static void report_shadowed(an *a, const rc_rule *r, rc_vec *recs)
 		rc_buf_printf(&b, " and %zu more", n - 6);
 	rc_diag_add(a->d, RC_SEV_ERROR, "shadowed", r->loc,
 	            "rule is shadowed by the rule%s at %s", n > 1 ? "s" : "", b.data);
+	a->dup[r->index] = 2;
 	rc_buf_fini(&b);
 	for (size_t i = 0; i < n; i++) {
 		const rc_rule *o = rc_ir_rule(a->ir, (size_t)v[i].rule);
@@ -660,13 +711,20 @@ static void check_duplicate_shadowed(an *a)
 		}
 		recs.len = 0;
 		int covered = nh > 0;
-		for (uint32_t h = 0; h < nh && covered; h++) {
+		for (uint32_t h = 0; h < nh && covered == 1; h++) {
 			const char *host = hosts ? hosts[h] : NULL;
 			covered = r->is_pattern ? pattern_covered(a, r, host, &recs)
 			                        : exact_covered(a, r, host, &recs);
 		}
-		if (covered && recs.len > 0)
+		if (covered == 1 && recs.len > 0)
 			report_shadowed(a, r, &recs);
+		else if (covered < 0)
+			rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
+			            "the shadowing check for rule '%s' stopped after %d steps without "
+			            "an answer (the earlier patterns it overlaps split its requests into "
+			            "too many cases); check it with 'redirc explain' on requests of the "
+			            "rule, or put literal segments first so fewer patterns overlap",
+			            Qs(a, r->source_text), COVER_BUDGET);
 	}
 	rc_vec_fini(&recs);
 	rc_vec_fini(&reps);
@@ -989,8 +1047,8 @@ static void walk_start(an *a, walk *w, const char *host, const char *path, size_
 		report_loop(a, w, cycle);
 	else if (e == W_UNBOUNDED)
 		report_unbounded(a, w);
-	else if (e == W_END && total > (size_t)a->ir->settings.max_chain && w->n > 0 &&
-	         !(a->reported[hop_at(w, 0)->rule] & 4))
+	else if (e == W_END && total > (size_t)a->ir->settings.max_chain &&
+	         hop_at(w, 0)->rule >= 0 && !(a->reported[hop_at(w, 0)->rule] & 4))
 		report_chain(a, host, path, len, total);
 }
 
@@ -1078,6 +1136,821 @@ static void check_walks(an *a)
 	walk_fini(&w);
 }
 
+/* ---- 3b. symbolic search for cycles through pattern rules -------------
+ *
+ * The sample walks above start from one request per pattern; a cycle that
+ * needs particular segment values is found here instead.  A request is a
+ * term: a list of segment items (a constant or a variable standing for one
+ * segment) and an optional rest variable (zero or more segments).  A rule
+ * whose source is literal segments and placeholders with an optional final
+ * splat, and whose target path is whole-segment literals, captures and a
+ * final splat, maps terms to terms: unify the term with the source (the
+ * rest variable is expanded as needed), then instantiate the target.
+ *
+ * From every pattern rule r0 of a strongly connected component of the
+ * "target can meet source" graph, the search applies rules of the component
+ * no earlier than r0 in file order, depth first, and after each step asks
+ * whether r0 can fire again (unify the term with a fresh copy of r0's
+ * source).  When it can, the start term, its variables replaced by fresh
+ * constants no literal of the file equals or starts with (the most general
+ * request: no earlier rule intercepts it unless it intercepts them all),
+ * is walked concretely with the runtime matcher, which reports `loop` or
+ * `unbounded` as above.  doc/analysis.md gives the argument. */
+
+#define SYM_MAX 40          /* items in a term */
+#define SYM_BUDGET 20000    /* unifications per start rule */
+
+typedef struct sitem {
+	int32_t var;        /* >= 0: a variable; -1: the constant t */
+	uint32_t len;
+	const char *t;
+} sitem;
+
+typedef struct sterm {
+	sitem it[SYM_MAX];
+	uint32_t n;
+	uint8_t rest;       /* ends in the rest variable */
+} sterm;
+
+typedef struct sstate {
+	sterm t0, tc;       /* the start request and the current one */
+	int32_t nvars;
+	const char *host0;  /* the start request's host (NULL = none) */
+	const char *host;   /* the current request's host */
+} sstate;
+
+enum { TS_LIT, TS_PARAM, TS_REST };
+
+typedef struct tseg {
+	uint8_t kind;
+	uint8_t capture;
+	uint32_t len;
+	const char *t;
+} tseg;
+
+typedef struct srule {
+	int ok;             /* usable symbolically */
+	const char *thost;  /* absolute target into a served host: that host */
+	tseg *segs;
+	uint32_t nsegs;
+	const rc_spat *p;
+} srule;
+
+typedef struct sym {
+	an *a;
+	srule *rules;       /* per rule */
+	int32_t *comp;      /* per rule: SCC id, -1 none */
+	int32_t *succ_off, *succ; /* per pattern rule: successors */
+	char fresh;         /* first byte of fresh constants */
+	long budget;
+	int cut;            /* the search was cut (depth, size or budget) */
+	int found;          /* a report came out of this SCC */
+	int64_t r0;
+	uint32_t depth_max;
+	int chain_mode;     /* looking for requests that need > max-chain hops */
+	uint64_t stack[16]; /* sym_sig of the terms on the current path */
+	uint32_t maxk;      /* segments of the longest source pattern */
+	rc_vec seen;        /* uint64_t hashes of witnesses walked */
+	walk w;
+	rc_vec reps;
+} sym;
+
+/* The target path of r as segments; 0 when it is not whole segments. */
+static int template_of(an *a, const rc_rule *r, srule *s)
+{
+	if (r->gone)
+		return 0;
+	if (r->target.absolute && !rc_index_is_named(&a->x, r->target.host) &&
+	    !host_in_list(&a->ir->served_hosts, r->target.host))
+		return 0; /* the chain ends on a host the rules do not serve */
+	rc_vec segs;
+	rc_vec_init(&segs, sizeof(tseg));
+	rc_buf cur;
+	rc_buf_init(&cur);
+	int ok = 1, open = 0, cap = -1, mixed = 0, after_rest = 0;
+	uint32_t t0 = 0;
+	if (r->target.absolute) {
+		const char *key = r->target.host;
+		char *const *hit = a->x.nnamed ? bsearch(&key, a->x.named, a->x.nnamed,
+		                                         sizeof(char *), cmp_host) : NULL;
+		s->thost = hit ? *hit : r->target.host;
+		t0 = 1;
+	}
+	for (uint32_t t = t0; t <= r->target.ntoks && ok; t++) {
+		const rd_ttok *k = t < r->target.ntoks ? &r->target.toks[t] : NULL;
+		int stop = !k || k->kind == RD_TTOK_CAP_QUERY ||
+		           (k->kind == RD_TTOK_LIT && k->len && k->text[0] == '?');
+		const char *txt = k && k->kind == RD_TTOK_LIT ? k->text : "";
+		uint32_t len = k && k->kind == RD_TTOK_LIT && !stop ? k->len : 0;
+		if (k && k->kind == RD_TTOK_LIT && !stop) {
+			const char *qm = memchr(txt, '?', len);
+			if (qm) {
+				len = (uint32_t)(qm - txt);
+				stop = 1;
+			}
+		}
+		if (k && k->kind == RD_TTOK_CAP_PATH && !stop) {
+			if (cap >= 0 || cur.len)
+				mixed = 1;
+			cap = k->capture;
+			open = 1;
+			continue;
+		}
+		/* literal bytes (or the end): close segments at each '/' */
+		for (uint32_t i = 0; i <= len && ok; i++) {
+			int end = i == len;
+			if (end && !stop)
+				break;
+			char c = end ? '/' : txt[i];
+			if (c == '%') {
+				ok = 0;
+				break;
+			}
+			if (c != '/') {
+				if (cap >= 0)
+					mixed = 1;
+				rc_buf_addc(&cur, a->x.fold && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+				open = 1;
+				continue;
+			}
+			if (open) {
+				if (after_rest || mixed)
+					ok = 0;
+				else if (cap >= 0) {
+					tseg *g = rc_vec_push(&segs);
+					g->kind = (uint32_t)cap == r->nparams && r->has_splat ? TS_REST : TS_PARAM;
+					g->capture = (uint8_t)cap;
+					after_rest = g->kind == TS_REST;
+				} else if ((cur.len == 1 && cur.data[0] == '.') ||
+				           (cur.len == 2 && cur.data[0] == '.' && cur.data[1] == '.')) {
+					ok = 0;
+				} else {
+					tseg *g = rc_vec_push(&segs);
+					g->kind = TS_LIT;
+					g->len = (uint32_t)cur.len;
+					g->t = rc_arena_strndup(&a->x.arena, cur.data, cur.len);
+				}
+			}
+			rc_buf_reset(&cur);
+			cap = -1;
+			mixed = 0;
+			open = 0;
+		}
+		if (stop)
+			break;
+	}
+	if (ok) {
+		s->nsegs = (uint32_t)segs.len;
+		s->segs = rc_arena_alloc(&a->x.arena, sizeof(tseg) * (segs.len + 1));
+		if (segs.len)
+			memcpy(s->segs, segs.items, sizeof(tseg) * segs.len);
+	}
+	rc_vec_fini(&segs);
+	rc_buf_fini(&cur);
+	return ok;
+}
+
+static void sym_bind(sstate *st, int32_t v, sitem x, sitem *extra, uint32_t nextra)
+{
+	sterm *ts[2] = { &st->t0, &st->tc };
+	for (int j = 0; j < 2; j++)
+		for (uint32_t i = 0; i < ts[j]->n; i++)
+			if (ts[j]->it[i].var == v)
+				ts[j]->it[i] = x;
+	for (uint32_t i = 0; i < nextra; i++)
+		if (extra[i].var == v)
+			extra[i] = x;
+}
+
+/* The rest variable becomes `add` fresh variables, then (keep) a new rest
+ * variable, or nothing.  Returns 0 when a term would grow too long. */
+static int sym_expand(sstate *st, uint32_t add, int keep)
+{
+	sterm *ts[2] = { &st->t0, &st->tc };
+	for (int j = 0; j < 2; j++) {
+		if (!ts[j]->rest)
+			continue;
+		if (ts[j]->n + add > SYM_MAX)
+			return 0;
+		for (uint32_t i = 0; i < add; i++) {
+			sitem *it = &ts[j]->it[ts[j]->n + i];
+			it->var = st->nvars + (int32_t)i;
+			it->t = NULL;
+			it->len = 0;
+		}
+		ts[j]->n += add;
+		ts[j]->rest = (uint8_t)keep;
+	}
+	st->nvars += (int32_t)add;
+	return 1;
+}
+
+/* Unify the current term with the source of rule p; on success the
+ * captures (items) and the splat (items from `*splat_from`, plus the rest
+ * variable when the current term still has it) are set. */
+static int sym_unify(sym *S, sstate *st, const rc_spat *p, sitem *caps, uint32_t *splat_from)
+{
+	an *a = S->a;
+	if (--S->budget < 0) {
+		S->cut = 1;
+		return 0;
+	}
+	sterm *T = &st->tc;
+	if (T->n < p->k) {
+		if (!T->rest || !sym_expand(st, p->k - T->n, 1)) {
+			if (T->rest)
+				S->cut = 1;
+			return 0;
+		}
+	}
+	for (uint32_t i = 0; i < p->k; i++) {
+		if (p->segs[i].kind != RC_SEG_LIT)
+			continue;
+		sitem *it = &T->it[i];
+		if (it->var < 0) {
+			if (!rc_seg_equal(&a->x, it->t, it->len, p->segs[i].text, p->segs[i].len))
+				return 0;
+		} else {
+			sitem c = { -1, p->segs[i].len, p->segs[i].text };
+			sym_bind(st, it->var, c, NULL, 0);
+		}
+	}
+	if (p->tail != RC_TAIL_SPLAT) {
+		if (T->n > p->k)
+			return 0;
+		if (T->rest)
+			sym_expand(st, 0, 0);
+	}
+	uint32_t np = 0;
+	for (uint32_t i = 0; i < p->k; i++)
+		if (p->segs[i].kind == RC_SEG_PARAM)
+			caps[np++] = T->it[i];
+	*splat_from = p->k;
+	return 1;
+}
+
+/* Apply rule ri to the current term (already unified with its source). */
+static int sym_apply(sym *S, sstate *st, const srule *s, const sitem *caps, uint32_t splat_from)
+{
+	sterm out;
+	out.n = 0;
+	out.rest = 0;
+	const sterm *T = &st->tc;
+	for (uint32_t i = 0; i < s->nsegs; i++) {
+		const tseg *g = &s->segs[i];
+		if (g->kind == TS_REST) {
+			for (uint32_t j = splat_from; j < T->n; j++) {
+				if (out.n >= SYM_MAX) {
+					S->cut = 1;
+					return 0;
+				}
+				out.it[out.n++] = T->it[j];
+			}
+			out.rest = T->rest;
+			continue;
+		}
+		if (out.n >= SYM_MAX) {
+			S->cut = 1;
+			return 0;
+		}
+		if (g->kind == TS_LIT) {
+			sitem c = { -1, g->len, g->t };
+			out.it[out.n++] = c;
+		} else {
+			out.it[out.n++] = caps[g->capture];
+		}
+	}
+	st->tc = out;
+	return 1;
+}
+
+/* Does pattern e match every request the current term stands for? */
+static int sym_covers(sym *S, const sstate *st, const rc_spat *e)
+{
+	const sterm *T = &st->tc;
+	if (e->tail == RC_TAIL_SPLAT && e->plen > 0)
+		return 0;
+	if (T->n < e->k || (e->tail != RC_TAIL_SPLAT && (T->n != e->k || T->rest)))
+		return 0;
+	for (uint32_t i = 0; i < e->k; i++) {
+		if (e->segs[i].kind != RC_SEG_LIT)
+			continue;
+		if (T->it[i].var >= 0 ||
+		    !rc_seg_equal(&S->a->x, T->it[i].t, T->it[i].len, e->segs[i].text, e->segs[i].len))
+			return 0;
+	}
+	return 1;
+}
+
+/* First match: does a rule before ri answer every request of the current
+ * term (then ri never fires on it)? */
+static int sym_intercepted(sym *S, const sstate *st, size_t ri)
+{
+	an *a = S->a;
+	const sterm *T = &st->tc;
+	int ground = !T->rest;
+	rc_sseg segbuf[SYM_MAX + 1];
+	rc_spat tp;
+	memset(&tp, 0, sizeof tp);
+	tp.segs = segbuf;
+	tp.prefix = "";
+	tp.tail = T->rest ? RC_TAIL_SPLAT : RC_TAIL_END;
+	for (uint32_t i = 0; i < T->n; i++) {
+		ground &= T->it[i].var < 0;
+		segbuf[i].kind = T->it[i].var < 0 ? RC_SEG_LIT : RC_SEG_PARAM;
+		segbuf[i].text = T->it[i].t;
+		segbuf[i].len = T->it[i].len;
+	}
+	tp.k = T->n;
+	if (ground) {
+		rc_buf b;
+		rc_buf_init(&b);
+		for (uint32_t i = 0; i < T->n; i++) {
+			rc_buf_addc(&b, '/');
+			rc_buf_add(&b, T->it[i].t, T->it[i].len);
+		}
+		if (b.len == 0)
+			rc_buf_addc(&b, '/');
+		int scoped = 0;
+		int64_t got = rc_index_resolve(&a->x, st->host, b.data, b.len, RC_HEAD_UNKNOWN, &scoped);
+		rc_buf_fini(&b);
+		return got != (int64_t)ri;
+	}
+	rc_index_filter(&a->x, st->host, (uint32_t)ri);
+	rc_index_intersecting(&a->x, &tp);
+	rc_index_filter_off(&a->x);
+	for (size_t j = 0; j < a->x.found.len; j++) {
+		const rc_spat *e = &a->x.pats[*RC_VEC_AT(&a->x.found, int32_t, j)];
+		if (e->rule < ri && rc_index_admits(&a->x, rc_ir_rule(a->ir, e->rule), st->host) &&
+		    sym_covers(S, st, e))
+			return 1;
+	}
+	return 0;
+}
+
+/* A fresh copy of rule r's source as the current term, unified with tc:
+ * can r fire on the current term?  (Done on a copy of the state.) */
+static int sym_step(sym *S, sstate *st, size_t ri)
+{
+	const srule *s = &S->rules[ri];
+	sitem caps[RD_MAX_CAPTURES + 1];
+	uint32_t splat_from = 0;
+	if (!rc_index_admits(&S->a->x, rc_ir_rule(S->a->ir, ri), st->host))
+		return 0;
+	if (!sym_unify(S, st, s->p, caps, &splat_from))
+		return 0;
+	if (sym_intercepted(S, st, ri))
+		return 0;
+	if (s->thost)
+		st->host = s->thost;
+	return sym_apply(S, st, s, caps, splat_from);
+}
+
+/* Walk the most general requests of t0 concretely, on the host the search
+ * started from: variables become fresh constants, and the rest variable
+ * every number of fresh segments up to one more than the longest source
+ * (a rule of fixed length may take the shorter ones first). */
+static void sym_witness_one(sym *S, const sstate *st, uint32_t extra);
+
+static void sym_witness(sym *S, const sstate *st)
+{
+	uint32_t most = st->t0.rest && S->maxk + 1 > st->t0.n ? S->maxk + 1 - st->t0.n : 0;
+	for (uint32_t e = 0; e <= most; e++)
+		sym_witness_one(S, st, e);
+}
+
+static void sym_witness_one(sym *S, const sstate *st, uint32_t extra)
+{
+	an *a = S->a;
+	rc_buf b;
+	rc_buf_init(&b);
+	for (uint32_t i = 0; i < st->t0.n; i++) {
+		const sitem *it = &st->t0.it[i];
+		rc_buf_addc(&b, '/');
+		if (it->var < 0)
+			rc_buf_add(&b, it->t, it->len);
+		else
+			rc_buf_printf(&b, "%c%d", S->fresh, (int)it->var);
+	}
+	for (uint32_t i = 0; i < extra; i++)
+		rc_buf_printf(&b, "/%cr%u", S->fresh, i);
+	if (b.len == 0)
+		rc_buf_addc(&b, '/');
+	uint64_t h = rc_hash_bytes(b.data, b.len, (uint64_t)(uintptr_t)st->host0);
+	for (size_t i = 0; i < S->seen.len; i++)
+		if (*RC_VEC_AT(&S->seen, uint64_t, i) == h) {
+			rc_buf_fini(&b);
+			return;
+		}
+	*(uint64_t *)rc_vec_push(&S->seen) = h;
+	size_t before = a->d->records.len;
+	walk_start(a, &S->w, st->host0, b.data, b.len, RC_HEAD_UNKNOWN, NULL);
+	if (a->d->records.len != before)
+		S->found = 1;
+	rc_buf_fini(&b);
+}
+
+/* Unify the current term with the start term: the requests that come back
+ * to themselves along the rules applied so far. */
+static int sym_unify_terms(sym *S, sstate *st)
+{
+	sterm *A = &st->t0, *B = &st->tc;
+	if (A->rest != B->rest) {
+		const sterm *R = A->rest ? A : B, *O = A->rest ? B : A;
+		if (O->n < R->n || !sym_expand(st, O->n - R->n, 0))
+			return 0;
+	} else if (A->n != B->n) {
+		return 0;
+	}
+	for (uint32_t i = 0; i < A->n; i++) {
+		sitem x = A->it[i], y = B->it[i];
+		if (x.var < 0 && y.var < 0) {
+			if (!rc_seg_equal(&S->a->x, x.t, x.len, y.t, y.len))
+				return 0;
+		} else if (x.var >= 0) {
+			if (x.var != y.var)
+				sym_bind(st, x.var, y, NULL, 0);
+		} else {
+			sym_bind(st, y.var, x, NULL, 0);
+		}
+	}
+	return 1;
+}
+
+/* The current term up to a renaming of its variables, with the rule that
+ * produced it. */
+static uint64_t sym_sig(const sstate *st, size_t ri)
+{
+	int32_t map[SYM_MAX];
+	uint32_t nm = 0;
+	uint64_t h = rc_hash_bytes(&ri, sizeof ri, st->tc.rest);
+	h = rc_hash_bytes(&st->host, sizeof st->host, h);
+	for (uint32_t i = 0; i < st->tc.n; i++) {
+		const sitem *it = &st->tc.it[i];
+		if (it->var < 0) {
+			h = rc_hash_bytes(it->t, it->len, h ^ 0x9e37u);
+			continue;
+		}
+		uint32_t k = 0;
+		while (k < nm && map[k] != it->var)
+			k++;
+		if (k == nm)
+			map[nm++] = it->var;
+		h = rc_hash_bytes(&k, sizeof k, h ^ 0x7f4au);
+	}
+	return h;
+}
+
+static void sym_dfs(sym *S, const sstate *st, size_t ri, uint32_t depth)
+{
+	an *a = S->a;
+	/* the same term (up to renaming) after the same rule on this path: the
+	 * rules repeat from here; the walk of the start request decides */
+	uint64_t sig = sym_sig(st, ri);
+	for (uint32_t d = 0; d + 1 < depth && d < 16; d++)
+		if (S->stack[d] == sig) {
+			sym_witness(S, st);
+			return;
+		}
+	if (depth - 1 < 16)
+		S->stack[depth - 1] = sig;
+	sstate c;
+	if (S->chain_mode) {
+		if (depth >= S->depth_max) {
+			sym_witness(S, st);
+			return;
+		}
+		int32_t pi = a->x.pat_of[ri];
+		for (int32_t e = S->succ_off[pi]; e < S->succ_off[pi + 1] && !S->found; e++) {
+			c = *st;
+			if (sym_step(S, &c, (size_t)S->succ[e]))
+				sym_dfs(S, &c, (size_t)S->succ[e], depth + 1);
+			if (S->budget < 0)
+				return;
+		}
+		return;
+	}
+	/* can r0 fire again? */
+	c = *st;
+	sitem caps[RD_MAX_CAPTURES + 1];
+	uint32_t sf;
+	if (rc_index_admits(&a->x, rc_ir_rule(a->ir, (size_t)S->r0), c.host) &&
+	    sym_unify(S, &c, S->rules[S->r0].p, caps, &sf))
+		sym_witness(S, &c);
+	/* does the current request equal the start one? */
+	c = *st;
+	if (c.host == c.host0 && sym_unify_terms(S, &c))
+		sym_witness(S, &c);
+	if (depth >= S->depth_max) {
+		S->cut = 1;
+		return;
+	}
+	int32_t pi = a->x.pat_of[ri];
+	for (int32_t e = S->succ_off[pi]; e < S->succ_off[pi + 1]; e++) {
+		size_t si = (size_t)S->succ[e];
+		if ((int64_t)si < S->r0 || S->comp[si] != S->comp[S->r0])
+			continue;
+		c = *st;
+		if (sym_step(S, &c, si))
+			sym_dfs(S, &c, si, depth + 1);
+		if (S->budget < 0)
+			return;
+	}
+}
+
+/* Tarjan's strongly connected components over the pattern rules, without
+ * recursion. */
+static void sym_scc(sym *S)
+{
+	an *a = S->a;
+	size_t np = a->x.npats;
+	int32_t *idx = malloc(sizeof(int32_t) * (np + 1)), *low = malloc(sizeof(int32_t) * (np + 1));
+	int32_t *stk = malloc(sizeof(int32_t) * (np + 1)), *cs = malloc(sizeof(int32_t) * (np + 1));
+	int32_t *ce = malloc(sizeof(int32_t) * (np + 1));
+	char *on = calloc(np + 1, 1);
+	if (!idx || !low || !stk || !cs || !ce || !on)
+		abort();
+	for (size_t i = 0; i < np; i++)
+		idx[i] = -1;
+	int32_t counter = 0, sp = 0, ncomp = 0;
+	for (size_t root = 0; root < np; root++) {
+		if (idx[root] >= 0)
+			continue;
+		int32_t csp = 0;
+		cs[csp] = (int32_t)root;
+		ce[csp++] = -1;
+		while (csp > 0) {
+			int32_t v = cs[csp - 1];
+			if (ce[csp - 1] < 0) {
+				idx[v] = low[v] = counter++;
+				stk[sp++] = v;
+				on[v] = 1;
+				ce[csp - 1] = S->succ_off[v];
+			}
+			int pushed = 0;
+			while (ce[csp - 1] < S->succ_off[v + 1]) {
+				int32_t wq = a->x.pat_of[S->succ[ce[csp - 1]]];
+				ce[csp - 1]++;
+				if (idx[wq] < 0) {
+					cs[csp] = wq;
+					ce[csp++] = -1;
+					pushed = 1;
+					break;
+				}
+				if (on[wq] && idx[wq] < low[v])
+					low[v] = idx[wq];
+			}
+			if (pushed)
+				continue;
+			if (low[v] == idx[v]) {
+				int32_t wq, size = 0;
+				do {
+					wq = stk[--sp];
+					on[wq] = 0;
+					S->comp[a->x.pats[wq].rule] = ncomp;
+					size++;
+				} while (wq != v);
+				ncomp++;
+			}
+			csp--;
+			if (csp > 0) {
+				int32_t u = cs[csp - 1];
+				if (low[v] < low[u])
+					low[u] = low[v];
+			}
+		}
+	}
+	free(idx); free(low); free(stk); free(cs); free(ce); free(on);
+}
+
+/* The start state of rule ri: its source with fresh variables. */
+static void sym_start(sym *S, sstate *st, size_t ri, const char *host)
+{
+	memset(st, 0, sizeof *st);
+	const rc_spat *p = S->rules[ri].p;
+	for (uint32_t i = 0; i < p->k; i++) {
+		sitem *it = &st->t0.it[i];
+		if (p->segs[i].kind == RC_SEG_LIT) {
+			it->var = -1;
+			it->t = p->segs[i].text;
+			it->len = p->segs[i].len;
+		} else {
+			it->var = st->nvars++;
+		}
+	}
+	st->t0.n = p->k;
+	st->t0.rest = p->tail == RC_TAIL_SPLAT;
+	st->tc = st->t0;
+	st->host0 = st->host = host;
+}
+
+static void check_symbolic(an *a)
+{
+	size_t np = a->x.npats;
+	if (np == 0)
+		return;
+	sym S;
+	memset(&S, 0, sizeof S);
+	S.a = a;
+	S.rules = calloc(a->x.n + 1, sizeof(srule));
+	S.comp = malloc(sizeof(int32_t) * (a->x.n + 1));
+	S.succ_off = calloc(np + 2, sizeof(int32_t));
+	if (!S.rules || !S.comp || !S.succ_off)
+		abort();
+	rc_vec_init(&S.seen, sizeof(uint64_t));
+	rc_vec_init(&S.reps, sizeof(const char *));
+	walk_init(&S.w);
+	/* fresh constants start with a byte no literal or prefix starts with */
+	unsigned char used[256] = { 0 };
+	for (size_t q = 0; q < np; q++) {
+		const rc_spat *p = &a->x.pats[q];
+		if (p->k > S.maxk && p->k < SYM_MAX)
+			S.maxk = p->k;
+		for (uint32_t i = 0; i < p->k; i++)
+			if (p->segs[i].kind == RC_SEG_LIT && p->segs[i].len)
+				used[(unsigned char)p->segs[i].text[0]] = 1;
+		if (p->plen)
+			used[(unsigned char)p->prefix[0]] = 1;
+	}
+	for (size_t i = 0; i < a->x.n; i++) {
+		const rc_rule *r = rc_ir_rule(a->ir, i);
+		uint32_t k = 0;
+		for (uint32_t j = 0; !r->is_pattern && j < r->exact_len && k <= 16; j++)
+			k += r->exact_key[j] == '/';
+		if (k > S.maxk)
+			S.maxk = k;
+	}
+	if (S.maxk > 16)
+		S.maxk = 16;
+	static const char prefer[] = "qzjxkvwyubcdefghilmnoprsta";
+	S.fresh = 0;
+	for (size_t i = 0; prefer[i] && !S.fresh; i++)
+		if (!used[(unsigned char)prefer[i]] && !used[(unsigned char)prefer[i] - 32])
+			S.fresh = prefer[i];
+	for (size_t i = 0; i < a->x.n; i++) {
+		S.comp[i] = -1;
+		const rc_rule *r = rc_ir_rule(a->ir, i);
+		if (!r->is_pattern || a->dup[i])
+			continue; /* duplicate and shadowed rules never answer */
+		srule *s = &S.rules[i];
+		s->p = &a->x.pats[a->x.pat_of[i]];
+		s->ok = (s->p->tail != RC_TAIL_SPLAT || s->p->plen == 0) && template_of(a, r, s);
+	}
+	/* edges: the target template as a pattern, asked of the index */
+	rc_vec succ;
+	rc_vec_init(&succ, sizeof(int32_t));
+	rc_sseg segbuf[SYM_MAX + 1];
+	for (size_t q = 0; q < np; q++) {
+		S.succ_off[q] = (int32_t)succ.len;
+		size_t ri = a->x.pats[q].rule;
+		srule *s = &S.rules[ri];
+		if (!s->ok || s->nsegs > SYM_MAX)
+			continue;
+		rc_spat tp;
+		memset(&tp, 0, sizeof tp);
+		tp.segs = segbuf;
+		tp.prefix = "";
+		tp.tail = RC_TAIL_END;
+		for (uint32_t i = 0; i < s->nsegs; i++) {
+			if (s->segs[i].kind == TS_REST) {
+				tp.tail = RC_TAIL_SPLAT;
+				break;
+			}
+			segbuf[tp.k].kind = s->segs[i].kind == TS_LIT ? RC_SEG_LIT : RC_SEG_PARAM;
+			segbuf[tp.k].text = s->segs[i].t;
+			segbuf[tp.k].len = s->segs[i].len;
+			tp.k++;
+		}
+		rc_index_intersecting(&a->x, &tp);
+		for (size_t j = 0; j < a->x.found.len; j++) {
+			int32_t o = *RC_VEC_AT(&a->x.found, int32_t, j);
+			size_t orule = a->x.pats[o].rule;
+			if (S.rules[orule].ok)
+				*(int32_t *)rc_vec_push(&succ) = (int32_t)orule;
+		}
+	}
+	S.succ_off[np] = (int32_t)succ.len;
+	S.succ = succ.items;
+	sym_scc(&S);
+	/* components with a cycle: more than one rule, or a rule feeding itself */
+	int32_t ncomp = 0;
+	for (size_t i = 0; i < a->x.n; i++)
+		if (S.comp[i] >= ncomp)
+			ncomp = S.comp[i] + 1;
+	int32_t *csize = calloc((size_t)ncomp + 1, sizeof(int32_t));
+	char *self = calloc(a->x.n + 1, 1);
+	char *cfound = calloc((size_t)ncomp + 1, 1);
+	int64_t *cfirst = malloc(sizeof(int64_t) * ((size_t)ncomp + 1));
+	char *ccut = calloc((size_t)ncomp + 1, 1);
+	char *chost = calloc((size_t)ncomp + 1, 1);
+	if (!csize || !self || !cfound || !cfirst || !ccut || !chost)
+		abort();
+	for (int32_t c = 0; c < ncomp; c++)
+		cfirst[c] = -1;
+	for (size_t q = 0; q < np; q++) {
+		size_t ri = a->x.pats[q].rule;
+		if (S.comp[ri] < 0)
+			continue;
+		csize[S.comp[ri]]++;
+		const rc_rule *rr = rc_ir_rule(a->ir, ri);
+		if (rr->scope >= 0 || S.rules[ri].thost)
+			chost[S.comp[ri]] = 1;
+		if (cfirst[S.comp[ri]] < 0)
+			cfirst[S.comp[ri]] = (int64_t)ri;
+		for (int32_t e = S.succ_off[q]; e < S.succ_off[q + 1]; e++)
+			if ((size_t)S.succ[e] == ri)
+				self[ri] = 1;
+	}
+	for (size_t q = 0; q < np; q++) {
+		size_t ri = a->x.pats[q].rule;
+		int32_t c = S.comp[ri];
+		if (c < 0 || !S.rules[ri].ok || (csize[c] < 2 && !self[ri]))
+			continue;
+		S.r0 = (int64_t)ri;
+		S.cut = 0;
+		S.found = 0;
+		S.depth_max = 2 * (uint32_t)csize[c] + 2;
+		if (S.depth_max > 12)
+			S.depth_max = 12;
+		S.seen.len = 0;
+		/* the hosts to start from: r0's scope; for a global rule no Host,
+		 * and each host class when the component holds a host block rule
+		 * or an absolute target */
+		const rc_rule *r = rc_ir_rule(a->ir, ri);
+		S.reps.len = 0;
+		if (r->scope >= 0) {
+			rc_index_scope_reps(&a->x, r->scope, &S.reps);
+		} else {
+			*(const char **)rc_vec_push(&S.reps) = NULL;
+			if (chost[c])
+				for (size_t k = 0; k < a->x.nreps; k++)
+					*(const char **)rc_vec_push(&S.reps) = a->x.named[a->x.reps[k]];
+		}
+		for (size_t hi = 0; hi < S.reps.len && !S.found; hi++) {
+		S.budget = SYM_BUDGET;
+		sstate st;
+		sym_start(&S, &st, ri, *RC_VEC_AT(&S.reps, const char *, hi));
+		if (sym_step(&S, &st, ri))
+			sym_dfs(&S, &st, ri, 1);
+		}
+		cfound[c] |= (char)S.found;
+		ccut[c] |= (char)S.cut;
+	}
+	/* chains: a path of max-chain + 1 pattern rules from each pattern rule */
+	S.chain_mode = 1;
+	S.depth_max = (uint32_t)a->ir->settings.max_chain + 1;
+	for (size_t q = 0; q < np && S.depth_max <= 16; q++) {
+		size_t ri = a->x.pats[q].rule;
+		const rc_rule *r = rc_ir_rule(a->ir, ri);
+		if (!S.rules[ri].ok || (a->reported[ri] & 7) || S.succ_off[q] == S.succ_off[q + 1])
+			continue;
+		S.r0 = (int64_t)ri;
+		S.found = 0;
+		S.seen.len = 0;
+		S.reps.len = 0;
+		if (r->scope >= 0) {
+			rc_index_scope_reps(&a->x, r->scope, &S.reps);
+		} else {
+			*(const char **)rc_vec_push(&S.reps) = NULL;
+			for (size_t k = 0; k < a->x.nreps && (S.rules[ri].thost || a->x.nreps < 64); k++)
+				*(const char **)rc_vec_push(&S.reps) = a->x.named[a->x.reps[k]];
+		}
+		for (size_t hi = 0; hi < S.reps.len && !(a->reported[ri] & 7); hi++) {
+			S.budget = SYM_BUDGET;
+			sstate st;
+			sym_start(&S, &st, ri, *RC_VEC_AT(&S.reps, const char *, hi));
+			if (sym_step(&S, &st, ri))
+				sym_dfs(&S, &st, ri, 1);
+		}
+	}
+	/* a component where a loop or growth is reported already needs that
+	 * fixed first; one where the search was cut otherwise gets `undecided` */
+	for (size_t i = 0; i < a->x.n; i++)
+		if (S.comp[i] >= 0 && (a->reported[i] & 3))
+			cfound[S.comp[i]] = 1;
+	for (int32_t c = 0; c < ncomp; c++) {
+		if (!ccut[c] || cfound[c] || cfirst[c] < 0)
+			continue;
+		const rc_rule *r = rc_ir_rule(a->ir, (size_t)cfirst[c]);
+		if (a->reported[r->index] & 3)
+			continue;
+		rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
+		            "the loop check for rule '%s' and the %d pattern rule%s that can follow it "
+		            "stopped at its search bound without an answer; check the requests it "
+		            "redirects with 'redirc explain', or split the rules so fewer targets "
+		            "meet other sources", Qs(a, r->source_text), csize[c] - 1,
+		            csize[c] - 1 == 1 ? "" : "s");
+	}
+	free(csize); free(self); free(cfound); free(cfirst); free(ccut); free(chost);
+	rc_vec_fini(&succ);
+	rc_vec_fini(&S.seen);
+	rc_vec_fini(&S.reps);
+	walk_fini(&S.w);
+	free(S.rules);
+	free(S.comp);
+	free(S.succ_off);
+}
+
 /* ---- entry points ----------------------------------------------------- */
 
 static void an_init(an *a, rc_ir *ir)
@@ -1108,6 +1981,7 @@ void rc_check_analysis(rc_ir *ir)
 	check_open_redirect(&a);
 	check_duplicate_shadowed(&a);
 	check_walks(&a);
+	check_symbolic(&a);
 	an_fini(&a);
 }
 

@@ -151,6 +151,8 @@ static void check_expects(rc_ir *ir)
 
 void rc_check_all(rc_ir *ir, const rc_check_opts *opts)
 {
+	if (opts->flatten)
+		rc_flatten(ir);
 	rc_check_analysis(ir);
 	check_expired(ir, opts->today);
 	check_required(ir);

@@ -12,9 +12,13 @@
 typedef struct rc_check_opts {
 	int today;        /* YYYYMMDD, for `expired` */
 	int run_expects;  /* `test` and `compile` evaluate expect lines */
+	int flatten;      /* --flatten: rewrite the IR first (rc_flatten), so
+	                   * every check, expectation, answer and artifact sees
+	                   * the flattened rules and only the chains left */
 } rc_check_opts;
 
-/* Run every check: rule-set analysis (analysis.h), policies, expectations. */
+/* Run every check: [--flatten,] rule-set analysis (analysis.h), policies,
+ * expectations. */
 void rc_check_all(rc_ir *ir, const rc_check_opts *opts);
 
 /* Evaluate one expectation; returns 1 when it holds.  `actual` gets a

@@ -188,6 +188,7 @@ static void spat_from_rule(rc_index *x, const rc_rule *r, rc_spat *p)
 	if (segs.len)
 		memcpy(p->segs, segs.items, sizeof(rc_sseg) * segs.len);
 	p->rule = r->index;
+	p->scope = r->scope;
 	rc_vec_fini(&segs);
 	rc_buf_fini(&cur);
 }
@@ -280,6 +281,52 @@ static void trie_insert(rc_index *x, int32_t pid)
 	n->ends[p->tail] = pid;
 }
 
+static int64_t named_id(const rc_index *x, const char *host);
+
+/* Report pattern p, unless the filter leaves it out. */
+static void push_pat(rc_index *x, int32_t p)
+{
+	if (x->filt_on) {
+		const rc_spat *sp = &x->pats[p];
+		if (sp->scope >= 0)
+			x->filt_scoped = 1;
+		if (sp->rule >= x->filt_below)
+			return;
+		if (sp->scope >= 0) {
+			if (x->filt_id < 0)
+				return;
+			uint32_t lo = x->hs_off[x->filt_id], hi = x->hs_off[x->filt_id + 1];
+			uint32_t want = (uint32_t)sp->scope;
+			int in = 0;
+			while (lo < hi && !in) {
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (x->hs[mid] == want)
+					in = 1;
+				else if (x->hs[mid] < want)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (!in)
+				return;
+		}
+	}
+	*(int32_t *)rc_vec_push(&x->found) = p;
+}
+
+void rc_index_filter(rc_index *x, const char *host, uint32_t below)
+{
+	x->filt_on = 1;
+	x->filt_id = named_id(x, host);
+	x->filt_below = below;
+	x->filt_scoped = 0;
+}
+
+void rc_index_filter_off(rc_index *x)
+{
+	x->filt_on = 0;
+}
+
 static void match_at(rc_index *x, int32_t node, const rc_sseg *segs, size_t nseg,
                      int trailing, size_t i)
 {
@@ -288,11 +335,11 @@ static void match_at(rc_index *x, int32_t node, const rc_sseg *segs, size_t nseg
 		const rc_spat *sp = &x->pats[p];
 		if (sp->plen == 0 ||
 		    (i < nseg && rc_seg_has_prefix(x, segs[i].text, segs[i].len, sp->prefix, sp->plen)))
-			*(int32_t *)rc_vec_push(&x->found) = p;
+			push_pat(x, p);
 	}
 	if (i == nseg) {
 		for (int32_t p = n->ends[trailing ? RC_TAIL_SLASH : RC_TAIL_END]; p >= 0; p = x->pats[p].next)
-			*(int32_t *)rc_vec_push(&x->found) = p;
+			push_pat(x, p);
 		return;
 	}
 	int32_t lit = x->child_cap ? child_find(x, node, segs[i].text, segs[i].len) : -1;
@@ -316,7 +363,7 @@ static void collect_subtree(rc_index *x, int32_t node)
 	const rc_tnode *n = node_at(x, node);
 	for (int t = 0; t < 3; t++)
 		for (int32_t p = n->ends[t]; p >= 0; p = x->pats[p].next)
-			*(int32_t *)rc_vec_push(&x->found) = p;
+			push_pat(x, p);
 	for (int32_t c = n->first_child; c >= 0; c = node_at(x, c)->next_sibling)
 		collect_subtree(x, c);
 	if (n->param >= 0)
@@ -345,19 +392,19 @@ static void inter_at(rc_index *x, int32_t node, const rc_spat *q, uint32_t i)
 		else
 			ok = sp->plen == 0;
 		if (ok)
-			*(int32_t *)rc_vec_push(&x->found) = p;
+			push_pat(x, p);
 	}
 	if (i == q->k) {
 		if (q->tail != RC_TAIL_SPLAT) {
 			for (int32_t p = n->ends[q->tail]; p >= 0; p = x->pats[p].next)
-				*(int32_t *)rc_vec_push(&x->found) = p;
+				push_pat(x, p);
 			return;
 		}
 		/* q's splat: everything below that its prefix admits */
 		for (int t = 0; t < 2; t++)
 			if (q->plen == 0)
 				for (int32_t p = n->ends[t]; p >= 0; p = x->pats[p].next)
-					*(int32_t *)rc_vec_push(&x->found) = p;
+					push_pat(x, p);
 		for (int32_t c = n->first_child; c >= 0; c = node_at(x, c)->next_sibling) {
 			const rc_tnode *cn = node_at(x, c);
 			if (rc_seg_has_prefix(x, cn->seg, cn->seglen, q->prefix, q->plen))
@@ -426,7 +473,11 @@ int64_t rc_index_resolve(rc_index *x, const char *host, const char *path,
 		return best;
 	int trailing;
 	size_t nseg = rc_index_split(x, path, len, &trailing);
+	rc_index_filter(x, host, best >= 0 ? (uint32_t)best : UINT32_MAX);
 	rc_index_match_patterns(x, x->segs.items, nseg, trailing);
+	rc_index_filter_off(x);
+	if (x->filt_scoped)
+		*scoped = 1;
 	for (size_t i = 0; i < x->found.len; i++) {
 		const rc_spat *p = &x->pats[*RC_VEC_AT(&x->found, int32_t, i)];
 		const rc_rule *r = rc_ir_rule(x->ir, p->rule);
@@ -456,8 +507,16 @@ static int64_t named_id(const rc_index *x, const char *host)
 {
 	if (!host || x->nnamed == 0)
 		return -1;
+	/* one strcmp confirms the cached answer (a caller may reuse a buffer) */
+	if (x->hcache && x->hcache->host == host && strcmp(host, x->named[x->hcache->id]) == 0)
+		return x->hcache->id;
 	char *const *hit = bsearch(&host, x->named, x->nnamed, sizeof(char *), cmp_str);
-	return hit ? hit - x->named : -1;
+	int64_t id = hit ? hit - x->named : -1;
+	if (x->hcache && id >= 0) {
+		x->hcache->host = host;
+		x->hcache->id = id;
+	}
+	return id;
 }
 
 int rc_index_admits(const rc_index *x, const rc_rule *r, const char *host)
@@ -638,6 +697,9 @@ void rc_index_init(rc_index *x, const rc_ir *ir)
 	rc_vec_init(&x->nodes, sizeof(rc_tnode));
 	rc_vec_init(&x->found, sizeof(int32_t));
 	rc_vec_init(&x->segs, sizeof(rc_sseg));
+	x->hcache = calloc(1, sizeof *x->hcache);
+	if (!x->hcache)
+		abort();
 	exact_build(x);
 	scopes_build(x);
 	classes_build(x);
@@ -678,6 +740,7 @@ void rc_index_fini(rc_index *x)
 	free(x->rep_of);
 	free(x->reps);
 	free(x->mark);
+	free(x->hcache);
 	rc_vec_fini(&x->nodes);
 	rc_vec_fini(&x->found);
 	rc_vec_fini(&x->segs);

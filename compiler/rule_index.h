@@ -37,6 +37,7 @@ typedef struct rc_spat {
 	const char *prefix; /* splat prefix (folded) */
 	uint32_t plen;
 	uint32_t rule;      /* rule index */
+	int32_t scope;      /* the rule's host scope, -1 = every host */
 	int32_t node;       /* trie node */
 	int32_t next;       /* next pattern in the node's list, -1 */
 } rc_spat;
@@ -81,6 +82,16 @@ typedef struct rc_index {
 	uint32_t *reps;     /* the class representatives */
 	size_t nreps;
 	uint32_t *mark;     /* scratch per named host */
+	/* the last host asked of named_id and its id: walks ask about the same
+	 * host string for every candidate rule */
+	struct rc_host_cache { const char *host; int64_t id; } *hcache;
+	/* a filter on the patterns the lookups below report (rc_index_filter):
+	 * only those admitted for one host and before one rule, so a lookup
+	 * among many host blocks of one pattern is not quadratic */
+	int filt_on;
+	int64_t filt_id;    /* named host id, -1 = a host no block names */
+	uint32_t filt_below;
+	int filt_scoped;    /* some filtered-out pattern was in a host block */
 	uint32_t stamp;
 	/* scratch for lookups */
 	rc_vec found;       /* int32_t pattern ids */
@@ -114,6 +125,12 @@ int64_t rc_index_resolve(rc_index *x, const char *host, const char *path,
                          size_t len, int64_t head, int *scoped);
 
 int rc_index_is_named(const rc_index *x, const char *host);
+
+/* Report only patterns admitted for `host` and of rules before `below`
+ * from rc_index_match_patterns and rc_index_intersecting, until
+ * rc_index_filter_off. */
+void rc_index_filter(rc_index *x, const char *host, uint32_t below);
+void rc_index_filter_off(rc_index *x);
 
 /* Does rule r admit the host (canonical, NULL = none)?  Like
  * rd_rule_admits_host, in O(log) for scopes of any size. */

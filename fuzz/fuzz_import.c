@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc_ir ir;
 	rc_ir_init(&ir, &d2);
 	rc_load_text(&ir, "out.redir", out.data ? out.data : "", out.len);
-	rc_check_opts co = { TODAY, 1 };
+	rc_check_opts co = { TODAY, 1, 0 };
 	rc_check_all(&ir, &co);
 	static const char *const broken[] = { "syntax", "bad-url", "bad-status", "bad-setting",
 	                                      "bad-host", "unbound", "expect", NULL };

@@ -178,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc_ir ir;
 	rc_ir_init(&ir, &diags);
 	rc_load_text(&ir, name, text, size);
-	rc_check_opts co = { TODAY, 1 };
+	rc_check_opts co = { TODAY, 1, 0 };
 	rc_check_all(&ir, &co);
 	print_and_check(&diags);
 

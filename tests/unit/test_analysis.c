@@ -172,12 +172,90 @@ static void test_flatten(void **state)
 	release(f);
 }
 
+/* Issue 13: cycles that need particular segment values, found by the
+ * symbolic search; the witness is the request that loops. */
+static void test_value_loops(void **state)
+{
+	(void)state;
+	fixture *f = load("/a/:v/n -> /b/n/:v\n/b/:w/m -> /a/m/:w\n/a/:v/n/* -> /a/n/:v/n/*\n");
+	rc_check_analysis(&f->ir);
+	const rc_diag *d = find(&f->diags, "loop");
+	assert_non_null(d);
+	assert_int_equal(d->loc.line, 1);
+	assert_string_equal(d->message, "redirect loop: '/a/m/n' comes back to itself after 2 redirects");
+	/* rule 3 answers the longer paths, /a/n/n/x grows */
+	assert_int_equal(count(&f->diags, "unbounded"), 1);
+	assert_int_equal(find(&f->diags, "unbounded")->loc.line, 3);
+	release(f);
+	f = load("/a/:v/n/* -> /a/n/:v/n/*\n");
+	rc_check_analysis(&f->ir);
+	d = find(&f->diags, "unbounded");
+	assert_non_null(d);
+	assert_int_equal(d->loc.line, 1);
+	assert_int_equal(count(&f->diags, "loop"), 0);
+	release(f);
+	/* the near miss: the value that would loop is taken first by an exact rule */
+	f = load("/a/n/n -> /done\n/a/:v/n -> /a/n/:v\n");
+	rc_check_analysis(&f->ir);
+	assert_int_equal(count(&f->diags, "loop"), 0);
+	assert_int_equal(count(&f->diags, "undecided"), 0);
+	release(f);
+}
+
+/* Issue 13: six levels of ten literal rules and a catch-all shadow the last
+ * rule, decided (never `undecided`). */
+static void test_deep_shadowing(void **state)
+{
+	(void)state;
+	rc_buf b;
+	rc_buf_init(&b);
+	for (int l = 0; l < 6; l++)
+		for (int j = 0; j < 10; j++) {
+			for (int i = 0; i < 7; i++)
+				if (i == l)
+					rc_buf_printf(&b, "/l%d%d", l, j);
+				else
+					rc_buf_printf(&b, "/:%c", "abcdefg"[i]);
+			rc_buf_printf(&b, " -> /t%d%d\n", l, j);
+		}
+	rc_buf_adds(&b, "/:a/:b/:c/:d/:e/:f/:g -> /all\n/:a/:b/:c/:d/:e/:f/lit -> /never\n");
+	fixture *f = load(b.data);
+	rc_check_analysis(&f->ir);
+	const rc_diag *d = find(&f->diags, "shadowed");
+	assert_non_null(d);
+	assert_int_equal(d->loc.line, 62);
+	assert_int_equal(count(&f->diags, "shadowed"), 1);
+	assert_int_equal(count(&f->diags, "undecided"), 0);
+	release(f);
+	rc_buf_fini(&b);
+}
+
+/* Issue 13: a chain is warned at every first-hop rule; rc_check_all with
+ * flatten rewrites first, so the chains it removed are not warned. */
+static void test_chain_every_rule(void **state)
+{
+	(void)state;
+	fixture *f = load("/a -> /b\n/b -> /c\n/c -> /d\n/go/* -> /*\n");
+	rc_check_analysis(&f->ir);
+	assert_int_equal(count(&f->diags, "chain"), 3);
+	release(f);
+	f = load("/a -> /b\n/b -> /c\n/c -> /d\n/go/* -> /*\n");
+	rc_check_opts co = { 20261126, 0, 1 };
+	rc_check_all(&f->ir, &co);
+	assert_int_equal(count(&f->diags, "chain"), 1); /* only the pattern chain */
+	assert_int_equal(find(&f->diags, "chain")->loc.line, 4);
+	release(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shadowed_note),
 		cmocka_unit_test(test_loop_and_unbounded),
 		cmocka_unit_test(test_flatten),
+		cmocka_unit_test(test_value_loops),
+		cmocka_unit_test(test_deep_shadowing),
+		cmocka_unit_test(test_chain_every_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
