@@ -56,7 +56,7 @@ static void py_key(rc_buf *b, const char *s, size_t n, int fold)
 	}
 	char *low = rc_xmalloc(n + 1);
 	for (size_t i = 0; i < n; i++)
-		low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+		low[i] = (char)rd_ascii_lower((unsigned char)s[i]);
 	rc_py_quote(b, low, n);
 	free(low);
 }
@@ -145,8 +145,8 @@ static int fold_cmp(const char *a, const char *b, size_t n, int fold)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
 		if (fold) {
-			x = (x >= 'A' && x <= 'Z') ? (unsigned char)(x + 32) : x;
-			y = (y >= 'A' && y <= 'Z') ? (unsigned char)(y + 32) : y;
+			x = (unsigned char)rd_ascii_lower((unsigned char)x);
+			y = (unsigned char)rd_ascii_lower((unsigned char)y);
 		}
 		if (x != y)
 			return x < y ? -1 : 1;

@@ -63,7 +63,7 @@ void rc_sv_key(rc_buf *b, const rc_ir *ir, const char *p, size_t n)
 	}
 	char *low = rc_xmalloc(n + 1);
 	for (size_t i = 0; i < n; i++)
-		low[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) : p[i];
+		low[i] = (char)rd_ascii_lower((unsigned char)p[i]);
 	rc_sv_enc(b, low, n, 0, 0);
 	free(low);
 }

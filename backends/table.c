@@ -247,8 +247,8 @@ static int fold_equal(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		x = (x >= 'A' && x <= 'Z') ? (unsigned char)(x + 32) : x;
-		y = (y >= 'A' && y <= 'Z') ? (unsigned char)(y + 32) : y;
+		x = (unsigned char)rd_ascii_lower((unsigned char)x);
+		y = (unsigned char)rd_ascii_lower((unsigned char)y);
 		if (x != y)
 			return 0;
 	}

@@ -1269,7 +1269,7 @@ static int template_of(an *a, const rc_rule *r, srule *s)
 			if (c != '/') {
 				if (cap >= 0)
 					mixed = 1;
-				rc_buf_addc(&cur, a->x.fold && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+				rc_buf_addc(&cur, a->x.fold ? (char)rd_ascii_lower((unsigned char)c) : c);
 				open = 1;
 				continue;
 			}

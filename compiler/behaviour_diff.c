@@ -141,7 +141,7 @@ static void add_source(rc_buf *b, const rc_ir *ir, const rc_rule *r)
 			add_u32(b, t->len);
 			for (uint32_t j = 0; j < t->len; j++) {
 				char c = t->text[j];
-				rc_buf_addc(b, fold && c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+				rc_buf_addc(b, fold ? (char)rd_ascii_lower((unsigned char)c) : c);
 			}
 		} else {
 			rc_buf_addc(b, (char)t->capture);
@@ -229,10 +229,10 @@ static void hash_rules(const rc_ir *ir, keyed *k, size_t from, size_t to)
 
 static int byte_eq(char x, char y, int fold_x, int fold_y)
 {
-	if (fold_x && x >= 'A' && x <= 'Z')
-		x = (char)(x + 32);
-	if (fold_y && y >= 'A' && y <= 'Z')
-		y = (char)(y + 32);
+	if (fold_x)
+		x = (char)rd_ascii_lower((unsigned char)x);
+	if (fold_y)
+		y = (char)rd_ascii_lower((unsigned char)y);
 	return x == y;
 }
 
@@ -309,7 +309,7 @@ static void fold_into(rc_buf *b, const char *s, size_t n)
 	rc_buf_reset(b);
 	rc_buf_reserve(b, n + 1);
 	for (size_t i = 0; i < n; i++)
-		b->data[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+		b->data[i] = (char)rd_ascii_lower((unsigned char)s[i]);
 	b->len = n;
 	b->data[n] = '\0';
 }

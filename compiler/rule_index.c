@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned char fold_byte(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
 static uint64_t hash_text(const rc_index *x, const char *s, size_t n, uint64_t seed)
 {
 	if (!x->fold)
@@ -20,7 +15,7 @@ static uint64_t hash_text(const rc_index *x, const char *s, size_t n, uint64_t s
 	uint64_t h = 1469598103934665603ull ^ (seed * 0x9E3779B97F4A7C15ull);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		h ^= x->fold ? fold_byte(c) : c;
+		h ^= x->fold ? rd_ascii_lower(c) : c;
 		h *= 1099511628211ull;
 	}
 	return h ^ (h >> 29);
@@ -40,7 +35,7 @@ static char *fold_copy(rc_index *x, const char *s, size_t n)
 {
 	char *c = rc_arena_alloc(&x->arena, n + 1);
 	for (size_t i = 0; i < n; i++)
-		c[i] = x->fold ? (char)fold_byte((unsigned char)s[i]) : s[i];
+		c[i] = x->fold ? (char)rd_ascii_lower((unsigned char)s[i]) : s[i];
 	return c;
 }
 

@@ -140,8 +140,7 @@ static char *host_value(rc_builder *b, const char *s, size_t n, rc_loc loc)
 	if (cl > 0 && canon[cl - 1] == '.')
 		cl--;
 	for (size_t i = 0; i < cl; i++)
-		if (canon[i] >= 'A' && canon[i] <= 'Z')
-			canon[i] = (char)(canon[i] + 32);
+		canon[i] = (char)rd_ascii_lower((unsigned char)canon[i]);
 	canon[cl] = '\0';
 	if (!rc_host_name_is_valid(canon, cl)) {
 		const char *why = memchr(s, ':', n) ? " (a port is not part of a host name)" : "";

@@ -19,11 +19,6 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
-static unsigned char ascii_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
 /* Step 1: decode every %XX.  Returns the length or -1. */
 static long path_decode(const char *raw, size_t len, char *out)
 {
@@ -86,7 +81,7 @@ static size_t path_merge_and_resolve(char *p, size_t len)
 
 /* Is a raw path already in normal form: a leading '/', no '%', no "//",
  * no "." or ".." segment, and no trailing '/' unless the policy keeps it? */
-static int path_is_normal(const char *p, size_t len, unsigned policy)
+int rd_path_is_normal(const char *p, size_t len, unsigned policy)
 {
 	if (len == 0 || p[0] != '/')
 		return 0;
@@ -109,7 +104,7 @@ static int path_is_normal(const char *p, size_t len, unsigned policy)
 int rd_path_normalize(const char *raw, size_t len, unsigned policy,
                       char *out, size_t *out_len)
 {
-	if (path_is_normal(raw, len, policy)) {
+	if (rd_path_is_normal(raw, len, policy)) {
 		memcpy(out, raw, len);
 		out[len] = '\0';
 		*out_len = len;
@@ -147,7 +142,7 @@ size_t rd_host_canon(const char *host, size_t len, char *out)
 	if (end > 0 && host[end - 1] == '.')
 		end--;
 	for (size_t i = 0; i < end; i++)
-		out[i] = (char)ascii_lower((unsigned char)host[i]);
+		out[i] = (char)rd_ascii_lower((unsigned char)host[i]);
 	out[end] = '\0';
 	return end;
 }
@@ -160,7 +155,7 @@ int rd_bytes_equal(const char *a, size_t alen, const char *b, size_t blen,
 	if (!(policy & RD_POLICY_CASE_INSENSITIVE))
 		return memcmp(a, b, alen) == 0;
 	for (size_t i = 0; i < alen; i++)
-		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+		if (rd_ascii_lower((unsigned char)a[i]) != rd_ascii_lower((unsigned char)b[i]))
 			return 0;
 	return 1;
 }

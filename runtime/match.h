@@ -34,6 +34,19 @@ extern "C" {
  * (the result is never longer than the input, plus a leading '/').
  * Returns 0 and sets *out_len, or -1 when the path has an invalid %-escape
  * (such a request gets no redirect). */
+/* ASCII lower case: 'A'-'Z' to 'a'-'z', every other byte as it is (the
+ * language's case folding, hosts and `set case insensitive`). */
+static inline unsigned char rd_ascii_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Whether normalizing p (len bytes) under policy would give p itself: a
+ * path that starts with '/', has no '%', no '//', no '.' or '..' segment and
+ * (under trailing-slash ignore) no trailing '/'.  The one test of "already
+ * normal" that the matcher and the table reader share. */
+int rd_path_is_normal(const char *p, size_t len, unsigned policy);
+
 int rd_path_normalize(const char *raw, size_t len, unsigned policy,
                       char *out, size_t *out_len);
 

@@ -693,23 +693,6 @@ static int pattern_try(const rd_table *t, const rdb_pattern *p, const char *norm
 	return rd_pattern_match(toks, p->nptok, norm, nlen, t->h->policy, caps);
 }
 
-/* Is the raw path already in normal form (spec section 3 steps 1-4 would
- * copy it unchanged)?  It starts with '/' and has no '%', no "//", no
- * segment starting with '.', and no trailing '/' that the policy drops. */
-static int path_is_normal(const char *p, size_t n, unsigned policy)
-{
-	if (n == 0 || p[0] != '/')
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		char c = p[i];
-		if (c == '%' || (p[i - 1] == '/' && (c == '/' || c == '.')))
-			return 0;
-	}
-	if (!(policy & RD_POLICY_TRAILING_STRICT) && n > 1 && p[n - 1] == '/')
-		return 0;
-	return 1;
-}
-
 int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
                     size_t path_len, const char *raw_query, size_t query_len,
                     rd_result *res, char *buf, size_t bufsize)
@@ -735,7 +718,7 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 		fold = norm_buf + path_len + 2;
 	}
 	size_t nlen;
-	if (path_is_normal(raw_path, path_len, policy)) {
+	if (rd_path_is_normal(raw_path, path_len, policy)) {
 		norm = raw_path; /* normalizing would copy it unchanged */
 		nlen = path_len;
 	} else if (rd_path_normalize(raw_path ? raw_path : "", path_len, policy, norm_buf, &nlen) != 0) {
@@ -764,7 +747,7 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 		if (policy & RD_POLICY_CASE_INSENSITIVE) {
 			for (size_t i = 0; i < nlen; i++) {
 				unsigned char ch = (unsigned char)norm[i];
-				fold[i] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+				fold[i] = (char)rd_ascii_lower((unsigned char)ch);
 			}
 			key = fold;
 		}
