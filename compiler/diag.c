@@ -373,9 +373,14 @@ static int json_plain(unsigned char c)
 
 void rc_json_string(FILE *out, const char *s)
 {
+	rc_json_stringn(out, s, strlen(s));
+}
+
+void rc_json_stringn(FILE *out, const char *s, size_t n)
+{
 	fputc('"', out);
-	const unsigned char *end = (const unsigned char *)s + strlen(s);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	const unsigned char *end = (const unsigned char *)s + n;
+	for (const unsigned char *p = (const unsigned char *)s; p < end; p++) {
 		if (json_plain(*p)) {
 			const unsigned char *q = p;
 			while (q < end && json_plain(*q))

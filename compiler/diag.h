@@ -111,8 +111,11 @@ void rc_diags_print_text(const rc_diags *d, FILE *out, int color);
 void rc_diags_print_json(const rc_diags *d, FILE *out);
 void rc_diags_print_sarif(const rc_diags *d, FILE *out, const char *version);
 
-/* Write s as a JSON string (quoted; invalid UTF-8 as U+FFFD). */
+/* Write s (NUL-terminated, or n bytes) as a JSON string: quoted, control
+ * bytes as \uXXXX, invalid UTF-8 as U+FFFD.  The one JSON string writer
+ * of diagnostics, reports and the review commands. */
 void rc_json_string(FILE *out, const char *s);
+void rc_json_stringn(FILE *out, const char *s, size_t n);
 
 /* Quote a user value for a message: printable ASCII kept, other bytes as
  * \xNN, cut after `max` bytes with "…".  Result is arena-owned. */

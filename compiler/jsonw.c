@@ -3,37 +3,13 @@
  */
 #include <string.h>
 
+#include "compiler/diag.h"
 #include "compiler/jsonw.h"
 #include "compiler/util.h"
 
 void rc_json_strn(FILE *out, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	putc('"', out);
-	while (p < end) {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\') {
-			putc('\\', out);
-			putc(c, out);
-			p++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(out, "\\u%04x", c);
-			p++;
-		} else if (c < 0x80) {
-			putc(c, out);
-			p++;
-		} else {
-			int k = rc_utf8_seq_len(p, (size_t)(end - p));
-			if (k > 0) {
-				fwrite(p, 1, (size_t)k, out);
-				p += k;
-			} else {
-				fprintf(out, "\\u%04x", c); /* a stray byte: keep its value */
-				p++;
-			}
-		}
-	}
-	putc('"', out);
+	rc_json_stringn(out, s, n);
 }
 
 void rc_json_str(FILE *out, const char *s)
