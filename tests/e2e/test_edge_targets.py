@@ -323,6 +323,41 @@ def round_trip(label, case, target, base):
         compared += 1
         T.check(same(truth, got, rhost), "%s %s host=%s: the %s model says %r, explain %r"
                 % (label, url[:100], h, target, got, truth))
+    if target == "netlify":
+        compared += import_round_trip(label, case, base, reqs)
+    return compared
+
+
+def import_round_trip(label, case, base, reqs):
+    """`redirc import --from netlify` of the output: every rule imports but
+    the host-scoped ones (domain-level sources, which the importer refuses:
+    see redirc(1), IMPORT), the imported file's own expect lines hold, and it
+    answers every request for a host without such rules as the case does."""
+    imported = base + ".imported.redir"
+    res = subprocess.run([common.redirc(), "import", "--from", "netlify", "--keep-going",
+                          base + "._redirects", "-o", imported],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TOP)
+    err = res.stderr.decode(errors="replace")
+    errors = [ln for ln in err.splitlines() if ": error: " in ln]
+    T.check(res.returncode in (0, 1) and all("domain-level source" in ln for ln in errors),
+            "%s: import --from netlify of the output: exit %d %s" % (label, res.returncode, err[-800:]))
+    scoped = set(re.findall(r"^https?://([^/\s]+)/", read(base + "._redirects").decode(), re.M))
+    if not os.path.exists(imported):
+        return 0
+    res = subprocess.run([common.redirc(), "test", "-q", imported], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=TOP)
+    T.check(res.returncode == 0, "%s: redirc test of the imported file: %s"
+            % (label, res.stderr.decode(errors="replace")[-800:]))
+    compared = 0
+    for url, h in reqs:
+        m = re.match(r"^https?://([^/:]+)", url)
+        rhost = (m.group(1) if m else h or "").lower()
+        if rhost in scoped:
+            continue
+        truth, got = explain(case, url, h), explain(imported, url, h)
+        compared += 1
+        T.check(same(truth, got, h), "%s %s host=%s: imported back, explain says %r, the case %r"
+                % (label, url[:100], h, got, truth))
     return compared
 
 
