@@ -47,8 +47,8 @@ const cli_command cli_commands[] = {
 	  "  --host H            the Host of bare-path URLs\n"
 	  "  --format text|json  as for explain\n"
 	  "  -                   read URLs from standard input, one per line\n" },
-	{ "import", cli_import, "--from FORMAT FILE... [-o OUT]",
-	  "other platforms' redirects as .redir, with expect lines that prove them",
+	{ "import", cli_import, "--from FORMAT FILE...",
+	  "other platforms' redirects as .redir, proven by expect lines",
 	  "  --from FORMAT       netlify (_redirects or netlify.toml), cloudflare-pages, tsv,\n"
 	  "                      csv, nginx or apache\n"
 	  "  -o OUT              write OUT atomically (default: standard output)\n"
