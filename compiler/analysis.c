@@ -1794,7 +1794,10 @@ static void check_symbolic(an *a)
 			continue; /* duplicate and shadowed rules never answer */
 		srule *s = &S.rules[i];
 		s->p = &a->x.pats[a->x.pat_of[i]];
-		s->ok = (s->p->tail != RC_TAIL_SPLAT || s->p->plen == 0) && template_of(a, r, s);
+		/* a source longer than a term holds is walked from samples only
+		 * (doc/analysis.md), like the other shapes the search leaves out */
+		s->ok = s->p->k < SYM_MAX && (s->p->tail != RC_TAIL_SPLAT || s->p->plen == 0) &&
+		        template_of(a, r, s);
 	}
 	/* edges: the target template as a pattern, asked of the index */
 	rc_vec succ;
