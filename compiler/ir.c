@@ -32,10 +32,23 @@ void rc_ir_fini(rc_ir *ir)
 	rc_arena_fini(&ir->arena);
 }
 
+/* Does the name `name` (a host or a wildcard "*.NAME") cover `host` (a
+ * host, or a wildcard "*.X" standing for every subdomain of X)? */
+static int name_covers(const char *name, const char *host)
+{
+	if (strcmp(name, host) == 0)
+		return 1;
+	if (name[0] != '*')
+		return 0;
+	if (host[0] == '*')
+		return rd_wildcard_admits(name, host + 2);
+	return rd_wildcard_admits(name, host);
+}
+
 static int host_in(const rc_vec *v, const char *host)
 {
 	for (size_t i = 0; i < v->len; i++)
-		if (strcmp(*RC_VEC_AT(v, char *, i), host) == 0)
+		if (name_covers(*RC_VEC_AT(v, char *, i), host))
 			return 1;
 	return 0;
 }
@@ -47,7 +60,7 @@ int rc_ir_host_is_served(const rc_ir *ir, const char *host)
 	for (size_t i = 0; i < ir->scopes.len; i++) {
 		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
 		for (uint32_t j = 0; j < s->nhosts; j++)
-			if (strcmp(s->hosts[j], host) == 0)
+			if (name_covers(s->hosts[j], host))
 				return 1;
 	}
 	return 0;
@@ -56,6 +69,14 @@ int rc_ir_host_is_served(const rc_ir *ir, const char *host)
 int rc_ir_host_is_allowed(const rc_ir *ir, const char *host)
 {
 	return host_in(&ir->allow_hosts, host);
+}
+
+int rc_scope_is_wildcard(const rc_scope *s)
+{
+	for (uint32_t j = 0; j < s->nhosts; j++)
+		if (s->hosts[j][0] != '*')
+			return 0;
+	return s->nhosts > 0;
 }
 
 void rc_answer_fini(rc_answer *ans)
@@ -109,9 +130,9 @@ void rc_ir_answer(const rc_ir *ir, const char *host, const char *path,
 		ans->rule = r;
 		ans->status = r->status;
 		if (!r->gone) {
-			size_t need = rd_location_build(&view, norm, caps, query, query_len, NULL, 0);
+			size_t need = rd_location_build_host(&view, host, norm, caps, query, query_len, NULL, 0);
 			ans->location = rc_xmalloc(need + 1);
-			rd_location_build(&view, norm, caps, query, query_len, ans->location, need + 1);
+			rd_location_build_host(&view, host, norm, caps, query, query_len, ans->location, need + 1);
 		}
 		break;
 	}
@@ -184,7 +205,13 @@ int rc_url_split(rc_arena *a, const char *url, size_t len, char **host,
 		}
 		char *canon = rc_arena_alloc(a, hl + 1);
 		size_t cl = rd_host_canon(h, hl, canon);
-		if (cl == 0 || !rc_host_name_is_valid(canon, cl)) {
+		/* a request's Host may hold '_' (a wildcard host block admits it):
+		 * test the name with '_' read as a letter */
+		char *probe = rc_arena_strndup(a, canon, cl);
+		for (size_t i = 0; i < cl; i++)
+			if (probe[i] == '_')
+				probe[i] = 'x';
+		if (cl == 0 || !rc_host_name_is_valid(probe, cl)) {
 			*why = "expected a host name after the scheme";
 			return -1;
 		}

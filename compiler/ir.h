@@ -29,15 +29,17 @@ typedef struct rc_settings {
 	int query_drop;     /* `set query drop` */
 	int case_insensitive;
 	int trailing_strict;
+	int splat_no_parent; /* `set splat-parent no-match` */
 	int max_chain;      /* default 1 */
 	unsigned require;   /* RC_REQUIRE_* */
 	rc_loc loc_status, loc_query, loc_case, loc_trailing, loc_max_chain,
-	       loc_hosts, loc_require;
+	       loc_hosts, loc_require, loc_splat_parent;
 } rc_settings;
 
 /* A host scope: the names of one `host` block. */
 typedef struct rc_scope {
-	char **hosts;       /* canonical (lower case, no port) */
+	char **hosts;       /* canonical (lower case, no port); "*.NAME" is a
+	                     * wildcard name (rd_wildcard_admits) */
 	uint32_t nhosts;
 	rc_loc loc;
 } rc_scope;
@@ -46,7 +48,10 @@ typedef struct rc_scope {
 typedef struct rc_target {
 	int absolute;       /* http:// or https:// */
 	char *scheme;       /* "http" / "https" (lower case), absolute only */
-	char *host;         /* canonical host, absolute only */
+	char *host;         /* canonical host, absolute only; "*.NAME" when the
+	                     * host starts with `:subdomain.` (sub_host) */
+	int sub_host;       /* the host is `:subdomain.NAME` */
+	int uses_subdomain; /* `:subdomain` anywhere in the target */
 	int port;           /* 0 = none */
 	char *prefix;       /* "scheme://host[:port]" as written, absolute only */
 	rd_ttok *toks;      /* whole target minus fragment: prefix, path, query;
@@ -133,10 +138,17 @@ static inline rc_rule *rc_ir_rule(const rc_ir *ir, size_t i)
  * not carry a second copy of its own pointers. */
 void rc_rule_view(const rc_ir *ir, const rc_rule *r, rd_rule *v);
 
-/* Is `host` (canonical) served by this rule set: in a host block or in
- * `set hosts`? */
+/* Is `host` (canonical) served by this rule set: named by a host block
+ * or `set hosts`, or admitted by a wildcard name there?  A wildcard "*.X"
+ * (the host of a `:subdomain` target) is served when a wildcard name
+ * admits every host of it.  rc_ir_host_is_allowed: the same for
+ * allow-host. */
 int rc_ir_host_is_served(const rc_ir *ir, const char *host);
 int rc_ir_host_is_allowed(const rc_ir *ir, const char *host);
+
+/* Whether every name of the scope is a wildcard (so `:subdomain` is
+ * bound in its targets). */
+int rc_scope_is_wildcard(const rc_scope *s);
 
 /* The result of one request against the rules. */
 typedef struct rc_answer {

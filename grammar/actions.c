@@ -142,11 +142,22 @@ static char *host_value(rc_builder *b, const char *s, size_t n, rc_loc loc)
 	for (size_t i = 0; i < cl; i++)
 		canon[i] = (char)rd_ascii_lower((unsigned char)canon[i]);
 	canon[cl] = '\0';
-	if (!rc_host_name_is_valid(canon, cl)) {
+	/* a wildcard name "*.NAME": every subdomain of NAME (one or more
+	 * labels), never NAME itself */
+	size_t skip = (cl > 2 && canon[0] == '*' && canon[1] == '.') ? 2 : 0;
+	if (skip && (memchr(canon + skip, '*', cl - skip) || !rc_host_name_is_valid(canon + skip, cl - skip) ||
+	             strspn(canon + skip, "0123456789.") == cl - skip)) {
+		rc_diag_add(D(b), RC_SEV_ERROR, "bad-host", loc,
+		            "invalid wildcard host name '%s', expected '*.' and a host name such as "
+		            "'*.example.com' (a '*' stands only for the leading labels)",
+		            rc_quote(&b->ir->arena, s, n, 80));
+		return NULL;
+	}
+	if (!skip && !rc_host_name_is_valid(canon, cl)) {
 		const char *why = memchr(s, ':', n) ? " (a port is not part of a host name)" : "";
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-host", loc,
 		            "invalid host name '%s', expected letters, digits, '-' and '.', at most 253 "
-		            "bytes and 63 per label%s",
+		            "bytes and 63 per label, or '*.' before a host name%s",
 		            rc_quote(&b->ir->arena, s, n, 80), why);
 		return NULL;
 	}
@@ -227,7 +238,8 @@ void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
 {
 	rc_rec_stmt(b, REC_SETTING, kw, name, NULL, NULL, values, NULL);
 	static const char *const names[] = {
-		"status", "query", "case", "trailing-slash", "max-chain", "hosts", "require", NULL,
+		"status", "query", "case", "trailing-slash", "max-chain", "hosts", "require",
+		"splat-parent", NULL,
 	};
 	int which = -1;
 	for (int i = 0; names[i]; i++)
@@ -241,7 +253,7 @@ void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
 		else
 			rc_diag_add(D(b), RC_SEV_ERROR, "bad-setting", name->loc,
 			            "unknown setting '%s', expected status, query, case, trailing-slash, "
-			            "max-chain, hosts or require", Q(b, name));
+			            "max-chain, hosts, require or splat-parent", Q(b, name));
 		return;
 	}
 	if (in_block(b)) {
@@ -307,6 +319,19 @@ void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
 		}
 		s->loc_trailing = kw->loc;
 		break;
+	case SET_SPLAT_PARENT:
+		if (one_value(b, name, values, &v) == 0) {
+			if (strcmp(v->text, "match") == 0)
+				s->splat_no_parent = 0;
+			else if (strcmp(v->text, "no-match") == 0)
+				s->splat_no_parent = 1;
+			else
+				rc_diag_add(D(b), RC_SEV_ERROR, "bad-setting", v->loc,
+				            "invalid splat-parent policy '%s', expected 'match' (\"/x/*\" also "
+				            "matches \"/x\") or 'no-match'", Q(b, v));
+		}
+		s->loc_splat_parent = kw->loc;
+		break;
 	case SET_MAX_CHAIN:
 		if (one_value(b, name, values, &v) == 0) {
 			char *end;
@@ -350,7 +375,8 @@ void rc_build_setting(rc_builder *b, const rc_tok *kw, const rc_tok *name,
 		rc_diag_add(D(b), RC_SEV_ERROR, "syntax", kw->loc, "internal error: setting %d", which);
 	}
 	b->ir->policy = (s->case_insensitive ? RD_POLICY_CASE_INSENSITIVE : 0) |
-	                (s->trailing_strict ? RD_POLICY_TRAILING_STRICT : 0);
+	                (s->trailing_strict ? RD_POLICY_TRAILING_STRICT : 0) |
+	                (s->splat_no_parent ? RD_POLICY_SPLAT_NO_PARENT : 0);
 }
 
 void rc_build_allow_host(rc_builder *b, const rc_tok *kw, const rc_toklist *names)
@@ -547,8 +573,19 @@ void rc_build_rule(rc_builder *b, const rc_tok *source, const rc_tok *target,
 	rc_rule *r = &tmp;
 	r->loc = source->loc;
 	r->source_text = source->text;
-	r->scope = -1;
+	const block *h = innermost(b, BLOCK_HOST);
+	r->scope = h ? h->scope : -1;
 	int ok = rc_source_build(b, r, source) == 0;
+	if (ok && rc_target_subdomain_bound(b, r, NULL, 0)) {
+		for (uint32_t p = 0; p < r->nparams; p++)
+			if (strcmp(r->param_names[p], "subdomain") == 0) {
+				rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", source->loc,
+				            "source '%s' names a placeholder ':subdomain', which a wildcard host "
+				            "block binds to the matched subdomain, expected another name",
+				            source->text);
+				ok = 0;
+			}
+	}
 	if (target) {
 		r->target_loc = target->loc;
 		r->target_text = target->text;
@@ -593,8 +630,6 @@ void rc_build_rule(rc_builder *b, const rc_tok *source, const rc_tok *target,
 	r->expires = own.expires ? own.expires : ga.expires;
 	r->expires_loc = own.expires ? own.expires_loc : ga.expires_loc;
 	r->group = g ? g->label : NULL;
-	const block *h = innermost(b, BLOCK_HOST);
-	r->scope = h ? h->scope : -1;
 	(void)A;
 	/* a rule with an error in any of its values is left out of the IR: the
 	 * file cannot compile anyway, and later checks see only sound rules */

@@ -64,7 +64,7 @@ struct rc_builder {
 	rc_vec blocks;        /* block */
 	rc_vec active;        /* struct active_file: the include chain */
 	int seen_rule;
-	int seen_setting[8];
+	int seen_setting[16]; /* indexed by SET_*, fewer than SET_COUNT */
 	rc_buf scratch;       /* source.c: the normalized path */
 	rc_vec ttoks;         /* target.c: rd_ttok */
 	uint32_t last_syntax_line;
@@ -88,7 +88,8 @@ void rc_rec_stmt(rc_builder *b, enum rec_kind kind, const rc_tok *t0, const rc_t
                  const rc_tok *t2, const rc_tok *t3, const rc_toklist *list,
                  const rc_attrlist *attrs);
 
-enum { SET_STATUS, SET_QUERY, SET_CASE, SET_TRAILING, SET_MAX_CHAIN, SET_HOSTS, SET_REQUIRE };
+enum { SET_STATUS, SET_QUERY, SET_CASE, SET_TRAILING, SET_MAX_CHAIN, SET_HOSTS, SET_REQUIRE,
+       SET_SPLAT_PARENT, SET_COUNT };
 
 static inline rc_diags *D(rc_builder *b)
 {
@@ -122,6 +123,7 @@ int rc_source_build(rc_builder *b, rc_rule *r, const rc_tok *t);
 /* target.c: parse a target (rules) or an expected target (expect lines,
  * where `r` is NULL and placeholders are literal text); -1 after a
  * diagnostic. */
+int rc_target_subdomain_bound(rc_builder *b, const rc_rule *r, const rc_tok *t, size_t at);
 int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out);
 
 #endif /* RC_GRAMMAR_BUILDER_H */

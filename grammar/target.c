@@ -49,6 +49,30 @@ static size_t next_capture_char(const char *s, size_t from, size_t to)
 	return star ? (size_t)(star - s) : end;
 }
 
+/* Whether `:subdomain` is bound in the targets of rule r: the rule stands
+ * in a host block whose every name is a wildcard, and its source has no
+ * placeholder of that name.  With `t` set, says why not (at byte `at` of
+ * the target) as an error; with t NULL, tells quietly whether the name is
+ * the wildcard's (a source placeholder `:subdomain` outside wildcard
+ * blocks stays an ordinary placeholder). */
+int rc_target_subdomain_bound(rc_builder *b, const rc_rule *r, const rc_tok *t, size_t at)
+{
+	int wild = r && r->scope >= 0 &&
+	           rc_scope_is_wildcard(RC_VEC_AT(&b->ir->scopes, rc_scope, r->scope));
+	if (!t)
+		return wild;
+	if (wild)
+		return 1;
+	rc_loc l = t->loc;
+	l.col += (uint32_t)at;
+	l.len = 10;
+	rc_diag_add(D(b), RC_SEV_ERROR, "unbound", l,
+	            "target '%s' uses ':subdomain', which only a host block of wildcard names binds, "
+	            "expected the rule inside a block such as 'host *.example.com { … }'%s",
+	            Q(b, t), r && r->scope >= 0 ? " (every name of its host block must be a wildcard)" : "");
+	return 0;
+}
+
 /* Parse a target (rules) or an expected target (expect lines, where
  * `rule` is NULL and placeholders are literal text). */
 int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
@@ -72,6 +96,15 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 			pos++;
 		const char *auth = s + hs;
 		size_t al = pos - hs;
+		/* `:subdomain.NAME`: the subdomain a wildcard host block matched */
+		static const char SUB[] = ":subdomain.";
+		int sub_host = al > sizeof SUB - 1 && strncasecmp(auth, SUB, sizeof SUB - 1) == 0;
+		if (sub_host) {
+			if (!rc_target_subdomain_bound(b, r, t, hs))
+				return -1;
+			auth += sizeof SUB - 1;
+			al -= sizeof SUB - 1;
+		}
 		if (memchr(auth, '@', al)) {
 			rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
 			            "invalid target '%s': user information ('@') in the host, expected scheme://host[:port]/path",
@@ -96,7 +129,7 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 		}
 		const char *colon = memchr(auth, ':', al);
 		size_t hl = colon ? (size_t)(colon - auth) : al;
-		char *host = rc_arena_alloc(A, hl + 1);
+		char *host = rc_arena_alloc(A, hl + 3);
 		rd_host_canon(auth, hl, host);
 		if (!rc_host_name_is_valid(host, strlen(host))) {
 			rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
@@ -106,11 +139,18 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 		}
 		out->absolute = 1;
 		out->scheme = sl == 4 ? "http" : "https";
-		out->host = host;
 		out->port = colon ? atoi(colon + 1) : 0;
-		out->prefix = rc_arena_printf(A, "%s://%s%s%.*s", out->scheme, host,
+		out->prefix = rc_arena_printf(A, "%s://%s%s%s%.*s", out->scheme, sub_host ? "*." : "", host,
 		                              colon ? ":" : "", colon ? (int)(al - hl - 1) : 0,
 		                              colon ? colon + 1 : "");
+		if (sub_host) {
+			memmove(host + 2, host, strlen(host) + 1);
+			host[0] = '*';
+			host[1] = '.';
+			out->sub_host = 1;
+			out->uses_subdomain = 1;
+		}
+		out->host = host;
 	} else if (n == 0 || s[0] != '/') {
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
 		            "invalid target '%s', expected a path starting with '/' or an http:// or https:// URL",
@@ -135,7 +175,20 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 	size_t qstart = qm ? (size_t)(qm - s) : end;
 	rc_vec toks = b->ttoks; /* the builder's scratch, reused: no malloc per rule */
 	toks.len = 0;
-	if (out->absolute) {
+	if (out->absolute && out->sub_host) {
+		/* "scheme://", the subdomain, ".NAME[:port]" */
+		size_t sch = strlen(out->scheme) + 3;
+		rd_ttok *pt = rc_vec_push(&toks);
+		pt->kind = RD_TTOK_LIT;
+		pt->text = out->prefix;
+		pt->len = (uint32_t)sch;
+		pt = rc_vec_push(&toks);
+		pt->kind = RD_TTOK_SUBDOMAIN;
+		pt = rc_vec_push(&toks);
+		pt->kind = RD_TTOK_LIT;
+		pt->text = out->prefix + sch + 1;
+		pt->len = (uint32_t)strlen(out->prefix + sch + 1);
+	} else if (out->absolute) {
 		rd_ttok *pt = rc_vec_push(&toks);
 		pt->kind = RD_TTOK_LIT;
 		pt->text = out->prefix;
@@ -171,6 +224,19 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 			if (is_param) {
 				while (nend < to && name_char((unsigned char)s[nend]))
 					nend++;
+				if (nend - k - 1 == 9 && memcmp(s + k + 1, "subdomain", 9) == 0 &&
+				    rc_target_subdomain_bound(b, r, NULL, 0)) {
+					if (!rc_target_subdomain_bound(b, r, t, k)) {
+						ok = 0;
+					} else {
+						rd_ttok *st = rc_vec_push(&toks);
+						st->kind = RD_TTOK_SUBDOMAIN;
+						out->uses_subdomain = 1;
+					}
+					lit = nend;
+					k = nend - 1;
+					continue;
+				}
 				for (uint32_t p = 0; p < r->nparams; p++)
 					if (strlen(r->param_names[p]) == nend - k - 1 &&
 					    memcmp(r->param_names[p], s + k + 1, nend - k - 1) == 0)

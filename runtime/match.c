@@ -175,7 +175,7 @@ int rd_pattern_match(const rd_ptok *toks, size_t ntoks, const char *path,
 				break;
 			}
 			/* a source ending in slash-splat also matches without that slash */
-			if (splat_next && tok->len > 0 && tok->text[tok->len - 1] == '/' &&
+			if (splat_next && !(policy & RD_POLICY_SPLAT_NO_PARENT) && tok->len > 0 && tok->text[tok->len - 1] == '/' &&
 			    len - pos == tok->len - 1 &&
 			    rd_bytes_equal(path + pos, tok->len - 1, tok->text, tok->len - 1, policy)) {
 				caps[toks[t + 1].capture].off = (uint32_t)len;
@@ -318,16 +318,63 @@ size_t rd_query_encode(const char *q, size_t len, char *out, size_t cap)
 	return terminate(out, cap, encode_keeping_escapes(q, len, 1, out, cap, 0));
 }
 
+static int subdomain_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+int rd_wildcard_admits(const char *wild, const char *host)
+{
+	if (wild[0] != '*' || wild[1] != '.')
+		return 0;
+	size_t wl = strlen(wild) - 1; /* ".NAME" */
+	size_t hl = strlen(host);
+	if (hl <= wl || memcmp(host + hl - wl, wild + 1, wl) != 0)
+		return 0;
+	/* SUB = host[0, hl - wl): labels of subdomain bytes, one '.' between */
+	size_t sl = hl - wl, label = 0;
+	for (size_t i = 0; i < sl; i++) {
+		if (host[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if (subdomain_byte((unsigned char)host[i])) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return label > 0;
+}
+
 int rd_rule_admits_host(const rd_rule *rule, const char *host)
 {
 	if (rule->nhosts == 0)
 		return 1;
 	if (host == NULL)
 		return 0;
-	for (uint32_t i = 0; i < rule->nhosts; i++)
-		if (strcmp(rule->hosts[i], host) == 0)
+	for (uint32_t i = 0; i < rule->nhosts; i++) {
+		const char *h = rule->hosts[i];
+		if (h[0] == '*' ? rd_wildcard_admits(h, host) : strcmp(h, host) == 0)
 			return 1;
+	}
 	return 0;
+}
+
+size_t rd_host_subdomain(const rd_rule *rule, const char *host)
+{
+	size_t best = 0, best_name = 0;
+	if (host == NULL)
+		return 0;
+	for (uint32_t i = 0; i < rule->nhosts; i++) {
+		const char *h = rule->hosts[i];
+		size_t nl = strlen(h);
+		if (h[0] == '*' && nl > best_name && rd_wildcard_admits(h, host)) {
+			best_name = nl;
+			best = strlen(host) - (nl - 1);
+		}
+	}
+	return best;
 }
 
 static size_t put_bytes(char *out, size_t cap, size_t o, const char *s, size_t n)
@@ -340,6 +387,14 @@ static size_t put_bytes(char *out, size_t cap, size_t o, const char *s, size_t n
 size_t rd_location_build(const rd_rule *rule, const char *path,
                          const rd_span *caps, const char *query,
                          size_t query_len, char *out, size_t cap)
+{
+	return rd_location_build_host(rule, NULL, path, caps, query, query_len, out, cap);
+}
+
+size_t rd_location_build_host(const rd_rule *rule, const char *host,
+                              const char *path, const rd_span *caps,
+                              const char *query, size_t query_len,
+                              char *out, size_t cap)
 {
 	size_t o = 0;
 	if (rule->flags & RD_RULE_GONE) {
@@ -361,6 +416,9 @@ size_t rd_location_build(const rd_rule *rule, const char *path,
 			                      out, cap, o);
 			break;
 		}
+		case RD_TTOK_SUBDOMAIN:
+			o = put_bytes(out, cap, o, host, rd_host_subdomain(rule, host));
+			break;
 		default:
 			break; /* a corrupt token adds nothing */
 		}

@@ -23,6 +23,9 @@ extern "C" {
  * settings). */
 #define RD_POLICY_CASE_INSENSITIVE 0x1u /* ASCII letters fold when comparing */
 #define RD_POLICY_TRAILING_STRICT  0x2u /* default is `ignore` */
+#define RD_POLICY_SPLAT_NO_PARENT  0x4u /* `set splat-parent no-match`: a
+                                         * source ending in slash-splat does
+                                         * not match its bare parent */
 
 /* Most captures one rule can have: placeholders plus the splat. */
 #define RD_MAX_CAPTURES 32
@@ -77,7 +80,8 @@ typedef struct rd_span {
 /* Match a normalized path against a pattern.  Returns 1 on a match (and
  * fills caps[tok.capture] for every PARAM and SPLAT), 0 otherwise.  A
  * pattern ending in LIT "…/" + SPLAT also matches the path without that
- * last '/', the splat then being empty. */
+ * last '/', the splat then being empty, unless the policy has
+ * RD_POLICY_SPLAT_NO_PARENT. */
 int rd_pattern_match(const rd_ptok *toks, size_t ntoks, const char *path,
                      size_t len, unsigned policy, rd_span *caps);
 
@@ -91,6 +95,9 @@ enum rd_ttok_kind {
 	RD_TTOK_LIT = 1,
 	RD_TTOK_CAP_PATH = 2,  /* capture in the target's path */
 	RD_TTOK_CAP_QUERY = 3, /* capture in the target's query: & = + too */
+	RD_TTOK_SUBDOMAIN = 4, /* the subdomain a wildcard host name matched
+	                        * (rd_host_subdomain), in the target's host,
+	                        * path or query: its bytes need no encoding */
 };
 
 typedef struct rd_ttok {
@@ -135,13 +142,23 @@ typedef struct rd_rule {
 	uint32_t fragment_len;
 	uint16_t status;     /* 301 302 303 307 308 410 */
 	uint16_t flags;      /* RD_RULE_* */
-	const char *const *hosts; /* canonical host names, NULL = every host */
+	const char *const *hosts; /* canonical host names, NULL = every host;
+	                           * "*.NAME" is a wildcard name */
 	uint32_t nhosts;
 } rd_rule;
 
 /* Does the scope of `rule` admit `host` (canonical form, NULL = the
- * request has no Host)? */
+ * request has no Host)?  A name "*.NAME" admits every host "SUB.NAME"
+ * whose SUB is one or more dot-separated labels of a-z 0-9 '-' '_'. */
 int rd_rule_admits_host(const rd_rule *rule, const char *host);
+
+/* Does the wildcard name `wild` ("*.NAME") admit `host` (canonical)? */
+int rd_wildcard_admits(const char *wild, const char *host);
+
+/* The subdomain of `host` under the scope of `rule`: the part before the
+ * longest wildcard name of the scope that admits it.  Returns its length
+ * (it starts at host[0]), or 0 when no wildcard name admits the host. */
+size_t rd_host_subdomain(const rd_rule *rule, const char *host);
 
 /* Build the Location of a matched rule.  `path` is the normalized path the
  * captures point into; `query` is the raw query (NULL or "" = none).  Writes
@@ -150,6 +167,14 @@ int rd_rule_admits_host(const rd_rule *rule, const char *host);
 size_t rd_location_build(const rd_rule *rule, const char *path,
                          const rd_span *caps, const char *query,
                          size_t query_len, char *out, size_t cap);
+
+/* rd_location_build for a request with a Host: a RD_TTOK_SUBDOMAIN token
+ * is replaced by rd_host_subdomain(rule, host) (by nothing when host is
+ * NULL). */
+size_t rd_location_build_host(const rd_rule *rule, const char *host,
+                              const char *path, const rd_span *caps,
+                              const char *query, size_t query_len,
+                              char *out, size_t cap);
 
 /* Append the raw query to a Location (`?` or `&`), encoding it. */
 size_t rd_query_encode(const char *q, size_t len, char *out, size_t cap);
