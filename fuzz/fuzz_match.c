@@ -9,10 +9,13 @@
  *   line 2   the Host header
  *   line 3+  up to 4 rules, each "F SOURCE TARGET": F is one flag byte
  *            (bit 0 gone, bit 1 query drop, bit 2 only for line 2's host,
- *            bit 3 case insensitive, bit 4 trailing-slash strict; the policy
- *            bits of the first rule count for the whole set), SOURCE a
- *            pattern (`:x` segments, a final `*`), TARGET a target template
- *            (`:x` and `*` captures, `?query`, `#fragment`).
+ *            bit 3 case insensitive, bit 4 trailing-slash strict, bit 5
+ *            splat-parent no-match; the policy bits of the first rule count
+ *            for the whole set; bit 6 with bit 2: the rule's host is the
+ *            wildcard "*." + line 2's host without its first label), SOURCE
+ *            a pattern (`:x` segments, a final `*`), TARGET a target template
+ *            (`:x` and `*` captures, `$` the wildcard's subdomain, `?query`,
+ *            `#fragment`).
  *
  * Rules are tried in order, first match wins, as in rc_ir_answer.
  * Invariants asserted (spec section 3):
@@ -24,7 +27,11 @@
  *     escape, and no '?' or '#' comes before the query: the path part is
  *     exactly what the target's path tokens give;
  *   - rd_location_build (and the encoders) return the same length for every
- *     buffer size, write only a prefix of the full text and NUL-terminate.
+ *     buffer size, write only a prefix of the full text and NUL-terminate;
+ *   - a wildcard admits a host only as SUB.NAME, SUB labels of a-z 0-9 - _,
+ *     and the subdomain is that SUB;
+ *   - under splat-parent no-match, a splat after "/" never matches the
+ *     path without that slash.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +80,7 @@ typedef struct fz_rule {
 	char *strings[3 * MAX_TOKS];
 	size_t nstrings;
 	const char *host;
+	char *wild;            /* "*." + the host without its first label */
 	unsigned policy;
 } fz_rule;
 
@@ -176,6 +184,13 @@ static void build_target(fz_rule *r, const char *s, size_t n, unsigned ncap)
 		enum rd_url_part up = part == 0 ? RD_PART_PATH : RD_PART_QUERY;
 		size_t lit = from;
 		for (size_t k = from; k < to; k++) {
+			if (s[k] == '$') {
+				push_lit(r, &nt, s + lit, k - lit, up);
+				if (nt < MAX_TOKS)
+					r->dst[nt++].kind = RD_TTOK_SUBDOMAIN;
+				lit = k + 1;
+				continue;
+			}
 			int cap = ncap > 0 && (s[k] == '*' || (s[k] == ':' && k + 1 < to &&
 			                                       name_start((unsigned char)s[k + 1])));
 			if (!cap)
@@ -225,13 +240,22 @@ static void rule_parse(fz_rule *r, const char *line, size_t n, const char *host)
 	r->view.flags = (uint16_t)(((flags & 1) ? RD_RULE_GONE : 0) | ((flags & 2) ? RD_RULE_QUERY_DROP : 0));
 	if (sp)
 		build_target(r, sp + 1, rest - sl - 1, ncap);
-	if (flags & 4) {
+	if ((flags & 4) && host) {
 		r->host = host;
+		const char *dot = strchr(host, '.');
+		if ((flags & 64) && dot && dot[1]) {
+			size_t wl = strlen(dot);
+			r->wild = keep(r, malloc(wl + 2));
+			r->wild[0] = '*';
+			memcpy(r->wild + 1, dot, wl + 1);
+			r->host = r->wild;
+		}
 		r->view.hosts = &r->host;
 		r->view.nhosts = 1;
 	}
 	r->policy = ((flags & 8) ? RD_POLICY_CASE_INSENSITIVE : 0) |
-	            ((flags & 16) ? RD_POLICY_TRAILING_STRICT : 0);
+	            ((flags & 16) ? RD_POLICY_TRAILING_STRICT : 0) |
+	            ((flags & 32) ? RD_POLICY_SPLAT_NO_PARENT : 0);
 }
 
 static void check_normalized(const char *raw, size_t len, unsigned policy, const char *norm,
@@ -266,14 +290,14 @@ static void check_normalized(const char *raw, size_t len, unsigned policy, const
 	}
 }
 
-static void check_location(const fz_rule *r, const char *path, const rd_span *caps,
-                           const char *query, size_t qlen)
+static void check_location(const fz_rule *r, const char *host, const char *path,
+                           const rd_span *caps, const char *query, size_t qlen)
 {
 	const rd_rule *v = &r->view;
-	size_t need = rd_location_build(v, path, caps, query, qlen, NULL, 0);
+	size_t need = rd_location_build_host(v, host, path, caps, query, qlen, NULL, 0);
 	char *full = malloc(need + 1);
 	memset(full, 'Z', need + 1);
-	CHECK(rd_location_build(v, path, caps, query, qlen, full, need + 1) == need,
+	CHECK(rd_location_build_host(v, host, path, caps, query, qlen, full, need + 1) == need,
 	      "rd_location_build length depends on the buffer", path, strlen(path));
 	CHECK(full[need] == '\0', "Location not terminated", full, need);
 	if (v->flags & RD_RULE_GONE) {
@@ -294,9 +318,9 @@ static void check_location(const fz_rule *r, const char *path, const rd_span *ca
 	pv.flags = RD_RULE_QUERY_DROP;
 	pv.fragment = NULL;
 	pv.fragment_len = 0;
-	size_t plen = rd_location_build(&pv, path, caps, NULL, 0, NULL, 0);
+	size_t plen = rd_location_build_host(&pv, host, path, caps, NULL, 0, NULL, 0);
 	char *pbuf = malloc(plen + 1);
-	rd_location_build(&pv, path, caps, NULL, 0, pbuf, plen + 1);
+	rd_location_build_host(&pv, host, path, caps, NULL, 0, pbuf, plen + 1);
 	CHECK(plen <= need && memcmp(pbuf, full, plen) == 0,
 	      "the Location does not start with its path part", full, need);
 	CHECK(!memchr(pbuf, '?', plen), "a '?' before the query of a Location", full, need);
@@ -310,7 +334,7 @@ static void check_location(const fz_rule *r, const char *path, const rd_span *ca
 		if (cap > need)
 			continue;
 		memset(small, 'Z', need + 1);
-		size_t got = rd_location_build(v, path, caps, query, qlen, small, cap);
+		size_t got = rd_location_build_host(v, host, path, caps, query, qlen, small, cap);
 		CHECK(got == need, "rd_location_build returns another length with a small buffer",
 		      full, need);
 		if (cap > 0) {
@@ -323,6 +347,23 @@ static void check_location(const fz_rule *r, const char *path, const rd_span *ca
 	}
 	free(small);
 	free(full);
+}
+
+/* The host is admitted by the rule's wildcard "*.NAME": it is SUB.NAME
+ * with SUB labels of a-z 0-9 '-' '_', and SUB is the subdomain. */
+static void check_wildcard(const fz_rule *r, const char *host)
+{
+	size_t hl = strlen(host), nl = strlen(r->wild + 1);
+	CHECK(hl > nl && strcmp(host + hl - nl, r->wild + 1) == 0,
+	      "a wildcard admits a host outside its name", host, hl);
+	size_t sub = rd_host_subdomain(&r->view, host);
+	CHECK(sub == hl - nl, "the subdomain is not the part before the name", host, hl);
+	for (size_t i = 0; i < sub; i++) {
+		unsigned char c = (unsigned char)host[i];
+		CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      (c == '.' && i > 0 && host[i - 1] != '.' && i + 1 < sub),
+		      "a wildcard admits a subdomain that is not labels of a-z 0-9 - _", host, hl);
+	}
 }
 
 static void check_encoders(const char *s, size_t n)
@@ -420,6 +461,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const fz_rule *r = &rules[i];
 			if (!rd_rule_admits_host(&r->view, host))
 				continue;
+			if (r->wild)
+				check_wildcard(r, host);
 			rd_span caps[RD_MAX_CAPTURES];
 			memset(caps, 0, sizeof caps);
 			if (!rd_pattern_match(r->view.src, r->view.nsrc, norm, nl, policy, caps))
@@ -434,7 +477,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					CHECK(c->len > 0 && !memchr(norm + c->off, '/', c->len),
 					      "placeholder capture is empty or spans segments", norm, nl);
 			}
-			check_location(r, norm, caps, query, qlen);
+			if ((policy & RD_POLICY_SPLAT_NO_PARENT) && r->view.nsrc >= 2 &&
+			    r->view.src[r->view.nsrc - 1].kind == RD_PTOK_SPLAT &&
+			    r->view.src[r->view.nsrc - 2].kind == RD_PTOK_LIT &&
+			    r->view.src[r->view.nsrc - 2].len > 0 &&
+			    r->view.src[r->view.nsrc - 2].text[r->view.src[r->view.nsrc - 2].len - 1] == '/') {
+				const rd_span *c = &caps[r->view.src[r->view.nsrc - 1].capture];
+				CHECK(c->off > 0 && norm[c->off - 1] == '/',
+				      "splat-parent no-match: the bare parent matched", norm, nl);
+			}
+			check_location(r, host, norm, caps, query, qlen);
 			break; /* first match wins */
 		}
 	}
