@@ -105,9 +105,14 @@ int cli_common_option(cli_common *c, int opt, const char *arg);
  * error and returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, char **argv, int opt);
 
-/* "redirc: error: COMMAND: MESSAGE (run 'redirc help COMMAND')" on stderr;
- * returns EXIT_USAGE.  Usage errors never say a retry can help. */
+/* "redirc: error: COMMAND: MESSAGE (a retry will not help; run 'redirc
+ * help COMMAND')" on stderr; returns EXIT_USAGE.  Every command's usage
+ * errors go through here. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The value of `--format`: sets *json to 0 for "text", 1 for "json" and
+ * returns 0; otherwise prints the usage error and returns EXIT_USAGE. */
+int cli_format_option(const char *cmd, const char *arg, int *json);
 
 /* Print the queued diagnostics in the chosen format. */
 void cli_print_diags(const cli_common *c);

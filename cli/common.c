@@ -48,10 +48,19 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (cmd)
-		fprintf(stderr, " (run 'redirc help %s')\n", cmd);
+		fprintf(stderr, " (a retry will not help; run 'redirc help %s')\n", cmd);
 	else
-		fputs(" (run 'redirc help')\n", stderr);
+		fputs(" (a retry will not help; run 'redirc help')\n", stderr);
 	return EXIT_USAGE;
+}
+
+int cli_format_option(const char *cmd, const char *arg, int *json)
+{
+	if (strcmp(arg, "json") == 0 || strcmp(arg, "text") == 0) {
+		*json = arg[0] == 'j';
+		return 0;
+	}
+	return cli_usage(cmd, "invalid --format '%s', expected text or json", arg);
 }
 
 int cli_bad_option(const char *cmd, char **argv, int opt)

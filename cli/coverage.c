@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cli/cli.h"
 #include "cli/review.h"
 #include "compiler/checks.h"
 #include "compiler/jsonw.h"
@@ -401,12 +402,12 @@ static void print_json(const coverage *c, size_t top_n)
 
 static int coverage_usage(const char *what, const char *value)
 {
-	fprintf(stderr, "redirc coverage: error: ");
-	fprintf(stderr, what, value);
-	fprintf(stderr, "\nusage: redirc coverage FILE LOG... [--log-format combined|common|json] "
-	                "[--field NAME=MEMBER]... [--host H] [--top N] [--limit N] "
-	                "[--format text|json] (a retry will not help)\n");
-	return 2;
+	char msg[512];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(msg, sizeof msg, what, value);
+#pragma GCC diagnostic pop
+	return cli_usage("coverage", "%s", msg);
 }
 
 static int parse_count(const char *s, size_t *out)
@@ -443,10 +444,8 @@ int cli_coverage(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "text") != 0)
-				return coverage_usage("invalid --format '%s', expected text or json", optarg);
+			if (cli_format_option("coverage", optarg, &json) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'L':
 			if (strcmp(optarg, "combined") == 0 || strcmp(optarg, "common") == 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/review.h"
 #include "compiler/behaviour_diff.h"
 #include "compiler/checks.h"
@@ -20,11 +21,12 @@
 
 static int diff_usage(const char *what, const char *value)
 {
-	fprintf(stderr, "redirc diff: error: ");
-	fprintf(stderr, what, value);
-	fprintf(stderr, "\nusage: redirc diff OLD NEW [--format text|json] [--limit N] "
-	                "(a retry will not help)\n");
-	return 2;
+	char msg[512];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(msg, sizeof msg, what, value);
+#pragma GCC diagnostic pop
+	return cli_usage("diff", "%s", msg);
 }
 
 /* Diagnostics that leave the rule set incomplete: a diff of it would be
@@ -326,10 +328,8 @@ int cli_diff(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = 1;
-			else if (strcmp(optarg, "text") != 0)
-				return diff_usage("invalid --format '%s', expected text or json", optarg);
+			if (cli_format_option("diff", optarg, &json) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'l': {
 			char *end;

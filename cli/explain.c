@@ -153,10 +153,8 @@ int cli_explain(int argc, char **argv)
 		if (opt == OPT_HOST) {
 			host = optarg;
 		} else if (opt == OPT_FORMAT) {
-			if (strcmp(optarg, "json") == 0) {
-				json = 1;
-			} else if (strcmp(optarg, "text") != 0) {
-				st = cli_usage(c.cmd, "invalid --format '%s', expected text or json", optarg);
+			if (cli_format_option(c.cmd, optarg, &json) != 0) {
+				st = EXIT_USAGE;
 				goto done;
 			}
 		} else {

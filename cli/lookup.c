@@ -126,10 +126,8 @@ int cli_lookup(int argc, char **argv)
 		if (opt == OPT_HOST) {
 			x.host = optarg;
 		} else if (opt == OPT_FORMAT) {
-			if (strcmp(optarg, "json") == 0)
-				x.json = 1;
-			else if (strcmp(optarg, "text") != 0)
-				return cli_usage(cmd, "invalid --format '%s', expected text or json", optarg);
+			if (cli_format_option(cmd, optarg, &x.json) != 0)
+				return EXIT_USAGE;
 		} else if (opt == OPT_HELP || opt == 'h') {
 			char *hv[] = { (char *)"help", (char *)cmd, NULL };
 			optind = 1;

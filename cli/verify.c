@@ -32,6 +32,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cli/cli.h"
 #include "cli/review.h"
 #include "compiler/checks.h"
 #include "compiler/jsonw.h"
@@ -95,12 +96,12 @@ static double now_seconds(void)
 
 static int verify_usage(const char *what, const char *value)
 {
-	fprintf(stderr, "redirc verify: error: ");
-	fprintf(stderr, what, value);
-	fprintf(stderr, "\nusage: redirc verify FILE --base-url URL [--host H] [--urls FILE|-] "
-	                "[-j N] [--timeout S] [--retries N] [--rate R] [--insecure] [--cacert FILE] "
-	                "[--samples N] [--format text|json] [--limit N] (a retry will not help)\n");
-	return 2;
+	char msg[512];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(msg, sizeof msg, what, value);
+#pragma GCC diagnostic pop
+	return cli_usage("verify", "%s", msg);
 }
 
 static int parse_base(const char *s, base_url *b)
@@ -688,10 +689,8 @@ int cli_verify(int argc, char **argv)
 			o.samples = (unsigned)v;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				o.json = 1;
-			else if (strcmp(optarg, "text") != 0)
-				return verify_usage("invalid --format '%s', expected text or json", optarg);
+			if (cli_format_option("verify", optarg, &o.json) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'l':
 			if (parse_number(optarg, 1, &v) || v != floor(v))
