@@ -6,6 +6,7 @@
 
 #include "compiler/logparse.h"
 #include "compiler/util.h"
+#include "runtime/match.h"
 
 static const char *const field_names[RC_FIELD_COUNT] = {
 	"path", "request", "status", "time", "host", "location",
@@ -288,17 +289,6 @@ static const char *json_skip_value(const char *p, const char *end)
 	return p;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A JSON string's text: a span of the line when it has no escapes, else
  * unescaped into the scratch buffer at *used. */
 static int json_string_text(rc_log_parser *p, const char *s, const char *e, size_t *used,
@@ -333,7 +323,7 @@ static int json_string_text(rc_log_parser *p, const char *s, const char *e, size
 				return -1;
 			int v = 0;
 			for (int i = 1; i <= 4; i++) {
-				int h = hexval(c[i]);
+				int h = rd_hex_value((unsigned char)c[i]);
 				if (h < 0)
 					return -1;
 				v = v * 16 + h;

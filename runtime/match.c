@@ -8,17 +8,6 @@
 
 #include <string.h>
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Step 1: decode every %XX.  Returns the length or -1. */
 static long path_decode(const char *raw, size_t len, char *out)
 {
@@ -28,8 +17,8 @@ static long path_decode(const char *raw, size_t len, char *out)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			int hi = hex_value((unsigned char)raw[i + 1]);
-			int lo = hex_value((unsigned char)raw[i + 2]);
+			int hi = rd_hex_value((unsigned char)raw[i + 1]);
+			int lo = rd_hex_value((unsigned char)raw[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			out[o++] = (char)(hi * 16 + lo);
@@ -267,8 +256,8 @@ static size_t encode_keeping_escapes(const char *s, size_t len, int keep_qmark,
 		}
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%') {
-			if (i + 2 < len && hex_value((unsigned char)s[i + 1]) >= 0 &&
-			    hex_value((unsigned char)s[i + 2]) >= 0)
+			if (i + 2 < len && rd_hex_value((unsigned char)s[i + 1]) >= 0 &&
+			    rd_hex_value((unsigned char)s[i + 2]) >= 0)
 				o = put_byte(out, cap, o, '%');
 			else
 				o = put_escape(out, cap, o, c);

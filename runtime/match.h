@@ -44,6 +44,19 @@ static inline unsigned char rd_ascii_lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* The value of a hex digit (0-9, a-f, A-F), or -1.  The one hex reader of
+ * the runtime and the compiler. */
+static inline int rd_hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Whether normalizing p (len bytes) under policy would give p itself: a
  * path that starts with '/', has no '%', no '//', no '.' or '..' segment and
  * (under trailing-slash ignore) no trailing '/'.  The one test of "already
