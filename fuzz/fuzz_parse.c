@@ -8,7 +8,11 @@
  *   - printed diagnostics contain no raw control byte but '\n' (and '\t'
  *     when echoing a source line) and the JSON output is one array;
  *   - every Location is free of control bytes and spaces, and every '%'
- *     in it starts a %XX escape.
+ *     in it starts a %XX escape;
+ *   - on a rule set without errors, the indexed resolver
+ *     (compiler/requests.c, what verify, diff and coverage use) gives every
+ *     request the same rule, status and Location as rc_ir_answer (the
+ *     rules in file order).
  *
  * The text is named as a file in a private empty directory, so relative
  * includes resolve there; inputs naming /proc, /sys or /dev are skipped (an
@@ -24,6 +28,7 @@
 #include "compiler/analysis.h"
 #include "compiler/checks.h"
 #include "compiler/ir.h"
+#include "compiler/requests.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -105,11 +110,12 @@ static void print_and_check(const rc_diags *d)
 	}
 }
 
-static void ask(const rc_ir *ir, const char *host, const char *path, size_t len,
-                const char *query)
+static void ask(const rc_ir *ir, rc_resolver *rv, const char *host, const char *path,
+                size_t len, const char *query)
 {
 	rc_answer ans;
-	rc_ir_answer(ir, host, path, len, query, query ? strlen(query) : 0, &ans);
+	size_t qlen = query ? strlen(query) : 0;
+	rc_ir_answer(ir, host, path, len, query, qlen, &ans);
 	if (ans.matched) {
 		if (!ans.rule)
 			abort();
@@ -121,6 +127,18 @@ static void ask(const rc_ir *ir, const char *host, const char *path, size_t len,
 			check_location(ans.location);
 		}
 	}
+	if (!rv) {
+		rc_answer_fini(&ans);
+		return;
+	}
+	rc_fast_answer fast;
+	rc_resolve(rv, host, path, len, query, qlen, 1, &fast);
+	if (fast.matched != ans.matched || fast.invalid != ans.invalid ||
+	    (ans.matched && (fast.rule != (int64_t)ans.rule->index || fast.status != ans.status)))
+		fail("the resolver picks another rule than rc_ir_answer for", path, len);
+	if ((fast.location == NULL) != (ans.location == NULL) ||
+	    (ans.location && strcmp(fast.location, ans.location) != 0))
+		fail("the resolver builds another Location than rc_ir_answer for", path, len);
 	rc_answer_fini(&ans);
 }
 
@@ -183,7 +201,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	print_and_check(&diags);
 
 	/* a few requests made from the input's own rules */
+	/* the resolver is compared on rule sets without errors (a host block
+	 * whose every name is bad holds rules that no command serves) */
+	rc_resolver resolver, *rvp = NULL;
+	if (diags.errors == 0) {
+		rc_resolver_init(&resolver, &ir);
+		rvp = &resolver;
+	}
 	size_t asked = 0;
+	char sub_host[300];
 	for (size_t i = 0; i < ir.rules.len && asked < MAX_REQUESTS; i++) {
 		const rc_rule *r = rc_ir_rule(&ir, i);
 		const char *host = NULL;
@@ -191,18 +217,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const rc_scope *s = RC_VEC_AT(&ir.scopes, rc_scope, r->scope);
 			if (s->nhosts)
 				host = s->hosts[0];
+			if (host && host[0] == '*') {
+				/* a wildcard name: ask for one of its subdomains */
+				snprintf(sub_host, sizeof sub_host, "a-b.c%s", host + 1);
+				host = sub_host;
+			}
 		}
-		ask(&ir, host, r->source_text, strlen(r->source_text), NULL);
+		ask(&ir, rvp, host, r->source_text, strlen(r->source_text), NULL);
 		char *p = concrete_path(r->source_text);
-		ask(&ir, host, p, strlen(p), "q=%zz&a b=\x01");
-		ask(&ir, NULL, p, strlen(p), "");
+		ask(&ir, rvp, host, p, strlen(p), "q=%zz&a b=\x01");
+		ask(&ir, rvp, NULL, p, strlen(p), "");
 		free(p);
 		asked += 3;
 	}
 	/* and the expectations' URLs once more, with an extra host */
 	for (size_t i = 0; i < ir.expects.len && i < MAX_REQUESTS; i++) {
 		const rc_expect *e = RC_VEC_AT(&ir.expects, rc_expect, i);
-		ask(&ir, e->host, e->path, strlen(e->path), e->query);
+		ask(&ir, rvp, e->host, e->path, strlen(e->path), e->query);
 		char *actual = NULL;
 		(void)rc_expect_holds(&ir, e, &actual);
 		free(actual);
@@ -211,8 +242,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nl = memchr(text, '\n', size);
 	size_t first = nl ? (size_t)(nl - text) : size;
 	if (first > 0 && first < 4096)
-		ask(&ir, "www.example.com", text, first, "k=v");
+		ask(&ir, rvp, "www.example.com", text, first, "k=v");
 
+	if (rvp)
+		rc_resolver_fini(rvp);
 	rc_ir_fini(&ir);
 	rc_diags_fini(&diags);
 	return 0;
