@@ -63,7 +63,7 @@ gen=${FUZZ_GENERATED:-$(pwd)}
 for s in "$src"/grammar/*.c "$src"/compiler/*.c "$src"/backends/*.c "$src"/runtime/*.c \
 	"$src"/import/*.c "$gen"/backends/helpers/*.c; do
 	[ -f "$s" ] || continue
-	case "$s" in "$gen"/*) d=gen ;; *) d=$(basename "$(dirname "$s")") ;; esac
+	case "$s" in "$src"/*) d=$(basename "$(dirname "$s")") ;; *) d=gen ;; esac
 	o="$out/obj/${d}_$(basename "$s" .c).o"
 	# shellcheck disable=SC2086
 	compile "$s" "$o" $PROJ_WARN $CMPH_CFLAGS
