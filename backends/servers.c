@@ -390,9 +390,11 @@ void rc_sv_cache_fini(rc_sv_cache *c)
 
 /* ---- pattern regexes (design 4.2) ------------------------------------- */
 
-static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
+static void regex_side(rc_buf *b, const rc_ir *ir, const rc_rule *r, int qctx, int named,
                        const int used[RD_MAX_CAPTURES], int group[RD_MAX_CAPTURES], int *ngroups)
 {
+	/* `set splat-parent no-match`: a final slash-splat keeps its slash */
+	int parent = !(ir->policy & RD_POLICY_SPLAT_NO_PARENT);
 	rc_buf enc;
 	rc_buf_init(&enc);
 	for (uint32_t t = 0; t < r->nsrc; t++) {
@@ -401,8 +403,9 @@ static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
 		switch (tok->kind) {
 		case RD_PTOK_LIT: {
 			size_t n = tok->len;
-			/* a final slash-splat also matches without that slash */
-			if (splat_next && n > 0 && tok->text[n - 1] == '/')
+			/* a final slash-splat also matches without that slash
+			 * (unless splat-parent no-match) */
+			if (parent && splat_next && n > 0 && tok->text[n - 1] == '/')
 				n--;
 			rc_buf_reset(&enc);
 			rc_sv_enc(&enc, tok->text, n, qctx, 0);
@@ -412,7 +415,7 @@ static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
 		case RD_PTOK_PARAM:
 		case RD_PTOK_SPLAT: {
 			int cap = tok->capture;
-			int slash = tok->kind == RD_PTOK_SPLAT && t > 0 && r->src[t - 1].kind == RD_PTOK_LIT &&
+			int slash = parent && tok->kind == RD_PTOK_SPLAT && t > 0 && r->src[t - 1].kind == RD_PTOK_LIT &&
 			            r->src[t - 1].len > 0 && r->src[t - 1].text[r->src[t - 1].len - 1] == '/';
 			const char *cls = tok->kind == RD_PTOK_PARAM ? "[^/ ]+" : "[^ ]*";
 			if (slash)
@@ -459,10 +462,10 @@ int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
 		pgroup[i] = qgroup[i] = 0;
 	int ngroups = 0;
 	rc_buf_addc(b, '^');
-	regex_side(b, r, 0, named, pused, pgroup, &ngroups);
+	regex_side(b, ir, r, 0, named, pused, pgroup, &ngroups);
 	rc_buf_addc(b, ' ');
 	if (anyq)
-		regex_side(b, r, 1, named, qused, qgroup, &ngroups);
+		regex_side(b, ir, r, 1, named, qused, qgroup, &ngroups);
 	else
 		rc_buf_adds(b, "[^ ]*");
 	rc_buf_addc(b, ' ');
