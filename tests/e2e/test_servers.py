@@ -248,7 +248,7 @@ def check_native(tmp):
     still gets explain's answer (nginx and mod_rewrite answer it alone), and
     every other request that explain redirects does not (the helper is what
     answers it): the line between the two is where is_normal draws it."""
-    for name in ("e2e-normal-form", "e2e-normal-form-insensitive"):
+    for name in ("e2e-normal-form", "e2e-normal-form-insensitive", "e2e-wildcard-hosts"):
         case = os.path.join(common.CASES, name + ".redir")
         text = read(case).decode()
         insensitive = "set case insensitive" in text
@@ -345,6 +345,62 @@ def check_index(tmp):
                         compare("index/" + server, u, host, t, raw_request(srv.port, u.encode(), host))
             except ServerError as exc:
                 T.check(False, "index/%s: %s" % (server, exc))
+
+
+# Wildcard host blocks beyond the shared case (doc/backend-design.md 3.1):
+# a block of two wildcard names where :subdomain is taken under the longest
+# that admits the host (not the host's class), a named host a wildcard
+# admits (its own class, which still sees the wildcard block's rules first),
+# a wildcard block after another that admits its hosts, exact and pattern
+# rules with :subdomain in the host, path and query, and requests the
+# helpers answer (paths and hosts not in normal form), under both case and
+# splat-parent settings.
+WILDCARD_RULES = """set hosts www.example.com
+allow-host *.example.net
+host *.example.com, *.a.example.com {
+    /s            -> https://:subdomain.example.net/s?q=:subdomain
+    /p/:x         -> /sub/:subdomain/:x
+    /e/*          -> https://www.example.com/e2/:subdomain/*  302
+    /pct          -> /pct#:subdomain
+}
+host x.a.example.com {
+    /s            -> /named-s
+    /only-named   -> /n
+    /e/x          -> /named-e
+}
+host *.b.example.com {
+    /s            -> /b-s
+    /bonly        -> /b/:subdomain?k=v  308
+    /e/*          -> /b-e/*
+}
+/s                -> /global-s
+/g/*              -> /global/*
+/only-named       -> /global-only
+"""
+WILDCARD_HOSTS = ["m.a.example.com", "x.a.example.com", "X.A.Example.COM.", "q.b.example.com",
+                  "deep.q.b.example.com", "example.com", "a.example.com", "www.example.com",
+                  "u_v.example.com:8080", "other.org", "b.example.com", "x.a.example.com:81"]
+WILDCARD_PATHS = ["/s", "/S", "//s/", "/s?x=%zz&y=1", "/p/abc", "/p/%41b?z", "/p", "/e", "/e/",
+                  "/e/x", "/e/a%20b/c", "/E/x", "/pct", "/bonly", "/bonly?x=1", "/only-named",
+                  "/g/a", "/g", "/nothing"]
+
+
+def check_wildcard(tmp):
+    d = os.path.join(tmp, "wildcard")
+    os.makedirs(d)
+    variants = {
+        "wild-default": "",
+        "wild-insensitive-noparent": "set case insensitive\nset splat-parent no-match\n",
+        "wild-strict-noparent": "set trailing-slash strict\nset splat-parent no-match\n",
+    }
+    for name, settings in sorted(variants.items()):
+        case = os.path.join(d, name + ".redir")
+        with open(case, "w") as fh:
+            fh.write(settings + WILDCARD_RULES)
+            for h in WILDCARD_HOSTS:
+                for p in WILDCARD_PATHS:
+                    fh.write("# request: %s  host=%s\n" % (p, h))
+        run_case(case, d)
 
 
 def check_map_dir(tmp):
@@ -485,6 +541,7 @@ def main():
         check_helpers(tmp)
         check_native(tmp)
         check_index(tmp)
+        check_wildcard(tmp)
         check_map_dir(tmp)
         check_too_many_captures(tmp)
         check_dbm(tmp)
