@@ -286,6 +286,8 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	}
 	if (G->groups.len > n)
 		n = G->groups.len;
+	if (L->wild.len && L->named.len + L->plain.len > n)
+		n = L->named.len + L->plain.len; /* the host-class map */
 	size_t bucket = pow2ceil(16 + align8(key_max + 2));
 	if (bucket < 1024)
 		bucket = 1024;
