@@ -11,6 +11,9 @@ absolute with their own scheme, host and port; that prefix is removed before
 comparing (doc/backend-design.md section 9).  A Location must never hold a
 control byte, a space or a non-ASCII byte.
 
+Wildcard host blocks: three settings variants of a fixed rule set
+and four random rule sets (fixed seeds), every host class on both servers.
+
 Then: the helper scripts are the shipped backends/helpers/ files, `--map-dir`
 names the deployed files, a rule with more than 9 captures and an exact
 rule whose txt map line passes 1000 bytes are `backend` errors on Apache and
@@ -403,6 +406,67 @@ def check_wildcard(tmp):
         run_case(case, d)
 
 
+RANDOM_NAMES = ["example.com", "a.example.com", "b.a.example.com", "shop.example.com", "other.org",
+                "*.example.com", "*.a.example.com", "*.b.a.example.com", "*.other.org"]
+RANDOM_HOSTS = ["example.com", "a.example.com", "b.a.example.com", "shop.example.com", "other.org",
+                "x.example.com", "x.a.example.com", "y.b.a.example.com", "z.y.b.a.example.com",
+                "q_r.other.org", "www.example.com", "none.net"]
+RANDOM_SOURCES = ["/p", "/q", "/r/x", "/r/*", "/s/:id", "/t/*", "/q/:id/z"]
+RANDOM_PATHS = ["/p", "/q", "/r", "/r/x", "/r/y/z", "/s/1", "/s", "/t", "/t/", "/t/a", "/q/9/z", "/P"]
+
+
+def random_rules(rng):
+    """Host blocks of named and wildcard names in random order, exact and
+    pattern rules, some with :subdomain, global rules between them."""
+    lines = ["set hosts www.example.com", "set max-chain 9", "allow-host *.example.net"]
+    if rng.random() < 0.5:
+        lines.append("set splat-parent no-match")
+    for b in range(rng.randint(3, 6)):
+        names = rng.sample(RANDOM_NAMES, rng.randint(1, 3))
+        wild = all(n.startswith("*.") for n in names)
+        body = []
+        for src in rng.sample(RANDOM_SOURCES, rng.randint(1, 4)):
+            if wild and rng.random() < 0.5:
+                tgt = rng.choice(["https://:subdomain.example.net/b%d" % b, "/b%d/:subdomain" % b,
+                                  "/b%d?s=:subdomain" % b])
+            else:
+                tgt = "/b%d" % b
+            if "*" in src and rng.random() < 0.5:
+                tgt += ("&" if "?" in tgt else "?") + "rest=*" if "?" in tgt else "/*"
+            body.append("    %s -> %s" % (src, tgt))
+        lines.append("host %s {" % ", ".join(names))
+        lines += body
+        lines.append("}")
+        if rng.random() < 0.5:
+            lines.append("%s -> /g%d" % (rng.choice(RANDOM_SOURCES), b))
+    return "\n".join(lines) + "\n"
+
+
+def check_wildcard_random(tmp):
+    """Random rule sets of named and wildcard host blocks (fixed seeds): every
+    host class, every request, on both servers, as explain says.  A rule set
+    that `compile` refuses (shadowed, duplicate) is replaced by the next seed."""
+    import random
+    d = os.path.join(tmp, "wildrand")
+    os.makedirs(d)
+    done = 0
+    for seed in range(60):
+        if done == 4:
+            break
+        rng = random.Random(seed)
+        case = os.path.join(d, "rand%d.redir" % seed)
+        with open(case, "w") as fh:
+            fh.write(random_rules(rng))
+            for h in RANDOM_HOSTS:
+                for p in RANDOM_PATHS:
+                    fh.write("# request: %s  host=%s\n" % (p, h))
+        if compile_both(case, os.path.join(d, "probe%d" % seed)).returncode != 0:
+            continue
+        done += 1
+        run_case(case, d)
+    T.check(done == 4, "wildcard-random: only %d of the seeds compiled" % done)
+
+
 def check_map_dir(tmp):
     case = os.path.join(PROTO, "rules.redir")
     base = os.path.join(tmp, "mapdir", "site")
@@ -542,6 +606,7 @@ def main():
         check_native(tmp)
         check_index(tmp)
         check_wildcard(tmp)
+        check_wildcard_random(tmp)
         check_map_dir(tmp)
         check_too_many_captures(tmp)
         check_dbm(tmp)
