@@ -154,9 +154,8 @@ static void class_entry(FILE *f, rc_buf *b, const char *host, const char *value)
  * in the map's hash, any other host tries the wildcard names' regexes,
  * longest name first; a host none admits is its own class, which no key of
  * the host layer starts with.  $redir_host is the canonical host, encP'd. */
-static void write_classes(FILE *f, const rc_ir *ir, const rc_sv_layers *L)
+static void write_classes(FILE *f, const rc_sv_layers *L)
 {
-	(void)ir;
 	fputs("# wildcard host blocks: the host class, the first part of a host-layer key\n"
 	      "map $redir_norm $redir_host { \"\" $redir_jhost; default $redir_nh; }\n"
 	      "map $redir_host $redir_class {\n"
@@ -233,7 +232,7 @@ static void write_normal_form(FILE *f, const rc_ir *ir, const rc_sv_layers *L)
 	      "map $redir_norm $redir_qa   { \"\" $redir_jqa;   q \"\"; default \"?$redir_nq\"; }\n"
 	      "map $redir_norm $redir_qamp { \"\" $redir_jqamp; q \"\"; default \"&$redir_nq\"; }\n\n", f);
 	if (L->wild.len)
-		write_classes(f, ir, L);
+		write_classes(f, L);
 	rc_buf_fini(&re);
 }
 

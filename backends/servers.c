@@ -687,17 +687,6 @@ int rc_sv_pattern_regex_sub(rc_buf *b, const rc_ir *ir, const rc_rule *r, int na
 	return ngroups;
 }
 
-int rc_sv_has_wildcards(const rc_ir *ir)
-{
-	for (size_t k = 0; k < ir->scopes.len; k++) {
-		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, k);
-		for (uint32_t j = 0; j < sc->nhosts; j++)
-			if (sc->hosts[j][0] == '*')
-				return 1;
-	}
-	return 0;
-}
-
 /* ---- small things ------------------------------------------------------ */
 
 void rc_sv_rule_label(rc_buf *b, const rc_ir *ir, const rc_rule *r)

@@ -96,9 +96,6 @@ void rc_sv_wild_host_re(rc_buf *b, const char *const *wild, size_t n, const char
 /* The same for the wildcard names of the scope of r, captured. */
 void rc_sv_subdomain_re(rc_buf *b, const rc_ir *ir, const rc_rule *r, const char *open);
 
-/* Whether a host block has a wildcard name. */
-int rc_sv_has_wildcards(const rc_ir *ir);
-
 /* Requests in normal form (design section 12), answered by the servers'
  * own mechanisms without the helper: the regex (no anchors) of a raw path
  * that normalization leaves unchanged, but for one trailing "/" it drops,
