@@ -38,6 +38,10 @@
  * (httxt2dbm passes 0, the file system's block size, 4096 on ext4). */
 #define AP_DBM_BLOCK 4096
 
+/* The host classes' regex is split into chunks of names of at most this
+ * many bytes (a configuration line stays short). */
+#define AP_CLASS_RE_MAX 4000
+
 typedef struct ap_ctx {
 	const rc_ir *ir;
 	int failed;
@@ -586,16 +590,21 @@ static void write_classes(FILE *f, const rc_sv_layers *L)
 	      "# and that no host block names takes the class \"_.NAME\" in the host layer\n", f);
 	rc_buf b;
 	rc_buf_init(&b);
-	for (size_t i = 0; i < L->wild.len; i++) {
-		const char *w = *RC_VEC_AT(&L->wild, const char *, i);
+	/* one regex per chunk of names (the lazy SUB makes the captured name the
+	 * longest that admits the host); a match skips the later chunks */
+	size_t nchunks = 0;
+	for (size_t from = 0; from < L->wild.len; nchunks++) {
 		rc_buf_reset(&b);
-		rc_sv_wild_host_re(&b, &w, 1, NULL);
+		from = rc_sv_class_re(&b, L, from, AP_CLASS_RE_MAX);
+	}
+	for (size_t from = 0, k = 1; from < L->wild.len; k++) {
+		rc_buf_reset(&b);
+		from = rc_sv_class_re(&b, L, from, AP_CLASS_RE_MAX);
 		fprintf(f, "RewriteCond %%{ENV:REDIR_S} \" %s$\"\n", b.data);
-		size_t rest = L->wild.len - 1 - i;
-		if (rest)
-			fprintf(f, "RewriteRule ^ - [E=REDIR_WC:_%s,S=%zu]\n", w + 1, rest);
+		if (nchunks - k)
+			fprintf(f, "RewriteRule ^ - [E=REDIR_WC:_.%%2,S=%zu]\n", nchunks - k);
 		else
-			fprintf(f, "RewriteRule ^ - [E=REDIR_WC:_%s]\n", w + 1);
+			fputs("RewriteRule ^ - [E=REDIR_WC:_.%2]\n", f);
 	}
 	rc_buf_fini(&b);
 	if (L->named_wild.len)

@@ -68,10 +68,34 @@ static void ngx_text(ngx_ctx *c, rc_buf *b, const rc_rule *r, const char *s, siz
 	}
 }
 
+/* The subdomain of an exact rule's target for the hosts of class `cls`
+ * (design 16.3): rd_host_subdomain of the class name, whose "_" (a wildcard
+ * class's representative) stands for $redir_csub, the host minus the
+ * class's ".NAME"; for a named host a constant. */
+static void ngx_subdomain(ngx_ctx *c, rc_buf *b, const rc_rule *r, const char *cls)
+{
+	rd_rule view;
+	rc_rule_view(c->ir, r, &view);
+	size_t n = cls ? rd_host_subdomain(&view, cls) : 0;
+	if (n == 0) {
+		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
+		            "internal error: rule '%s' answers a host class that its block does not admit",
+		            rc_quote((rc_arena *)&c->ir->arena, r->source_text, strlen(r->source_text), 60));
+		c->failed = 1;
+		return;
+	}
+	if (cls[0] == '_') {
+		rc_buf_adds(b, "${redir_csub}");
+		rc_buf_add(b, cls + 1, n - 1);
+	} else {
+		rc_buf_add(b, cls, n); /* [a-z0-9.-]: nothing to quote */
+	}
+}
+
 /* The Location template of a rule (design 4.1 / 4.2), without quotes.
  * :subdomain is the pattern regex's named capture (`pattern`), or for an
- * exact rule the map variable of its scope (write_subdomain_maps). */
-static void ngx_location(ngx_ctx *c, rc_buf *b, const rc_rule *r, int pattern)
+ * exact rule's entry of the host class `cls` ngx_subdomain. */
+static void ngx_location(ngx_ctx *c, rc_buf *b, const rc_rule *r, int pattern, const char *cls)
 {
 	for (uint32_t t = 0; t < r->target.ntoks; t++) {
 		const rd_ttok *tok = &r->target.toks[t];
@@ -89,7 +113,7 @@ static void ngx_location(ngx_ctx *c, rc_buf *b, const rc_rule *r, int pattern)
 			if (pattern)
 				rc_buf_adds(b, "${redir_sub}");
 			else
-				rc_buf_printf(b, "${redir_sub_%d}", (int)r->scope);
+				ngx_subdomain(c, b, r, cls);
 			break;
 		default:
 			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
@@ -130,7 +154,7 @@ static void write_map_entry(ngx_ctx *c, FILE *f, const rc_sv_entry *e, rc_buf *b
 		rc_buf_adds(&b, "410:");
 	} else {
 		rc_buf_printf(&b, "%d:", e->rule->status);
-		ngx_location(c, &b, e->rule, 0);
+		ngx_location(c, &b, e->rule, 0, e->cls);
 	}
 	size_t val_tok = b.len - v0 + 2;
 	rc_buf_adds(&b, "\";\n");
@@ -170,38 +194,25 @@ static void write_classes(FILE *f, const rc_sv_layers *L)
 		const char *h = *RC_VEC_AT(&L->plain, const char *, i);
 		class_entry(f, &b, h, h);
 	}
-	for (size_t i = 0; i < L->wild.len; i++) {
-		const char *w = *RC_VEC_AT(&L->wild, const char *, i);
+	/* one regex (per chunk of names that fits a token): the lazy SUB makes
+	 * the captured name the longest that admits the host */
+	for (size_t from = 0, to; from < L->wild.len; from = to) {
 		rc_buf_reset(&b);
 		rc_buf_adds(&b, "~^");
-		rc_sv_wild_host_re(&b, &w, 1, NULL);
-		fprintf(f, "    \"%s$\" \"_%s\";\n", b.data, w + 1);
+		to = rc_sv_class_re(&b, L, from, NGX_TOKEN_MAX - 8);
+		fprintf(f, "    \"%s$\" \"_.$2\";\n", b.data);
+	}
+	fputs("}\n# the host minus the \".NAME\" of its class (exact targets with :subdomain)\n"
+	      "map $redir_host $redir_csub {\n"
+	      "    default \"\";\n", f);
+	for (size_t from = 0, to; from < L->wild.len; from = to) {
+		rc_buf_reset(&b);
+		rc_buf_adds(&b, "~^");
+		to = rc_sv_class_re(&b, L, from, NGX_TOKEN_MAX - 8);
+		fprintf(f, "    \"%s$\" $1;\n", b.data);
 	}
 	fputs("}\n", f);
 	rc_buf_fini(&b);
-}
-
-/* $redir_sub_K: the subdomain of the host under scope K's longest wildcard
- * name that admits it, for the exact rules of scope K whose target uses
- * :subdomain (a map value is evaluated only when chosen). */
-static void write_subdomain_maps(FILE *f, const rc_ir *ir)
-{
-	char *done = rc_xmalloc(ir->scopes.len + 1);
-	memset(done, 0, ir->scopes.len + 1);
-	rc_buf b;
-	rc_buf_init(&b);
-	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
-		const rc_rule *r = rc_ir_rule(ir, i);
-		if (r->is_pattern || r->gone || !r->target.uses_subdomain || r->scope < 0 || done[r->scope])
-			continue;
-		done[r->scope] = 1;
-		rc_buf_reset(&b);
-		rc_sv_subdomain_re(&b, ir, r, "(");
-		fprintf(f, "map $redir_host $redir_sub_%d {\n    default \"\";\n    \"~^%s$\" $1;\n}\n",
-		        (int)r->scope, b.data);
-	}
-	rc_buf_fini(&b);
-	free(done);
 }
 
 /* Design section 12: a request whose raw path and query normalization and
@@ -303,8 +314,6 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	        L->host.len, L->global.len, L->key_max);
 	fprintf(f, "map_hash_bucket_size %zu;\nmap_hash_max_size %zu;\n\n", bucket, max);
 	write_normal_form(f, c->ir, L);
-	if (L->wild.len)
-		write_subdomain_maps(f, c->ir);
 	rc_buf_init(&b);
 	if (L->host.len) {
 		fputs("# host-scoped exact layer: key = host + key; \"-\" = no exact answer for this\n"
@@ -359,7 +368,7 @@ static void write_pattern_map(ngx_ctx *c, FILE *f, const char *var, const rc_vec
 			rc_buf_adds(&line, "410:");
 		} else {
 			rc_buf_printf(&line, "%d:", r->status);
-			ngx_location(c, &line, r, 1);
+			ngx_location(c, &line, r, 1, NULL);
 		}
 		if (report && line.len - l0 + 2 > NGX_TOKEN_MAX)
 			too_long(c, r, "map value", line.len - l0 + 2);

@@ -420,6 +420,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 			e->len = (uint32_t)hkey.len;
 			e->rule = wp ? NULL : w;
 			e->dash = wp != NULL;
+			e->cls = h;
 		}
 		/* pass 2: global keys an earlier host-scoped pattern takes */
 		for (size_t gi = 0; scoped_pats && gi < L->global.len; gi++) {
@@ -445,6 +446,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 			e->key = rc_arena_strndup(&L->arena, hkey.data, hkey.len);
 			e->len = (uint32_t)hkey.len;
 			e->dash = 1;
+			e->cls = h;
 		}
 		ktab_fini(&st);
 	}
@@ -588,6 +590,31 @@ void rc_sv_wild_host_re(rc_buf *b, const char *const *wild, size_t n, const char
 	}
 	rc_buf_fini(&enc);
 	rc_buf_addc(b, ')');
+}
+
+size_t rc_sv_class_re(rc_buf *b, const rc_sv_layers *L, size_t from, size_t max)
+{
+	size_t start = b->len, to = from;
+	rc_buf enc;
+	rc_buf_init(&enc);
+	rc_buf_adds(b, "([a-z0-9_\\x2D]+(?:\\x2E[a-z0-9_\\x2D]+)*?)\\x2E(");
+	for (; to < L->wild.len; to++) {
+		const char *w = *RC_VEC_AT(&L->wild, const char *, to);
+		size_t mark = b->len;
+		if (to > from)
+			rc_buf_addc(b, '|');
+		rc_buf_reset(&enc);
+		rc_sv_enc(&enc, w + 2, strlen(w + 2), 0, 0);
+		rc_regex_lit(b, enc.data, enc.len);
+		if (to > from && b->len - start + 1 > max) {
+			b->len = mark; /* this name starts the next chunk */
+			b->data[mark] = '\0';
+			break;
+		}
+	}
+	rc_buf_fini(&enc);
+	rc_buf_addc(b, ')');
+	return to;
 }
 
 /* The wildcard names of a scope, longest first (NULL when it has none). */

@@ -35,6 +35,7 @@ typedef struct rc_sv_entry {
 	int dash;
 	int dropped;        /* internal: a global key an earlier pattern takes */
 	const rc_rule *rule;
+	const char *cls;    /* host layer: the class the key starts with (3.1) */
 } rc_sv_entry;
 
 /* The host layer is keyed by the request host's *class* (design section
@@ -93,6 +94,13 @@ int rc_sv_pattern_regex_sub(rc_buf *b, const rc_ir *ir, const rc_rule *r, int na
  * with `open` (a group's opening) the group captures the subdomain under the
  * longest name that admits the host (rd_host_subdomain). */
 void rc_sv_wild_host_re(rc_buf *b, const char *const *wild, size_t n, const char *open);
+/* The host classes' regex (design 3.1): group 1 captures SUB (lazy, as in
+ * rd_host_subdomain), group 2 the names L->wild[from, to), so the longest
+ * name admitting the host; no anchors; `to` (returned) is the first name that
+ * would make the regex longer than `max` bytes (at least one name is taken).
+ * The names are longest first, so the first chunk that matches holds the
+ * longest name that admits the host. */
+size_t rc_sv_class_re(rc_buf *b, const rc_sv_layers *L, size_t from, size_t max);
 /* The same for the wildcard names of the scope of r, captured. */
 void rc_sv_subdomain_re(rc_buf *b, const rc_ir *ir, const rc_rule *r, const char *open);
 

@@ -406,6 +406,39 @@ def check_wildcard(tmp):
         run_case(case, d)
 
 
+def check_wildcard_many(tmp):
+    """Hundreds of wildcard names: the host-class regex is cut into chunks
+    (longest names first), a longer name in an earlier chunk than a shorter
+    one that also admits the host, blocks before and after each other."""
+    d = os.path.join(tmp, "wildmany")
+    os.makedirs(d)
+    case = os.path.join(d, "many.redir")
+    lines = ["set hosts www.example.com"]
+    deep = list(range(0, 300, 50))
+    for i in deep[:3]:
+        lines += ["host *.deep.site-%03d.example.com {" % i, "    /x -> /deep/%d/:subdomain" % i, "}"]
+    for i in range(300):
+        lines += ["host *.site-%03d.example.com {" % i, "    /x -> /x/%d/:subdomain" % i,
+                  "    /z/:a -> /z/%d/:subdomain/:a" % i, "}"]
+    for i in deep[3:]:
+        lines += ["host *.deep.site-%03d.example.com {" % i, "    /x -> /deep/%d/:subdomain" % i,
+                  "    /y -> /deep-y/%d" % i, "}"]
+    lines += ["host *.example.com {", "    /x -> /all/:subdomain", "    /y -> /y-all/:subdomain", "}"]
+    hosts = ["a.site-000.example.com", "a.site-149.example.com", "b.a.site-299.example.com",
+             "q.deep.site-050.example.com", "q.deep.site-250.example.com", "deep.site-250.example.com",
+             "foo.example.com", "www.example.com", "site-100.example.com"]
+    with open(case, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+        for h in hosts:
+            for p in ("/x", "/y", "/X", "/z/1", "/x/"):
+                fh.write("# request: %s  host=%s\n" % (p, h))
+    run_case(case, d)
+    http = read(os.path.join(d, "many", "a", "site.http.conf")).decode()
+    conf = read(os.path.join(d, "many", "a", "site.conf")).decode()
+    T.check(http.count('" "_.$2";') >= 2 and conf.count("E=REDIR_WC:_.%2") >= 2,
+            "wildcard-many: the host-class regex is not cut into chunks")
+
+
 RANDOM_NAMES = ["example.com", "a.example.com", "b.a.example.com", "shop.example.com", "other.org",
                 "*.example.com", "*.a.example.com", "*.b.a.example.com", "*.other.org"]
 RANDOM_HOSTS = ["example.com", "a.example.com", "b.a.example.com", "shop.example.com", "other.org",
@@ -607,6 +640,7 @@ def main():
         check_index(tmp)
         check_wildcard(tmp)
         check_wildcard_random(tmp)
+        check_wildcard_many(tmp)
         check_map_dir(tmp)
         check_too_many_captures(tmp)
         check_dbm(tmp)
