@@ -38,6 +38,10 @@
  * (httxt2dbm passes 0, the file system's block size, 4096 on ext4). */
 #define AP_DBM_BLOCK 4096
 
+/* The host classes' regex is split into chunks of names of at most this
+ * many bytes (a configuration line stays short). */
+#define AP_CLASS_RE_MAX 4000
+
 typedef struct ap_ctx {
 	const rc_ir *ir;
 	int failed;
@@ -78,6 +82,9 @@ static int map_line(rc_buf *b, rc_buf *vb, const rc_sv_entry *e, size_t *klen)
 		rc_buf_addc(vb, '-');
 	} else if (e->rule->gone) {
 		rc_buf_adds(vb, "410:");
+	} else if (e->rule->target.uses_subdomain) {
+		/* answered by the rule's own block (write_subdomain_rules) */
+		rc_buf_printf(vb, "s%u", (unsigned)e->rule->index);
 	} else {
 		rc_buf_printf(vb, "%d%c:", e->rule->status, e->rule->query_drop ? 'd' : 'k');
 		for (uint32_t t = 0; t < e->rule->target.ntoks; t++)
@@ -300,7 +307,7 @@ static void exact_block(FILE *f, int s)
 /* The substitution text of target tokens [from, to), quoted for
  * RewriteRule; captures become %N. */
 static void subst_toks(ap_ctx *c, rc_buf *b, const rc_rule *r, uint32_t from, uint32_t to,
-                       const int pg[RD_MAX_CAPTURES], const int qg[RD_MAX_CAPTURES])
+                       const int pg[RD_MAX_CAPTURES], const int qg[RD_MAX_CAPTURES], int sub)
 {
 	for (uint32_t t = from; t < to; t++) {
 		const rd_ttok *tok = &r->target.toks[t];
@@ -318,6 +325,9 @@ static void subst_toks(ap_ctx *c, rc_buf *b, const rc_rule *r, uint32_t from, ui
 			break;
 		case RD_TTOK_CAP_QUERY:
 			rc_buf_printf(b, "%%%d", qg[tok->capture]);
+			break;
+		case RD_TTOK_SUBDOMAIN:
+			rc_buf_printf(b, "%%%d", sub);
 			break;
 		default:
 			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
@@ -346,17 +356,19 @@ static size_t pattern_nrules(const rc_rule *r)
 	return 1;
 }
 
+static void rule_rewrite(ap_ctx *c, FILE *f, const rc_rule *r, const char *cond,
+                         const int pg[RD_MAX_CAPTURES], const int qg[RD_MAX_CAPTURES], int subg);
+
 /* `report`: check and report the rule (once, however often it is written) */
 static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r, int report)
 {
 	const rc_ir *ir = c->ir;
-	int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES];
-	rc_buf cond, sub, label;
+	int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES], subg = 0;
+	rc_buf cond, label;
 	rc_buf_init(&cond);
-	rc_buf_init(&sub);
 	rc_buf_init(&label);
 	rc_buf_adds(&cond, "RewriteCond %{ENV:REDIR_S} \"");
-	int ngroups = rc_sv_pattern_regex(&cond, ir, r, 0, pg, qg);
+	int ngroups = rc_sv_pattern_regex_sub(&cond, ir, r, 0, pg, qg, &subg);
 	rc_buf_addc(&cond, '"');
 	if (ir->policy & RD_POLICY_CASE_INSENSITIVE)
 		rc_buf_adds(&cond, " [NC]");
@@ -364,15 +376,27 @@ static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r, int report)
 	if (report && ngroups > 9) {
 		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
 		            "rule '%s' needs %d captures on Apache (each placeholder or splat counts once "
-		            "for the target's path and once for its query), expected at most 9: "
-		            "mod_rewrite has only %%1 to %%9",
+		            "for the target's path and once for its query, :subdomain once), expected at "
+		            "most 9: mod_rewrite has only %%1 to %%9",
 		            rule_src(c, r), ngroups);
 		c->failed = 1;
 	}
 	rc_sv_rule_label(&label, ir, r);
 	put_comment(f, "# ", label.data);
+	rule_rewrite(c, f, r, cond.data, pg, qg, subg);
+	rc_buf_fini(&cond);
+	rc_buf_fini(&label);
+}
+
+/* The RewriteRule lines of a rule after its conditions `cond` (whose last
+ * one gives the captures: groups pg / qg, the subdomain group subg). */
+static void rule_rewrite(ap_ctx *c, FILE *f, const rc_rule *r, const char *cond,
+                         const int pg[RD_MAX_CAPTURES], const int qg[RD_MAX_CAPTURES], int subg)
+{
+	rc_buf sub;
+	rc_buf_init(&sub);
 	if (r->gone) {
-		fprintf(f, "%sRewriteRule ^ - [G]\n", cond.data);
+		fprintf(f, "%sRewriteRule ^ - [G]\n", cond);
 		goto done;
 	}
 	uint32_t qt = rc_sv_query_tok(r);
@@ -382,39 +406,37 @@ static void pattern_rule(ap_ctx *c, FILE *f, const rc_rule *r, int report)
 	char flags_qsd[64];
 	snprintf(flags_qsd, sizeof flags_qsd, "[R=%d,L,NE,QSD]", r->status);
 	/* P: the prefix and path; TQ: the target's query with its '?' */
-	subst_toks(c, &sub, r, 0, qt, pg, qg);
+	subst_toks(c, &sub, r, 0, qt, pg, qg, subg);
 	size_t plen = sub.len;
 	if (!r->query_drop && !has_q) {
 		if (!r->target.fragment) {
 			rc_buf_adds(&sub, "?%{ENV:REDIR_Q}");
-			fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags);
+			fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond, sub.data, flags);
 		} else {
 			rc_buf_adds(&sub, "?%{ENV:REDIR_Q}");
 			subst_frag(c, &sub, r);
 			fprintf(f, "RewriteCond %%{ENV:REDIR_Q} ^.\n%sRewriteRule ^ \"%s\" %s\n",
-			        cond.data, sub.data, flags);
+			        cond, sub.data, flags);
 			sub.len = plen;
 			sub.data[plen] = '\0';
 			subst_frag(c, &sub, r);
-			fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags_qsd);
+			fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond, sub.data, flags_qsd);
 		}
 	} else if (!r->query_drop) {
-		subst_toks(c, &sub, r, qt, r->target.ntoks, pg, qg);
+		subst_toks(c, &sub, r, qt, r->target.ntoks, pg, qg, subg);
 		rc_buf_adds(&sub, "%{ENV:REDIR_QAMP}");
 		subst_frag(c, &sub, r);
-		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags);
+		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond, sub.data, flags);
 	} else if (!has_q) {
 		subst_frag(c, &sub, r);
-		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags_qsd);
+		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond, sub.data, flags_qsd);
 	} else {
-		subst_toks(c, &sub, r, qt, r->target.ntoks, pg, qg);
+		subst_toks(c, &sub, r, qt, r->target.ntoks, pg, qg, subg);
 		subst_frag(c, &sub, r);
-		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond.data, sub.data, flags);
+		fprintf(f, "%sRewriteRule ^ \"%s\" %s\n", cond, sub.data, flags);
 	}
 done:
-	rc_buf_fini(&cond);
 	rc_buf_fini(&sub);
-	rc_buf_fini(&label);
 }
 
 /* Design section 12: a request whose raw path and query normalization and
@@ -558,6 +580,117 @@ static void write_patterns(ap_ctx *c, FILE *f)
 	rc_sv_groups_fini(&G);
 }
 
+/* Design section 3.1: the host class.  A host that a wildcard name admits
+ * (the longest first) and that no host block names (the map marks those
+ * with a line "HOST +") has the class "_.W": the host-layer key becomes
+ * "_.W" + KEY.  Any other host keeps HOST + KEY (its own class, or none). */
+static void write_classes(FILE *f, const rc_sv_layers *L)
+{
+	fputs("# wildcard host blocks: a host that a wildcard name admits (longest first)\n"
+	      "# and that no host block names takes the class \"_.NAME\" in the host layer\n", f);
+	rc_buf b;
+	rc_buf_init(&b);
+	/* one regex per chunk of names (the lazy SUB makes the captured name the
+	 * longest that admits the host); a match skips the later chunks */
+	size_t nchunks = 0;
+	for (size_t from = 0; from < L->wild.len; nchunks++) {
+		rc_buf_reset(&b);
+		from = rc_sv_class_re(&b, L, from, AP_CLASS_RE_MAX);
+	}
+	for (size_t from = 0, k = 1; from < L->wild.len; k++) {
+		rc_buf_reset(&b);
+		from = rc_sv_class_re(&b, L, from, AP_CLASS_RE_MAX);
+		fprintf(f, "RewriteCond %%{ENV:REDIR_S} \" %s$\"\n", b.data);
+		if (nchunks - k)
+			fprintf(f, "RewriteRule ^ - [E=REDIR_WC:_.%%2,S=%zu]\n", nchunks - k);
+		else
+			fputs("RewriteRule ^ - [E=REDIR_WC:_.%2]\n", f);
+	}
+	rc_buf_fini(&b);
+	if (L->named_wild.len)
+		fputs("RewriteCond %{ENV:REDIR_WC} .\n"
+		      "RewriteCond %{ENV:REDIR_S} \" ([^ ]+)$\"\n"
+		      "RewriteCond ${redir_exact:%1|-} =+\n"
+		      "RewriteRule ^ - [E=!REDIR_WC]\n", f);
+	fputs("RewriteCond %{ENV:REDIR_WC} (.+)\n"
+	      "RewriteRule ^ - \"[E=REDIR_HKEY:%1%{ENV:REDIR_KEY}]\"\n", f);
+}
+
+static int rule_index_cmp(const void *a, const void *b)
+{
+	const rc_rule *x = *(const rc_rule *const *)a, *y = *(const rc_rule *const *)b;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The exact rules whose target uses :subdomain: the map value "sN" names
+ * rule N, whose own block takes the subdomain from the host (the rule's
+ * scope admits every host of the classes it answers). */
+static void write_subdomain_rules(ap_ctx *c, FILE *f, const rc_sv_layers *L)
+{
+	rc_vec rules;
+	rc_vec_init(&rules, sizeof(const rc_rule *));
+	for (size_t i = 0; i < L->host.len; i++) {
+		const rc_sv_entry *e = RC_VEC_AT(&L->host, rc_sv_entry, i);
+		if (!e->dash && !e->rule->gone && e->rule->target.uses_subdomain)
+			*(const rc_rule **)rc_vec_push(&rules) = e->rule;
+	}
+	if (rules.len > 1)
+		qsort(rules.items, rules.len, sizeof(const rc_rule *), rule_index_cmp);
+	size_t w = 0, n = 0;
+	for (size_t i = 0; i < rules.len; i++) {
+		const rc_rule *r = *RC_VEC_AT(&rules, const rc_rule *, i);
+		if (w && *RC_VEC_AT(&rules, const rc_rule *, w - 1) == r)
+			continue;
+		*RC_VEC_AT(&rules, const rc_rule *, w++) = r;
+		n += pattern_nrules(r);
+	}
+	rules.len = w;
+	if (rules.len) {
+		fprintf(f, "# ---- exact rules whose target uses :subdomain (map value sN: rule N) ----\n"
+		           "RewriteCond %%{ENV:REDIR_X} \"!^s\"\nRewriteRule ^ - [S=%zu]\n", n);
+		int pg[RD_MAX_CAPTURES] = { 0 }, qg[RD_MAX_CAPTURES] = { 0 };
+		rc_buf cond, label;
+		rc_buf_init(&cond);
+		rc_buf_init(&label);
+		for (size_t i = 0; i < rules.len; i++) {
+			const rc_rule *r = *RC_VEC_AT(&rules, const rc_rule *, i);
+			rc_buf_reset(&cond);
+			rc_buf_printf(&cond, "RewriteCond %%{ENV:REDIR_X} \"=s%u\"\nRewriteCond %%{ENV:REDIR_S} \" ",
+			              (unsigned)r->index);
+			rc_sv_subdomain_re(&cond, c->ir, r, "(");
+			rc_buf_adds(&cond, "$\"\n");
+			rc_buf_reset(&label);
+			rc_sv_rule_label(&label, c->ir, r);
+			put_comment(f, "# ", label.data);
+			rule_rewrite(c, f, r, cond.data, pg, qg, 1);
+		}
+		rc_buf_fini(&cond);
+		rc_buf_fini(&label);
+	}
+	rc_vec_fini(&rules);
+}
+
+/* "HOST +" map lines: the named hosts a wildcard name admits (their own
+ * class, write_classes). */
+static void write_marks(ap_ctx *c, FILE *f, const rc_sv_layers *L)
+{
+	rc_buf b;
+	rc_buf_init(&b);
+	for (size_t i = 0; i < L->named_wild.len; i++) {
+		const char *h = *RC_VEC_AT(&L->named_wild, const char *, i);
+		rc_buf_reset(&b);
+		rc_buf_adds(&b, h); /* a host name: no whitespace */
+		size_t klen = b.len;
+		rc_buf_adds(&b, " +\n");
+		fwrite(b.data, 1, b.len, f);
+		if (c->db && !c->failed)
+			dbm_store(c, &b, klen);
+		if (c->sq && !c->failed)
+			sq_store(c, &b, klen);
+	}
+	rc_buf_fini(&b);
+}
+
 /* BASE.conf (`sqlite` 0: the txt or GDBM map) or BASE.dbd.conf (`sqlite` 1:
  * the SQLite map through mod_dbd); the two differ only in the map lines. */
 static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_opts *opts,
@@ -608,6 +741,8 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 	fputs(b.data, f);
 	rc_buf_fini(&b);
 	write_normal_form(f, ir);
+	if (L->wild.len)
+		write_classes(f, L);
 	if (L->host.len)
 		fputs("# one lookup per request: the host layer first, then the global layer\n"
 		      "RewriteRule ^ - \"[E=REDIR_X:${redir_exact:%{ENV:REDIR_HKEY}|${redir_exact:%{ENV:REDIR_KEY}}}]\"\n\n",
@@ -621,7 +756,7 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < layers[k]->len; i++) {
 			const rc_sv_entry *e = RC_VEC_AT(layers[k], rc_sv_entry, i);
-			if (e->dash)
+			if (e->dash || (!e->rule->gone && e->rule->target.uses_subdomain))
 				continue;
 			if (e->rule->gone)
 				gone = 1;
@@ -641,6 +776,7 @@ static void write_conf(ap_ctx *c, FILE *f, const rc_sv_layers *L, const rc_emit_
 			exact_block(f, codes[s]);
 	if (gone)
 		fputs("RewriteCond \"%{ENV:REDIR_X}\" \"^410:$\"\nRewriteRule ^ - [G]\n", f);
+	write_subdomain_rules(c, f, L);
 	write_patterns(c, f);
 	free(lua);
 	free(map);
@@ -688,8 +824,16 @@ static int emit_apache(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 	fputs("# Generated by redirc " PACKAGE_VERSION " (target apache): the exact-rule map of the\n"
 	      "# .conf of the same BASE.  KEY VALUE; VALUE = 410: or STATUS k|d (query keep|drop)\n"
 	      "# : the encoded target; \"-\" = no exact answer for this host.\n", txt);
+	if (L->wild.len)
+		fputs("# Wildcard host blocks: a host-layer key starts with the host's class (a\n"
+		      "# named host, or _.NAME for the longest wildcard name *.NAME admitting it);\n"
+		      "# VALUE sN: rule N's own block in the .conf (its target uses :subdomain).\n", txt);
 	fputs("# host-scoped layer (host + key)\n", txt);
 	write_layer(&c, txt, &L->host);
+	if (L->named_wild.len) {
+		fputs("# hosts named by a host block that a wildcard name admits (their own class)\n", txt);
+		write_marks(&c, txt, L);
+	}
 	fputs("# global layer\n", txt);
 	write_layer(&c, txt, &L->global);
 	dbm_close(&c);

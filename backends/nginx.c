@@ -68,8 +68,34 @@ static void ngx_text(ngx_ctx *c, rc_buf *b, const rc_rule *r, const char *s, siz
 	}
 }
 
-/* The Location template of a rule (design 4.1 / 4.2), without quotes. */
-static void ngx_location(ngx_ctx *c, rc_buf *b, const rc_rule *r)
+/* The subdomain of an exact rule's target for the hosts of class `cls`
+ * (design 16.3): rd_host_subdomain of the class name, whose "_" (a wildcard
+ * class's representative) stands for $redir_csub, the host minus the
+ * class's ".NAME"; for a named host a constant. */
+static void ngx_subdomain(ngx_ctx *c, rc_buf *b, const rc_rule *r, const char *cls)
+{
+	rd_rule view;
+	rc_rule_view(c->ir, r, &view);
+	size_t n = cls ? rd_host_subdomain(&view, cls) : 0;
+	if (n == 0) {
+		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
+		            "internal error: rule '%s' answers a host class that its block does not admit",
+		            rc_quote((rc_arena *)&c->ir->arena, r->source_text, strlen(r->source_text), 60));
+		c->failed = 1;
+		return;
+	}
+	if (cls[0] == '_') {
+		rc_buf_adds(b, "${redir_csub}");
+		rc_buf_add(b, cls + 1, n - 1);
+	} else {
+		rc_buf_add(b, cls, n); /* [a-z0-9.-]: nothing to quote */
+	}
+}
+
+/* The Location template of a rule (design 4.1 / 4.2), without quotes.
+ * :subdomain is the pattern regex's named capture (`pattern`), or for an
+ * exact rule's entry of the host class `cls` ngx_subdomain. */
+static void ngx_location(ngx_ctx *c, rc_buf *b, const rc_rule *r, int pattern, const char *cls)
 {
 	for (uint32_t t = 0; t < r->target.ntoks; t++) {
 		const rd_ttok *tok = &r->target.toks[t];
@@ -82,6 +108,12 @@ static void ngx_location(ngx_ctx *c, rc_buf *b, const rc_rule *r)
 			break;
 		case RD_TTOK_CAP_QUERY:
 			rc_buf_printf(b, "${redir_q%d}", tok->capture);
+			break;
+		case RD_TTOK_SUBDOMAIN:
+			if (pattern)
+				rc_buf_adds(b, "${redir_sub}");
+			else
+				ngx_subdomain(c, b, r, cls);
 			break;
 		default:
 			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
@@ -122,7 +154,7 @@ static void write_map_entry(ngx_ctx *c, FILE *f, const rc_sv_entry *e, rc_buf *b
 		rc_buf_adds(&b, "410:");
 	} else {
 		rc_buf_printf(&b, "%d:", e->rule->status);
-		ngx_location(c, &b, e->rule);
+		ngx_location(c, &b, e->rule, 0, e->cls);
 	}
 	size_t val_tok = b.len - v0 + 2;
 	rc_buf_adds(&b, "\";\n");
@@ -134,13 +166,62 @@ static void write_map_entry(ngx_ctx *c, FILE *f, const rc_sv_entry *e, rc_buf *b
 	*bp = b;
 }
 
+static void class_entry(FILE *f, rc_buf *b, const char *host, const char *value)
+{
+	rc_buf_reset(b);
+	rc_ngx_quote(b, host, strlen(host), RC_NGX_MAPKEY); /* a host name: ASCII */
+	fprintf(f, "    \"%s\" \"%s\";\n", b->data, value);
+}
+
+/* Design section 3.1: the host class of the request (the host layer's keys
+ * start with it): a host named by a host block (or `set hosts`) is looked up
+ * in the map's hash, any other host tries the wildcard names' regexes,
+ * longest name first; a host none admits is its own class, which no key of
+ * the host layer starts with.  $redir_host is the canonical host, encP'd. */
+static void write_classes(FILE *f, const rc_sv_layers *L)
+{
+	fputs("# wildcard host blocks: the host class, the first part of a host-layer key\n"
+	      "map $redir_norm $redir_host { \"\" $redir_jhost; default $redir_nh; }\n"
+	      "map $redir_host $redir_class {\n"
+	      "    default $redir_host;\n", f);
+	rc_buf b;
+	rc_buf_init(&b);
+	for (size_t i = 0; i < L->named.len; i++) {
+		const char *h = *RC_VEC_AT(&L->named, const char *, i);
+		class_entry(f, &b, h, h);
+	}
+	for (size_t i = 0; i < L->plain.len; i++) {
+		const char *h = *RC_VEC_AT(&L->plain, const char *, i);
+		class_entry(f, &b, h, h);
+	}
+	/* one regex (per chunk of names that fits a token): the lazy SUB makes
+	 * the captured name the longest that admits the host */
+	for (size_t from = 0, to; from < L->wild.len; from = to) {
+		rc_buf_reset(&b);
+		rc_buf_adds(&b, "~^");
+		to = rc_sv_class_re(&b, L, from, NGX_TOKEN_MAX - 8);
+		fprintf(f, "    \"%s$\" \"_.$2\";\n", b.data);
+	}
+	fputs("}\n# the host minus the \".NAME\" of its class (exact targets with :subdomain)\n"
+	      "map $redir_host $redir_csub {\n"
+	      "    default \"\";\n", f);
+	for (size_t from = 0, to; from < L->wild.len; from = to) {
+		rc_buf_reset(&b);
+		rc_buf_adds(&b, "~^");
+		to = rc_sv_class_re(&b, L, from, NGX_TOKEN_MAX - 8);
+		fprintf(f, "    \"%s$\" $1;\n", b.data);
+	}
+	fputs("}\n", f);
+	rc_buf_fini(&b);
+}
+
 /* Design section 12: a request whose raw path and query normalization and
  * encoding leave unchanged, with a plain Host, gets the variables of
  * section 2 from nginx's own regex and maps (the path is KEY, encP and encQ
  * of itself); any other request reads the helper's.  The named captures
  * are set when $redir_norm is evaluated, which every map below does first
  * (it is their source). */
-static void write_normal_form(FILE *f, const rc_ir *ir)
+static void write_normal_form(FILE *f, const rc_ir *ir, const rc_sv_layers *L)
 {
 	rc_buf re;
 	rc_buf_init(&re);
@@ -153,11 +234,16 @@ static void write_normal_form(FILE *f, const rc_ir *ir)
 	      "map \"$request_uri|$host|$http_host\" $redir_norm {\n"
 	      "    default \"\";\n", f);
 	fprintf(f, "    \"%s\" \"q$redir_nq\";\n}\n", re.data);
-	fputs("map $redir_norm $redir_key  { \"\" $redir_jkey;  default $redir_np; }\n"
-	      "map $redir_norm $redir_hkey { \"\" $redir_jhkey; default $redir_nh$redir_np; }\n"
-	      "map $redir_norm $redir_s    { \"\" $redir_js;    default \"$redir_np $redir_np $redir_nh\"; }\n"
+	fputs("map $redir_norm $redir_key  { \"\" $redir_jkey;  default $redir_np; }\n", f);
+	if (L->wild.len)
+		fputs("map $redir_norm $redir_hkey { \"\" $redir_class$redir_jkey; default $redir_class$redir_np; }\n", f);
+	else
+		fputs("map $redir_norm $redir_hkey { \"\" $redir_jhkey; default $redir_nh$redir_np; }\n", f);
+	fputs("map $redir_norm $redir_s    { \"\" $redir_js;    default \"$redir_np $redir_np $redir_nh\"; }\n"
 	      "map $redir_norm $redir_qa   { \"\" $redir_jqa;   q \"\"; default \"?$redir_nq\"; }\n"
 	      "map $redir_norm $redir_qamp { \"\" $redir_jqamp; q \"\"; default \"&$redir_nq\"; }\n\n", f);
+	if (L->wild.len)
+		write_classes(f, L);
 	rc_buf_fini(&re);
 }
 
@@ -195,8 +281,10 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	      "js_set $redir_jhkey  redir_js.hkey;\n"
 	      "js_set $redir_js     redir_js.subject;\n"
 	      "js_set $redir_jqa    redir_js.qa;\n"
-	      "js_set $redir_jqamp  redir_js.qamp;\n"
-	      "geo $redir_dollar { default \"$\"; }\n\n", f);
+	      "js_set $redir_jqamp  redir_js.qamp;\n", f);
+	if (L->wild.len)
+		fputs("js_set $redir_jhost  redir_js.host;\n", f);
+	fputs("geo $redir_dollar { default \"$\"; }\n\n", f);
 	/* design section 7: a key of L bytes takes 8 + align8(L + 2) bytes of a
 	 * bucket, plus the bucket's 8-byte terminator */
 	size_t n = L->host.len > L->global.len ? L->host.len : L->global.len;
@@ -208,6 +296,8 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	}
 	if (G->groups.len > n)
 		n = G->groups.len;
+	if (L->wild.len && L->named.len + L->plain.len > n)
+		n = L->named.len + L->plain.len; /* the host-class map */
 	size_t bucket = pow2ceil(16 + align8(key_max + 2));
 	if (bucket < 1024)
 		bucket = 1024;
@@ -223,7 +313,7 @@ static void write_http(ngx_ctx *c, FILE *f, const rc_sv_layers *L, const rc_sv_g
 	fprintf(f, "# %zu host-scoped and %zu global keys, the longest %zu bytes\n",
 	        L->host.len, L->global.len, L->key_max);
 	fprintf(f, "map_hash_bucket_size %zu;\nmap_hash_max_size %zu;\n\n", bucket, max);
-	write_normal_form(f, c->ir);
+	write_normal_form(f, c->ir, L);
 	rc_buf_init(&b);
 	if (L->host.len) {
 		fputs("# host-scoped exact layer: key = host + key; \"-\" = no exact answer for this\n"
@@ -268,7 +358,8 @@ static void write_pattern_map(ngx_ctx *c, FILE *f, const char *var, const rc_vec
 		rc_buf_reset(&line);
 		rc_buf_printf(&line, "    \"%s", op);
 		size_t r0 = line.len;
-		rc_sv_pattern_regex(&line, ir, r, 1, pg, qg);
+		int sub;
+		rc_sv_pattern_regex_sub(&line, ir, r, 1, pg, qg, &sub);
 		if (report && line.len - r0 + 2 > NGX_TOKEN_MAX)
 			too_long(c, r, "regex", line.len - r0 + 2);
 		rc_buf_adds(&line, "\" \"");
@@ -277,7 +368,7 @@ static void write_pattern_map(ngx_ctx *c, FILE *f, const char *var, const rc_vec
 			rc_buf_adds(&line, "410:");
 		} else {
 			rc_buf_printf(&line, "%d:", r->status);
-			ngx_location(c, &line, r);
+			ngx_location(c, &line, r, 1, NULL);
 		}
 		if (report && line.len - l0 + 2 > NGX_TOKEN_MAX)
 			too_long(c, r, "map value", line.len - l0 + 2);

@@ -146,12 +146,131 @@ static int rule_index_cmp(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Longest first, then by bytes: the order a host tries the wildcard names */
+static int wild_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/* The first pair of `hs` (sorted) whose name is `name`, or hs->len. */
+static size_t hs_find(const rc_vec *hs, const char *name)
+{
+	size_t lo = 0, hi = hs->len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(RC_VEC_AT(hs, host_scope, mid)->host, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int int32_cmp(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The scopes that admit host `h` (a named host or a class representative
+ * "_.W"), ascending and distinct: those naming it, and those with a
+ * wildcard name "*.S" for a suffix S of h that rd_wildcard_admits. */
+static void class_scopes(const rc_vec *hs, const char *h, rc_vec *out)
+{
+	out->len = 0;
+	size_t n = strlen(h);
+	char *probe = rc_xmalloc(n + 3);
+	for (size_t at = 0;;) {
+		const char *name = h;
+		if (at > 0) {
+			probe[0] = '*';
+			memcpy(probe + 1, h + at - 1, n - at + 2); /* ".SUFFIX" and its NUL */
+			name = probe;
+		}
+		if (at == 0 || rd_wildcard_admits(name, h))
+			for (size_t i = hs_find(hs, name);
+			     i < hs->len && strcmp(RC_VEC_AT(hs, host_scope, i)->host, name) == 0; i++)
+				*(int32_t *)rc_vec_push(out) = RC_VEC_AT(hs, host_scope, i)->scope;
+		const char *dot = strchr(h + at, '.');
+		if (!dot)
+			break;
+		at = (size_t)(dot - h) + 1;
+	}
+	free(probe);
+	if (out->len > 1)
+		qsort(out->items, out->len, sizeof(int32_t), int32_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < out->len; i++)
+		if (w == 0 || *RC_VEC_AT(out, int32_t, i) != *RC_VEC_AT(out, int32_t, w - 1))
+			*RC_VEC_AT(out, int32_t, w++) = *RC_VEC_AT(out, int32_t, i);
+	out->len = w;
+}
+
+/* Design section 3.1: the host classes.  Every host a block names is its
+ * own class; every wildcard name "*.W" gives the class "_.W" (admitted by
+ * exactly the wildcard names that admit the hosts of the class; never a
+ * named host, whose names hold no '_'). */
+static void build_classes(const rc_ir *ir, const rc_vec *hs, rc_sv_layers *L)
+{
+	for (size_t i = 0; i < hs->len; i++) {
+		const char *name = RC_VEC_AT(hs, host_scope, i)->host;
+		if (i > 0 && strcmp(name, RC_VEC_AT(hs, host_scope, i - 1)->host) == 0)
+			continue;
+		if (name[0] == '*') {
+			*(const char **)rc_vec_push(&L->wild) = name;
+			char *rep = rc_arena_strndup(&L->arena, name, strlen(name));
+			rep[0] = '_';
+			*(const char **)rc_vec_push(&L->classes) = rep;
+		} else {
+			*(const char **)rc_vec_push(&L->named) = name;
+			*(const char **)rc_vec_push(&L->classes) = name;
+		}
+	}
+	if (L->wild.len > 1)
+		qsort(L->wild.items, L->wild.len, sizeof(const char *), wild_cmp);
+	/* named hosts a wildcard name admits, and `set hosts` names none admits */
+	for (size_t i = 0; i < L->named.len; i++) {
+		const char *h = *RC_VEC_AT(&L->named, const char *, i);
+		for (size_t j = 0; j < L->wild.len; j++)
+			if (rd_wildcard_admits(*RC_VEC_AT(&L->wild, const char *, j), h)) {
+				*(const char **)rc_vec_push(&L->named_wild) = h;
+				break;
+			}
+	}
+	for (size_t i = 0; i < ir->served_hosts.len; i++) {
+		const char *h = *RC_VEC_AT(&ir->served_hosts, char *, i);
+		int known = h[0] == '*';
+		for (size_t j = 0; !known && j < L->wild.len; j++)
+			known = rd_wildcard_admits(*RC_VEC_AT(&L->wild, const char *, j), h);
+		for (size_t j = 0; !known && j < L->named.len; j++)
+			known = strcmp(*RC_VEC_AT(&L->named, const char *, j), h) == 0;
+		if (!known)
+			*(const char **)rc_vec_push(&L->plain) = h;
+	}
+	if (L->plain.len > 1)
+		qsort(L->plain.items, L->plain.len, sizeof(const char *), str_ptr_cmp);
+}
+
 void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 {
 	memset(L, 0, sizeof *L);
 	rc_arena_init(&L->arena);
 	rc_vec_init(&L->host, sizeof(rc_sv_entry));
 	rc_vec_init(&L->global, sizeof(rc_sv_entry));
+	rc_vec_init(&L->classes, sizeof(const char *));
+	rc_vec_init(&L->wild, sizeof(const char *));
+	rc_vec_init(&L->named, sizeof(const char *));
+	rc_vec_init(&L->named_wild, sizeof(const char *));
+	rc_vec_init(&L->plain, sizeof(const char *));
 	size_t nrules = rc_ir_nrules(ir);
 	rc_vec pats;
 	rc_vec_init(&pats, sizeof(const rc_rule *));
@@ -194,7 +313,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 		gt.slot[pos] = (uint32_t)L->global.len;
 	}
 
-	/* (host, scope) pairs of every host block, sorted by host then scope;
+	/* (name, scope) pairs of every host block, sorted by name then scope;
 	 * rules of each scope, file order */
 	rc_vec hs;
 	rc_vec_init(&hs, sizeof(host_scope));
@@ -222,7 +341,10 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 	}
 	if (hs.len)
 		qsort(hs.items, hs.len, sizeof(host_scope), host_scope_cmp);
+	build_classes(ir, &hs, L);
 
+	rc_vec hsc;      /* the scopes admitting this class, ascending */
+	rc_vec_init(&hsc, sizeof(int32_t));
 	rc_vec seen;     /* this host's keys from host-scoped exact rules */
 	rc_vec_init(&seen, sizeof(rc_sv_entry));
 	rc_vec hpats;    /* patterns admitting this host, file order */
@@ -231,17 +353,14 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 	rc_vec_init(&hexact, sizeof(const rc_rule *));
 	rc_buf hkey;
 	rc_buf_init(&hkey);
-	for (size_t h0 = 0, h1; h0 < hs.len; h0 = h1) {
-		const char *h = RC_VEC_AT(&hs, host_scope, h0)->host;
-		for (h1 = h0 + 1; h1 < hs.len && strcmp(RC_VEC_AT(&hs, host_scope, h1)->host, h) == 0; h1++)
-			;
+	for (size_t ci = 0; ci < L->classes.len; ci++) {
+		const char *h = *RC_VEC_AT(&L->classes, const char *, ci);
+		class_scopes(&hs, h, &hsc);
 		hexact.len = 0;
 		hpats.len = 0;
 		int scoped_pats = 0;
-		for (size_t k = h0; k < h1; k++) {
-			int32_t sc = RC_VEC_AT(&hs, host_scope, k)->scope;
-			if (k > h0 && sc == RC_VEC_AT(&hs, host_scope, k - 1)->scope)
-				continue; /* a host named twice in one block */
+		for (size_t k = 0; k < hsc.len; k++) {
+			int32_t sc = *RC_VEC_AT(&hsc, int32_t, k);
 			for (size_t j = 0; j < sc_exact[sc].len; j++)
 				*(const rc_rule **)rc_vec_push(&hexact) = *RC_VEC_AT(&sc_exact[sc], const rc_rule *, j);
 			for (size_t j = 0; j < sc_pats[sc].len; j++)
@@ -252,7 +371,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 			continue; /* the global layer and the patterns answer this host */
 		for (size_t j = 0; j < gpats.len; j++)
 			*(const rc_rule **)rc_vec_push(&hpats) = *RC_VEC_AT(&gpats, const rc_rule *, j);
-		if (h1 - h0 > 1 && hexact.len > 1)
+		if (hsc.len > 1 && hexact.len > 1)
 			qsort(hexact.items, hexact.len, sizeof(const rc_rule *), rule_index_cmp);
 		if (hpats.len > 1)
 			qsort(hpats.items, hpats.len, sizeof(const rc_rule *), rule_index_cmp);
@@ -301,6 +420,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 			e->len = (uint32_t)hkey.len;
 			e->rule = wp ? NULL : w;
 			e->dash = wp != NULL;
+			e->cls = h;
 		}
 		/* pass 2: global keys an earlier host-scoped pattern takes */
 		for (size_t gi = 0; scoped_pats && gi < L->global.len; gi++) {
@@ -326,6 +446,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 			e->key = rc_arena_strndup(&L->arena, hkey.data, hkey.len);
 			e->len = (uint32_t)hkey.len;
 			e->dash = 1;
+			e->cls = h;
 		}
 		ktab_fini(&st);
 	}
@@ -339,6 +460,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 	rc_vec_fini(&gpats);
 	rc_vec_fini(&hexact);
 	rc_vec_fini(&hs);
+	rc_vec_fini(&hsc);
 	rc_vec_fini(&seen);
 	rc_vec_fini(&hpats);
 	ktab_fini(&gt);
@@ -369,6 +491,11 @@ void rc_sv_layers_fini(rc_sv_layers *L)
 {
 	rc_vec_fini(&L->host);
 	rc_vec_fini(&L->global);
+	rc_vec_fini(&L->classes);
+	rc_vec_fini(&L->wild);
+	rc_vec_fini(&L->named);
+	rc_vec_fini(&L->named_wild);
+	rc_vec_fini(&L->plain);
 	rc_arena_fini(&L->arena);
 }
 
@@ -390,9 +517,11 @@ void rc_sv_cache_fini(rc_sv_cache *c)
 
 /* ---- pattern regexes (design 4.2) ------------------------------------- */
 
-static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
+static void regex_side(rc_buf *b, const rc_ir *ir, const rc_rule *r, int qctx, int named,
                        const int used[RD_MAX_CAPTURES], int group[RD_MAX_CAPTURES], int *ngroups)
 {
+	/* `set splat-parent no-match`: a final slash-splat keeps its slash */
+	int parent = !(ir->policy & RD_POLICY_SPLAT_NO_PARENT);
 	rc_buf enc;
 	rc_buf_init(&enc);
 	for (uint32_t t = 0; t < r->nsrc; t++) {
@@ -401,8 +530,9 @@ static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
 		switch (tok->kind) {
 		case RD_PTOK_LIT: {
 			size_t n = tok->len;
-			/* a final slash-splat also matches without that slash */
-			if (splat_next && n > 0 && tok->text[n - 1] == '/')
+			/* a final slash-splat also matches without that slash
+			 * (unless splat-parent no-match) */
+			if (parent && splat_next && n > 0 && tok->text[n - 1] == '/')
 				n--;
 			rc_buf_reset(&enc);
 			rc_sv_enc(&enc, tok->text, n, qctx, 0);
@@ -412,7 +542,7 @@ static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
 		case RD_PTOK_PARAM:
 		case RD_PTOK_SPLAT: {
 			int cap = tok->capture;
-			int slash = tok->kind == RD_PTOK_SPLAT && t > 0 && r->src[t - 1].kind == RD_PTOK_LIT &&
+			int slash = parent && tok->kind == RD_PTOK_SPLAT && t > 0 && r->src[t - 1].kind == RD_PTOK_LIT &&
 			            r->src[t - 1].len > 0 && r->src[t - 1].text[r->src[t - 1].len - 1] == '/';
 			const char *cls = tok->kind == RD_PTOK_PARAM ? "[^/ ]+" : "[^ ]*";
 			if (slash)
@@ -438,8 +568,87 @@ static void regex_side(rc_buf *b, const rc_rule *r, int qctx, int named,
 	rc_buf_fini(&enc);
 }
 
+void rc_sv_wild_host_re(rc_buf *b, const char *const *wild, size_t n, const char *open)
+{
+	/* SUB: labels of [a-z0-9_-] joined by '.'; lazy when captured, so the
+	 * first name tried at each split that matches is the longest that
+	 * admits the host (rd_host_subdomain) */
+	if (open)
+		rc_buf_adds(b, open);
+	rc_buf_adds(b, "[a-z0-9_\\x2D]+(?:\\x2E[a-z0-9_\\x2D]+)*");
+	if (open)
+		rc_buf_adds(b, "?)");
+	rc_buf_adds(b, "\\x2E(?:");
+	rc_buf enc;
+	rc_buf_init(&enc);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			rc_buf_addc(b, '|');
+		rc_buf_reset(&enc);
+		rc_sv_enc(&enc, wild[i] + 2, strlen(wild[i] + 2), 0, 0);
+		rc_regex_lit(b, enc.data, enc.len);
+	}
+	rc_buf_fini(&enc);
+	rc_buf_addc(b, ')');
+}
+
+size_t rc_sv_class_re(rc_buf *b, const rc_sv_layers *L, size_t from, size_t max)
+{
+	size_t start = b->len, to = from;
+	rc_buf enc;
+	rc_buf_init(&enc);
+	rc_buf_adds(b, "([a-z0-9_\\x2D]+(?:\\x2E[a-z0-9_\\x2D]+)*?)\\x2E(");
+	for (; to < L->wild.len; to++) {
+		const char *w = *RC_VEC_AT(&L->wild, const char *, to);
+		size_t mark = b->len;
+		if (to > from)
+			rc_buf_addc(b, '|');
+		rc_buf_reset(&enc);
+		rc_sv_enc(&enc, w + 2, strlen(w + 2), 0, 0);
+		rc_regex_lit(b, enc.data, enc.len);
+		if (to > from && b->len - start + 1 > max) {
+			b->len = mark; /* this name starts the next chunk */
+			b->data[mark] = '\0';
+			break;
+		}
+	}
+	rc_buf_fini(&enc);
+	rc_buf_addc(b, ')');
+	return to;
+}
+
+/* The wildcard names of a scope, longest first (NULL when it has none). */
+static const char **scope_wild(const rc_scope *s, size_t *n)
+{
+	*n = 0;
+	const char **w = NULL;
+	for (uint32_t i = 0; i < s->nhosts; i++)
+		if (s->hosts[i][0] == '*') {
+			if (!w)
+				w = rc_xmalloc(sizeof *w * s->nhosts);
+			w[(*n)++] = s->hosts[i];
+		}
+	if (*n > 1)
+		qsort(w, *n, sizeof *w, wild_cmp);
+	return w;
+}
+
+void rc_sv_subdomain_re(rc_buf *b, const rc_ir *ir, const rc_rule *r, const char *open)
+{
+	size_t nw = 0;
+	const char **w = scope_wild(RC_VEC_AT(&ir->scopes, rc_scope, r->scope), &nw);
+	rc_sv_wild_host_re(b, w, nw, open);
+	free(w);
+}
+
 int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
                         int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES])
+{
+	return rc_sv_pattern_regex_sub(b, ir, r, named, pgroup, qgroup, NULL);
+}
+
+int rc_sv_pattern_regex_sub(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
+                            int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES], int *subgroup)
 {
 	int pused[RD_MAX_CAPTURES] = { 0 }, qused[RD_MAX_CAPTURES] = { 0 };
 	int anyq = 0;
@@ -457,30 +666,48 @@ int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
 	}
 	for (int i = 0; i < RD_MAX_CAPTURES; i++)
 		pgroup[i] = qgroup[i] = 0;
+	if (subgroup)
+		*subgroup = 0;
 	int ngroups = 0;
 	rc_buf_addc(b, '^');
-	regex_side(b, r, 0, named, pused, pgroup, &ngroups);
+	regex_side(b, ir, r, 0, named, pused, pgroup, &ngroups);
 	rc_buf_addc(b, ' ');
 	if (anyq)
-		regex_side(b, r, 1, named, qused, qgroup, &ngroups);
+		regex_side(b, ir, r, 1, named, qused, qgroup, &ngroups);
 	else
 		rc_buf_adds(b, "[^ ]*");
 	rc_buf_addc(b, ' ');
 	if (r->scope < 0) {
 		rc_buf_adds(b, ".*");
+	} else if (subgroup && !r->gone && r->target.uses_subdomain) {
+		/* every name is a wildcard (the grammar binds :subdomain only then) */
+		*subgroup = ++ngroups;
+		rc_sv_subdomain_re(b, ir, r, named ? "(?<redir_sub>" : "(");
 	} else {
 		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
 		rc_buf_adds(b, "(?:");
 		rc_buf enc;
 		rc_buf_init(&enc);
+		int first = 1;
 		for (uint32_t i = 0; i < s->nhosts; i++) {
-			if (i)
+			if (s->hosts[i][0] == '*')
+				continue;
+			if (!first)
 				rc_buf_addc(b, '|');
+			first = 0;
 			rc_buf_reset(&enc);
 			rc_sv_enc(&enc, s->hosts[i], strlen(s->hosts[i]), 0, 0);
 			rc_regex_lit(b, enc.data, enc.len);
 		}
 		rc_buf_fini(&enc);
+		size_t nw = 0;
+		const char **w = scope_wild(s, &nw);
+		if (nw) {
+			if (!first)
+				rc_buf_addc(b, '|');
+			rc_sv_wild_host_re(b, w, nw, NULL);
+		}
+		free(w);
 		rc_buf_addc(b, ')');
 	}
 	rc_buf_addc(b, '$');

@@ -35,13 +35,28 @@ typedef struct rc_sv_entry {
 	int dash;
 	int dropped;        /* internal: a global key an earlier pattern takes */
 	const rc_rule *rule;
+	const char *cls;    /* host layer: the class the key starts with (3.1) */
 } rc_sv_entry;
 
+/* The host layer is keyed by the request host's *class* (design section
+ * 3.1) + KEY: a host that a host block names is its own class; any other
+ * host that a wildcard name "*.W" admits takes the class "_.W" of the
+ * longest such name (its representative: admitted by exactly the wildcard
+ * names that admit the hosts of the class, and never a named host); any
+ * other host has no class (only the global layer and the global patterns
+ * answer it).  Without wildcard names the class of a host is the host. */
 typedef struct rc_sv_layers {
 	rc_arena arena;     /* key bytes */
-	rc_vec host;        /* rc_sv_entry, host + KEY, sorted by key */
+	rc_vec host;        /* rc_sv_entry, class + KEY, sorted by key */
 	rc_vec global;      /* rc_sv_entry, KEY, sorted by key */
 	size_t key_max;     /* longest key of either layer, in bytes */
+	rc_vec classes;     /* const char *: named hosts and "_.W" representatives */
+	rc_vec wild;        /* const char *: the wildcard names "*.W", longest
+	                     * first, then by bytes (the order a host tries them) */
+	rc_vec named;       /* const char *: the hosts host blocks name, sorted */
+	rc_vec named_wild;  /* const char *: those a wildcard name admits, sorted */
+	rc_vec plain;       /* const char *: `set hosts` names neither named nor
+	                     * admitted by a wildcard name, sorted */
 } rc_sv_layers;
 
 /* Fill both layers from the IR (design section 3). */
@@ -67,6 +82,27 @@ void rc_sv_cache_fini(rc_sv_cache *c);
  * unused).  Returns the number of capturing groups. */
 int rc_sv_pattern_regex(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
                         int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES]);
+
+/* rc_sv_pattern_regex, and with `subgroup` set, a rule whose target uses
+ * :subdomain captures the subdomain in the host part: named
+ * (?<redir_sub>…) or the plain group *subgroup (0 when none). */
+int rc_sv_pattern_regex_sub(rc_buf *b, const rc_ir *ir, const rc_rule *r, int named,
+                            int pgroup[RD_MAX_CAPTURES], int qgroup[RD_MAX_CAPTURES], int *subgroup);
+
+/* The regex (no anchors) of an encP'd canonical host that one of the
+ * wildcard names `wild` ("*.W", longest first) admits (rd_wildcard_admits);
+ * with `open` (a group's opening) the group captures the subdomain under the
+ * longest name that admits the host (rd_host_subdomain). */
+void rc_sv_wild_host_re(rc_buf *b, const char *const *wild, size_t n, const char *open);
+/* The host classes' regex (design 3.1): group 1 captures SUB (lazy, as in
+ * rd_host_subdomain), group 2 the names L->wild[from, to), so the longest
+ * name admitting the host; no anchors; `to` (returned) is the first name that
+ * would make the regex longer than `max` bytes (at least one name is taken).
+ * The names are longest first, so the first chunk that matches holds the
+ * longest name that admits the host. */
+size_t rc_sv_class_re(rc_buf *b, const rc_sv_layers *L, size_t from, size_t max);
+/* The same for the wildcard names of the scope of r, captured. */
+void rc_sv_subdomain_re(rc_buf *b, const rc_ir *ir, const rc_rule *r, const char *open);
 
 /* Requests in normal form (design section 12), answered by the servers'
  * own mechanisms without the helper: the regex (no anchors) of a raw path

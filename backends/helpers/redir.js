@@ -102,7 +102,7 @@ function normalize(raw) {
 var st = null;   // per-request cache: njs clones the VM for every request
 function prep(r) {
     if (st) return st;
-    st = { key: "", hkey: "", s: "", qa: "", qamp: "" };
+    st = { key: "", hkey: "", s: "", qa: "", qamp: "", host: "" };
     var ru = r.rawVariables.request_uri, n = ru.length, i, pe = n, qs = -1;
     for (i = 0; i < n; i++) {
         if (ru[i] === 0x23) { n = i; break; }         // nginx ends the target at '#'
@@ -121,6 +121,7 @@ function prep(r) {
     var hb = [];
     for (i = 0; i < host.length; i++) hb.push(host.charCodeAt(i) & 255);
     host = enc(hb, 1, false);
+    st.host = host;   // the host classes of wildcard host blocks read it
     if (qs >= 0 && qs < n) {
         var qb = [];
         for (i = qs; i < n; i++) qb.push(ru[i]);
@@ -146,6 +147,7 @@ function hkey(r) { return prep(r).hkey; }
 function subject(r) { return prep(r).s; }
 function qa(r) { return prep(r).qa; }
 function qamp(r) { return prep(r).qamp; }
+function host(r) { return prep(r).host; }
 function dollar(r) { return "$"; }
 
-export default { key, hkey, subject, qa, qamp, dollar };
+export default { key, hkey, subject, qa, qamp, host, dollar };

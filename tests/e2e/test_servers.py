@@ -11,6 +11,9 @@ absolute with their own scheme, host and port; that prefix is removed before
 comparing (doc/backend-design.md section 9).  A Location must never hold a
 control byte, a space or a non-ASCII byte.
 
+Wildcard host blocks: three settings variants of a fixed rule set
+and four random rule sets (fixed seeds), every host class on both servers.
+
 Then: the helper scripts are the shipped backends/helpers/ files, `--map-dir`
 names the deployed files, a rule with more than 9 captures and an exact
 rule whose txt map line passes 1000 bytes are `backend` errors on Apache and
@@ -248,7 +251,7 @@ def check_native(tmp):
     still gets explain's answer (nginx and mod_rewrite answer it alone), and
     every other request that explain redirects does not (the helper is what
     answers it): the line between the two is where is_normal draws it."""
-    for name in ("e2e-normal-form", "e2e-normal-form-insensitive"):
+    for name in ("e2e-normal-form", "e2e-normal-form-insensitive", "e2e-wildcard-hosts"):
         case = os.path.join(common.CASES, name + ".redir")
         text = read(case).decode()
         insensitive = "set case insensitive" in text
@@ -345,6 +348,156 @@ def check_index(tmp):
                         compare("index/" + server, u, host, t, raw_request(srv.port, u.encode(), host))
             except ServerError as exc:
                 T.check(False, "index/%s: %s" % (server, exc))
+
+
+# Wildcard host blocks beyond the shared case (doc/backend-design.md 3.1):
+# a block of two wildcard names where :subdomain is taken under the longest
+# that admits the host (not the host's class), a named host a wildcard
+# admits (its own class, which still sees the wildcard block's rules first),
+# a wildcard block after another that admits its hosts, exact and pattern
+# rules with :subdomain in the host, path and query, and requests the
+# helpers answer (paths and hosts not in normal form), under both case and
+# splat-parent settings.
+WILDCARD_RULES = """set hosts www.example.com
+allow-host *.example.net
+host *.example.com, *.a.example.com {
+    /s            -> https://:subdomain.example.net/s?q=:subdomain
+    /p/:x         -> /sub/:subdomain/:x
+    /e/*          -> https://www.example.com/e2/:subdomain/*  302
+    /pct          -> /pct#:subdomain
+}
+host x.a.example.com {
+    /s            -> /named-s
+    /only-named   -> /n
+    /e/x          -> /named-e
+}
+host *.b.example.com {
+    /s            -> /b-s
+    /bonly        -> /b/:subdomain?k=v  308
+    /e/*          -> /b-e/*
+}
+/s                -> /global-s
+/g/*              -> /global/*
+/only-named       -> /global-only
+"""
+WILDCARD_HOSTS = ["m.a.example.com", "x.a.example.com", "X.A.Example.COM.", "q.b.example.com",
+                  "deep.q.b.example.com", "example.com", "a.example.com", "www.example.com",
+                  "u_v.example.com:8080", "other.org", "b.example.com", "x.a.example.com:81"]
+WILDCARD_PATHS = ["/s", "/S", "//s/", "/s?x=%zz&y=1", "/p/abc", "/p/%41b?z", "/p", "/e", "/e/",
+                  "/e/x", "/e/a%20b/c", "/E/x", "/pct", "/bonly", "/bonly?x=1", "/only-named",
+                  "/g/a", "/g", "/nothing"]
+
+
+def check_wildcard(tmp):
+    d = os.path.join(tmp, "wildcard")
+    os.makedirs(d)
+    variants = {
+        "wild-default": "",
+        "wild-insensitive-noparent": "set case insensitive\nset splat-parent no-match\n",
+        "wild-strict-noparent": "set trailing-slash strict\nset splat-parent no-match\n",
+    }
+    for name, settings in sorted(variants.items()):
+        case = os.path.join(d, name + ".redir")
+        with open(case, "w") as fh:
+            fh.write(settings + WILDCARD_RULES)
+            for h in WILDCARD_HOSTS:
+                for p in WILDCARD_PATHS:
+                    fh.write("# request: %s  host=%s\n" % (p, h))
+        run_case(case, d)
+
+
+def check_wildcard_many(tmp):
+    """Hundreds of wildcard names: the host-class regex is cut into chunks
+    (longest names first), a longer name in an earlier chunk than a shorter
+    one that also admits the host, blocks before and after each other."""
+    d = os.path.join(tmp, "wildmany")
+    os.makedirs(d)
+    case = os.path.join(d, "many.redir")
+    lines = ["set hosts www.example.com"]
+    deep = list(range(0, 300, 50))
+    for i in deep[:3]:
+        lines += ["host *.deep.site-%03d.example.com {" % i, "    /x -> /deep/%d/:subdomain" % i, "}"]
+    for i in range(300):
+        lines += ["host *.site-%03d.example.com {" % i, "    /x -> /x/%d/:subdomain" % i,
+                  "    /z/:a -> /z/%d/:subdomain/:a" % i, "}"]
+    for i in deep[3:]:
+        lines += ["host *.deep.site-%03d.example.com {" % i, "    /x -> /deep/%d/:subdomain" % i,
+                  "    /y -> /deep-y/%d" % i, "}"]
+    lines += ["host *.example.com {", "    /x -> /all/:subdomain", "    /y -> /y-all/:subdomain", "}"]
+    hosts = ["a.site-000.example.com", "a.site-149.example.com", "b.a.site-299.example.com",
+             "q.deep.site-050.example.com", "q.deep.site-250.example.com", "deep.site-250.example.com",
+             "foo.example.com", "www.example.com", "site-100.example.com"]
+    with open(case, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+        for h in hosts:
+            for p in ("/x", "/y", "/X", "/z/1", "/x/"):
+                fh.write("# request: %s  host=%s\n" % (p, h))
+    run_case(case, d)
+    http = read(os.path.join(d, "many", "a", "site.http.conf")).decode()
+    conf = read(os.path.join(d, "many", "a", "site.conf")).decode()
+    T.check(http.count('" "_.$2";') >= 2 and conf.count("E=REDIR_WC:_.%2") >= 2,
+            "wildcard-many: the host-class regex is not cut into chunks")
+
+
+RANDOM_NAMES = ["example.com", "a.example.com", "b.a.example.com", "shop.example.com", "other.org",
+                "*.example.com", "*.a.example.com", "*.b.a.example.com", "*.other.org"]
+RANDOM_HOSTS = ["example.com", "a.example.com", "b.a.example.com", "shop.example.com", "other.org",
+                "x.example.com", "x.a.example.com", "y.b.a.example.com", "z.y.b.a.example.com",
+                "q_r.other.org", "www.example.com", "none.net"]
+RANDOM_SOURCES = ["/p", "/q", "/r/x", "/r/*", "/s/:id", "/t/*", "/q/:id/z"]
+RANDOM_PATHS = ["/p", "/q", "/r", "/r/x", "/r/y/z", "/s/1", "/s", "/t", "/t/", "/t/a", "/q/9/z", "/P"]
+
+
+def random_rules(rng):
+    """Host blocks of named and wildcard names in random order, exact and
+    pattern rules, some with :subdomain, global rules between them."""
+    lines = ["set hosts www.example.com", "set max-chain 9", "allow-host *.example.net"]
+    if rng.random() < 0.5:
+        lines.append("set splat-parent no-match")
+    for b in range(rng.randint(3, 6)):
+        names = rng.sample(RANDOM_NAMES, rng.randint(1, 3))
+        wild = all(n.startswith("*.") for n in names)
+        body = []
+        for src in rng.sample(RANDOM_SOURCES, rng.randint(1, 4)):
+            if wild and rng.random() < 0.5:
+                tgt = rng.choice(["https://:subdomain.example.net/b%d" % b, "/b%d/:subdomain" % b,
+                                  "/b%d?s=:subdomain" % b])
+            else:
+                tgt = "/b%d" % b
+            if "*" in src and rng.random() < 0.5:
+                tgt += ("&" if "?" in tgt else "?") + "rest=*" if "?" in tgt else "/*"
+            body.append("    %s -> %s" % (src, tgt))
+        lines.append("host %s {" % ", ".join(names))
+        lines += body
+        lines.append("}")
+        if rng.random() < 0.5:
+            lines.append("%s -> /g%d" % (rng.choice(RANDOM_SOURCES), b))
+    return "\n".join(lines) + "\n"
+
+
+def check_wildcard_random(tmp):
+    """Random rule sets of named and wildcard host blocks (fixed seeds): every
+    host class, every request, on both servers, as explain says.  A rule set
+    that `compile` refuses (shadowed, duplicate) is replaced by the next seed."""
+    import random
+    d = os.path.join(tmp, "wildrand")
+    os.makedirs(d)
+    done = 0
+    for seed in range(60):
+        if done == 4:
+            break
+        rng = random.Random(seed)
+        case = os.path.join(d, "rand%d.redir" % seed)
+        with open(case, "w") as fh:
+            fh.write(random_rules(rng))
+            for h in RANDOM_HOSTS:
+                for p in RANDOM_PATHS:
+                    fh.write("# request: %s  host=%s\n" % (p, h))
+        if compile_both(case, os.path.join(d, "probe%d" % seed)).returncode != 0:
+            continue
+        done += 1
+        run_case(case, d)
+    T.check(done == 4, "wildcard-random: only %d of the seeds compiled" % done)
 
 
 def check_map_dir(tmp):
@@ -485,6 +638,9 @@ def main():
         check_helpers(tmp)
         check_native(tmp)
         check_index(tmp)
+        check_wildcard(tmp)
+        check_wildcard_random(tmp)
+        check_wildcard_many(tmp)
         check_map_dir(tmp)
         check_too_many_captures(tmp)
         check_dbm(tmp)
