@@ -218,10 +218,9 @@ def _match(toks, path, folded):
                 continue
             # a source ending in slash-splat also matches without that slash
             # (not under `set splat-parent no-match`)
-            if (not SPLAT_NO_PARENT and t + 1 < nt
-                    and toks[t + 1].__class__ is int and toks[t + 1] < 0
+            if (t + 1 < nt and toks[t + 1].__class__ is int and toks[t + 1] < 0
                     and tok.endswith(b"/") and n - pos == len(tok) - 1
-                    and folded.startswith(tok[:-1], pos)):
+                    and not SPLAT_NO_PARENT and folded.startswith(tok[:-1], pos)):
                 caps[-1 - toks[t + 1]] = (n, n)
                 return caps if t + 2 == nt else None
             return None
