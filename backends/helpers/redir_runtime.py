@@ -374,10 +374,11 @@ _PATTERN_RULES = {}
 # A request tries only the pattern rules that can match it, in file order: a
 # trie over the leading segments of the patterns, one for the rules outside
 # host blocks, one per host and one per wildcard host name (keyed by its
-# ".NAME"), the same as the table target's index (doc/redirdb-format.md).  A pattern's key is its leading segments that are
-# a whole literal segment (bytes) or a whole placeholder (None), at most
-# _INDEX_DEPTH; a path the pattern matches has those segments there.  A node
-# is [children by segment, placeholder child or None, pattern positions].
+# ".NAME"), the same as the table target's index (doc/redirdb-format.md).
+# A pattern's key is its leading segments that are a whole literal segment
+# (bytes) or a whole placeholder (None), at most _INDEX_DEPTH; a path the
+# pattern matches has those segments there.  A node is [children by
+# segment, placeholder child or None, pattern positions].
 
 _INDEX_DEPTH = 8
 
