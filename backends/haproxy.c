@@ -118,6 +118,8 @@ static void map_line(hap_ctx *c, rc_buf *out, const rc_rule *r, const char *key,
 	rc_buf_addc(out, '\n');
 }
 
+static int scope_has_wildcard(const rc_ir *ir, int32_t s);
+
 static void build_exact_map(hap_ctx *c, rc_buf *out, const rc_sv_layers *L)
 {
 	rc_buf v;
@@ -126,6 +128,8 @@ static void build_exact_map(hap_ctx *c, rc_buf *out, const rc_sv_layers *L)
 	for (int k = 0; k < 2; k++) {
 		for (size_t i = 0; i < layers[k]->len; i++) {
 			const rc_sv_entry *e = RC_VEC_AT(layers[k], rc_sv_entry, i);
+			if (e->rule && scope_has_wildcard(c->ir, e->rule->scope))
+				continue; /* refused (refuse_wildcard_rules) */
 			rc_buf_reset(&v);
 			if (e->dash)
 				rc_buf_addc(&v, '-');
@@ -137,6 +141,77 @@ static void build_exact_map(hap_ctx *c, rc_buf *out, const rc_sv_layers *L)
 	rc_buf_fini(&v);
 }
 
+/* Under `set splat-parent no-match`, a source ending in slash-splat must
+ * not match its bare parent, which the pattern regex's optional "(?:/…)?"
+ * admits: a lookahead "(?!PARENT\x20)" refuses a subject whose encoded
+ * path is the parent (the source up to that last '/', placeholders as
+ * "[^/\x20]+"; the map key is one word, so no raw space).  Nothing for
+ * another rule.  (Redundant, and still right, if the regex itself stops
+ * admitting the parent.) */
+static void splat_parent_guard(rc_buf *b, const rc_ir *ir, const rc_rule *r)
+{
+	if (!(ir->policy & RD_POLICY_SPLAT_NO_PARENT) || r->nsrc < 2)
+		return;
+	const rd_ptok *last = &r->src[r->nsrc - 1], *lit = &r->src[r->nsrc - 2];
+	if (last->kind != RD_PTOK_SPLAT || lit->kind != RD_PTOK_LIT || lit->len == 0 ||
+	    lit->text[lit->len - 1] != '/')
+		return;
+	rc_buf enc;
+	rc_buf_init(&enc);
+	rc_buf_adds(b, "(?!");
+	for (uint32_t t = 0; t + 1 < r->nsrc; t++) {
+		const rd_ptok *tok = &r->src[t];
+		if (tok->kind == RD_PTOK_LIT) {
+			rc_buf_reset(&enc);
+			rc_sv_enc(&enc, tok->text, t + 2 == r->nsrc ? tok->len - 1 : tok->len, 0, 0);
+			rc_regex_lit(b, enc.data, enc.len);
+		} else {
+			rc_buf_adds(b, tok->kind == RD_PTOK_PARAM ? "[^/\\x20]+" : "[^\\x20]*");
+		}
+	}
+	rc_buf_adds(b, "\\x20)");
+	rc_buf_fini(&enc);
+}
+
+/* Whether scope s names a wildcard host ("*.NAME"). */
+static int scope_has_wildcard(const rc_ir *ir, int32_t s)
+{
+	if (s < 0)
+		return 0;
+	const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
+	for (uint32_t i = 0; i < sc->nhosts; i++)
+		if (sc->hosts[i][0] == '*')
+			return 1;
+	return 0;
+}
+
+/* The exact map is keyed by host name and the pattern regexes name their
+ * hosts literally: a rule of a wildcard host block (and its :subdomain)
+ * cannot be expressed here, so it is refused, never approximated. */
+static void refuse_wildcard_rules(hap_ctx *c)
+{
+	const rc_ir *ir = c->ir;
+	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!scope_has_wildcard(ir, r->scope))
+			continue;
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+		const char *wild = sc->hosts[0];
+		for (uint32_t h = 0; h < sc->nhosts; h++)
+			if (sc->hosts[h][0] == '*') {
+				wild = sc->hosts[h];
+				break;
+			}
+		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
+		            "rule '%s' cannot be a HAProxy map entry: it stands in a block of the "
+		            "wildcard host '%s', and this target's maps and regexes match the Host by "
+		            "name only, expected rules in host blocks of named hosts (use the nginx, "
+		            "apache, python or table target for wildcard host blocks)",
+		            rule_name(c, r), rc_quote((rc_arena *)&ir->arena, wild, strlen(wild), 100));
+		c->failed = 1;
+	}
+}
+
 static void build_pattern_map(hap_ctx *c, rc_buf *out)
 {
 	const rc_ir *ir = c->ir;
@@ -146,8 +221,8 @@ static void build_pattern_map(hap_ctx *c, rc_buf *out)
 	rc_buf_init(&v);
 	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
-		if (!r->is_pattern)
-			continue;
+		if (!r->is_pattern || scope_has_wildcard(ir, r->scope))
+			continue; /* wildcard scopes: refused (refuse_wildcard_rules) */
 		int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES];
 		rc_buf_reset(&re);
 		int ngroups = rc_sv_pattern_regex(&re, ir, r, 0, pg, qg);
@@ -164,7 +239,13 @@ static void build_pattern_map(hap_ctx *c, rc_buf *out)
 		rc_buf_reset(&key);
 		if (ir->policy & RD_POLICY_CASE_INSENSITIVE)
 			rc_buf_adds(&key, "(?i)");
-		for (size_t j = 0; j < re.len; j++) {
+		size_t j = 0;
+		if (re.len > 0 && re.data[0] == '^') {
+			rc_buf_addc(&key, '^');
+			splat_parent_guard(&key, ir, r);
+			j = 1;
+		}
+		for (; j < re.len; j++) {
 			if (re.data[j] == ' ')
 				rc_buf_adds(&key, "\\x20");
 			else
@@ -581,6 +662,7 @@ static int emit_haproxy(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts 
 	rc_buf_init(&global);
 	rc_buf_init(&frontend);
 	rc_buf_init(&lua);
+	refuse_wildcard_rules(&c);
 	build_exact_map(&c, &exact, L);
 	build_pattern_map(&c, &pats);
 	build_global(&global, opts, lua_path);

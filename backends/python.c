@@ -108,7 +108,8 @@ static const char *const py_header[] = {
 	"    file, line, source, target_text, owner, note, group), in file order;",
 	"    target is a tuple of tokens: bytes = literal text (already encoded),",
 	"    int k >= 0 = capture k encoded for a path, int -1-k = capture k",
-	"    encoded for a query.  RULES is made on demand from the packed columns",
+	"    encoded for a query, None = the subdomain a wildcard host name",
+	"    (\"*.NAME\") matched.  RULES is made on demand from the packed columns",
 	"    below (_INFO, _TARGETS, _SOURCES, ...: one record per rule, each",
 	"    ended by a newline), which Python loads much faster than literals.",
 	"EXACT = {normalized path: rule index, or a tuple of rule indices in file",
@@ -117,7 +118,9 @@ static const char *const py_header[] = {
 	"PATTERNS = ((rule index, tokens), ...) in file order; tokens: bytes =",
 	"    literal (lower-cased when CASE_INSENSITIVE), int k >= 0 = placeholder",
 	"    (capture k), int -1-k = splat (capture k).",
-	"SCOPES[s] = frozenset of canonical host names; scope -1 = every host.",
+	"SCOPES[s] = frozenset of canonical host names (\"*.NAME\": every SUB.NAME",
+	"    whose SUB is labels of a-z 0-9 - _); scope -1 = every host.",
+	"_SUBDOMAIN_RULES = the indices of the rules whose target uses :subdomain.",
 	"FILES = the source files as the compiler opened them.",
 	"\"\"\"",
 	"",
@@ -252,8 +255,9 @@ static const char *rule_meta(const rc_rule *r, int col)
 }
 
 /* A rule's target as one record: the encoded literal text, \1 + (64 + k)
- * for capture k in the path, \2 + (64 + k) in the query, then \3 and the
- * fragment.  Encoded literals hold no control byte; -1 if one does. */
+ * for capture k in the path, \2 + (64 + k) in the query, \4 for the
+ * subdomain a wildcard host name matched, then \3 and the fragment.
+ * Encoded literals hold no control byte; -1 if one does. */
 static int target_record(const rc_ir *ir, const rc_rule *r, rc_buf *b)
 {
 	rc_buf_reset(b);
@@ -274,6 +278,9 @@ static int target_record(const rc_ir *ir, const rc_rule *r, rc_buf *b)
 				goto bad;
 			rc_buf_addc(b, tok->kind == RD_TTOK_CAP_PATH ? '\1' : '\2');
 			rc_buf_addc(b, (char)(64 + tok->capture));
+			break;
+		case RD_TTOK_SUBDOMAIN:
+			rc_buf_addc(b, '\4');
 			break;
 		default:
 			goto bad;
@@ -332,9 +339,11 @@ static int python_emit(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 	int rc = 0;
 
 	out_lines(&o, py_header);
-	rc_buf_printf(&o.b, "FORMAT_VERSION = 1\nCASE_INSENSITIVE = %s\nTRAILING_SLASH_STRICT = %s\n",
+	rc_buf_printf(&o.b, "FORMAT_VERSION = 1\nCASE_INSENSITIVE = %s\nTRAILING_SLASH_STRICT = %s\n"
+	              "SPLAT_NO_PARENT = %s\n",
 	              fold ? "True" : "False",
-	              (ir->policy & RD_POLICY_TRAILING_STRICT) ? "True" : "False");
+	              (ir->policy & RD_POLICY_TRAILING_STRICT) ? "True" : "False",
+	              (ir->policy & RD_POLICY_SPLAT_NO_PARENT) ? "True" : "False");
 
 	size_t nfiles = ir->diags->files.len;
 	rc_buf_adds(&o.b, "FILES = (");
@@ -361,6 +370,16 @@ static int python_emit(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 		out_line_done(&o);
 	}
 	rc_buf_adds(&o.b, ")");
+	out_line_done(&o);
+
+	/* the rules whose Location depends on the Host (`:subdomain`) */
+	rc_buf_adds(&o.b, "_SUBDOMAIN_RULES = frozenset((");
+	for (size_t i = 0; i < nrules; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!r->gone && r->target.uses_subdomain)
+			rc_buf_printf(&o.b, "%u,", (unsigned)r->index);
+	}
+	rc_buf_adds(&o.b, "))");
 	out_line_done(&o);
 
 	/* the per-rule columns, file order */

@@ -331,9 +331,12 @@ static void build_pindex(const rc_ir *ir, rc_rule **pats, uint32_t npats, rc_buf
 		uint32_t nroots = sc ? sc->nhosts : 1;
 		for (uint32_t h = 0; h < nroots; h++) {
 			uint32_t node = 0;
-			if (sc)
+			if (sc) {
 				node = pindex_node(&pb, RDB_NODE_HOSTS, RDB_EDGE_HOST, sc->hosts[h],
 				                   (uint32_t)strlen(sc->hosts[h]));
+				if (sc->hosts[h][0] == '*')
+					pb.root_edges |= RDB_HAS_WILD_HOSTS;
+			}
 			for (uint32_t k = 0; k < nk; k++)
 				node = pindex_node(&pb, node, key[k].kind, key[k].seg, key[k].len);
 			rc_vec *list = node == 0 ? &root : &RC_VEC_AT(&pb.nodes, pnode, node - 1)->list;
@@ -452,11 +455,19 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 			*(rc_rule **)rc_vec_push(&pats) = r;
 			continue;
 		}
-		for (uint32_t t = 0; t < r->target.ntoks; t++)
-			if (r->target.toks[t].kind != RD_TTOK_LIT) {
+		for (uint32_t t = 0; t < r->target.ntoks; t++) {
+			const rd_ttok *tk = &r->target.toks[t];
+			if (tk->kind != RD_TTOK_LIT && tk->kind != RD_TTOK_SUBDOMAIN) {
 				rule_error(ir, r, "an exact rule whose target uses a capture");
 				goto out;
 			}
+			/* the subdomain is a mark byte in the stored target */
+			if (tk->kind == RD_TTOK_LIT && r->target.uses_subdomain &&
+			    memchr(tk->text, RDB_SUBDOMAIN_MARK, tk->len)) {
+				rule_error(ir, r, "a target holding a control byte");
+				goto out;
+			}
+		}
 		const char *k = ci ? fold_dup(&A, r->exact_key, r->exact_len) : r->exact_key;
 		uint32_t kl = r->exact_len;
 		if (kl > max_key_len)
@@ -551,16 +562,25 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 				f |= RDB_C_HOSTS;
 			if (v.fragment)
 				f |= RDB_C_FRAGMENT;
+			int sub = 0;
+			for (uint32_t t = 0; t < v.ndst; t++)
+				sub |= v.dst[t].kind == RD_TTOK_SUBDOMAIN;
+			if (sub)
+				f |= RDB_C_SUBDOMAIN;
 			put_varint(ent, ri);
 			rc_buf_addc(ent, (char)f);
 			if (r->scope >= 0)
 				put_varint(ent, hostset_of(ir, r->scope, scope_off, &sec[RDB_SEC_HOSTS], pool));
 			uint32_t tl = 0;
 			for (uint32_t t = 0; t < v.ndst; t++)
-				tl += v.dst[t].len;
+				tl += v.dst[t].kind == RD_TTOK_SUBDOMAIN ? 1 : v.dst[t].len;
 			put_varint(ent, tl);
-			for (uint32_t t = 0; t < v.ndst; t++)
-				add_bytes(ent, v.dst[t].text, v.dst[t].len);
+			for (uint32_t t = 0; t < v.ndst; t++) {
+				if (v.dst[t].kind == RD_TTOK_SUBDOMAIN)
+					rc_buf_addc(ent, RDB_SUBDOMAIN_MARK);
+				else
+					add_bytes(ent, v.dst[t].text, v.dst[t].len);
+			}
 			if (v.fragment) {
 				put_varint(ent, v.fragment_len);
 				rc_buf_add(ent, v.fragment, v.fragment_len);
@@ -598,7 +618,10 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 		for (uint32_t t = 0; t < v.ndst; t++) {
 			const rd_ttok *tk = &v.dst[t];
 			uint32_t off = tk->kind == RD_TTOK_LIT ? pool_add(pool, tk->text, tk->len, 0) : 0;
-			put_tok(&sec[RDB_SEC_TTOKS], tk->kind, tk->capture, tk->len, off);
+			if (tk->kind == RD_TTOK_SUBDOMAIN)
+				put_tok(&sec[RDB_SEC_TTOKS], tk->kind, 0, 0, 0);
+			else
+				put_tok(&sec[RDB_SEC_TTOKS], tk->kind, tk->capture, tk->len, off);
 		}
 		nptok += v.nsrc;
 		nttok += v.ndst;

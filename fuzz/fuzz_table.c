@@ -191,10 +191,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* which small buffer size each request gets: from the input's size and
 	 * last byte (its low bit already chooses whether checksums are repaired) */
 	unsigned pick = (unsigned)size + (size ? (unsigned)(data[size - 1] >> 1) : 0u);
-	static const char *const hosts[] = { NULL, "www.example.com", "OLD.Example.com:8080" };
+	/* the last two reach wildcard host names ("*.example.com" and the
+	 * like: several index roots, a subdomain in the Location) */
+	static const char *const hosts[] = { NULL, "www.example.com", "OLD.Example.com:8080",
+	                                     "a.b.blog.example.com", "x_y.example.org." };
 	static const char *const paths[] = {
 		"/", "/old-pricing", "/blog/2020/a%20b", "/x", "/docs/v1/intro", "/a/b/c/",
-		"/%zz", "/careers", "/spring-sale", "/news/a", "/ABOUT-US",
+		"/%zz", "/careers", "/spring-sale", "/news/a", "/ABOUT-US", "/old/a/b", "/site",
+		"/docs",
 	};
 	for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++)
 		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)

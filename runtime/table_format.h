@@ -15,7 +15,11 @@
 
 #define RDB_MAGIC "REDIRDB\0"
 #define RDB_MAGIC_LEN 8
-#define RDB_VERSION 3u
+/* 4: the policy may hold RD_POLICY_SPLAT_NO_PARENT, host sets and the
+ * pattern index may hold wildcard names "*.NAME", targets may hold the
+ * subdomain token (a reader of version 3 would answer those silently
+ * wrong, so it refuses them by the version) */
+#define RDB_VERSION 4u
 #define RDB_BOM 0x01020304u
 #define RDB_BOM_SWAPPED 0x04030201u
 #define RDB_HEADER_SIZE 256u
@@ -57,7 +61,7 @@ typedef struct rdb_header {
 	uint32_t version;       /*   8 */
 	uint32_t bom;           /*  12 0x01020304 */
 	uint32_t header_size;   /*  16 256 */
-	uint32_t policy;        /*  20 RD_POLICY_* */
+	uint32_t policy;        /*  20 RD_POLICY_*, only the bits of RDB_POLICY_KNOWN */
 	uint64_t file_size;     /*  24 */
 	uint64_t body_checksum; /*  32 FNV-1a 64 of bytes [header_size, file_size) */
 	uint32_t nrules;        /*  40 */
@@ -72,6 +76,11 @@ typedef struct rdb_header {
 } rdb_header;
 
 _Static_assert(sizeof(rdb_header) == RDB_HEADER_SIZE, "header is 256 bytes");
+
+/* The policy bits a table may hold: RD_POLICY_CASE_INSENSITIVE (0x1),
+ * RD_POLICY_TRAILING_STRICT (0x2), RD_POLICY_SPLAT_NO_PARENT (0x4) of
+ * runtime/match.h.  Open refuses any other bit (RD_E_CORRUPT). */
+#define RDB_POLICY_KNOWN 0x7u
 _Static_assert(offsetof(rdb_header, header_checksum) == 224, "header layout");
 
 /* A pattern rule (32 bytes). */
@@ -95,7 +104,8 @@ _Static_assert(sizeof(rdb_pattern) == 32, "pattern record is 32 bytes");
 
 /* A source or target token (12 bytes). */
 typedef struct rdb_tok {
-	uint8_t kind;       /* rd_ptok_kind / rd_ttok_kind */
+	uint8_t kind;       /* rd_ptok_kind / rd_ttok_kind (RD_TTOK_SUBDOMAIN: no
+	                     * capture, no text) */
 	uint8_t capture;
 	uint16_t pad;
 	uint32_t len;       /* LIT: bytes in POOL */
@@ -106,7 +116,8 @@ _Static_assert(sizeof(rdb_tok) == 12, "token is 12 bytes");
 
 /* PINDEX: a trie over the leading segments of the pattern sources, one
  * for the rules outside host blocks (node 0, the root) and one per host
- * (its root is an RDB_EDGE_HOST node).  A pattern is listed at the node its
+ * name (its root is an RDB_EDGE_HOST node; a wildcard name "*.NAME" has its
+ * own root, reached by every host it admits).  A pattern is listed at the node its
  * key ends at: its leading segments that are a whole literal segment
  * (RDB_EDGE_LIT) or a whole placeholder (RDB_EDGE_PARAM), at most
  * RDB_TRIE_DEPTH of them.  A lookup follows the path's segments (literal
@@ -137,7 +148,8 @@ enum rdb_edge_kind {
 	RDB_EDGE_EMPTY = 0,  /* an unused slot */
 	RDB_EDGE_LIT = 1,    /* a literal segment (ASCII-folded) */
 	RDB_EDGE_PARAM = 2,  /* any non-empty segment (a placeholder); no text */
-	RDB_EDGE_HOST = 3,   /* the root of a host's trie; text = canonical host */
+	RDB_EDGE_HOST = 3,   /* the root of a host's trie; text = canonical host
+	                      * name, "*.NAME" for a wildcard name */
 };
 
 /* The parent of every RDB_EDGE_HOST node. */
@@ -151,6 +163,10 @@ enum rdb_edge_kind {
 /* In root_edges only: the index has host roots (a lookup without it skips
  * the probe for its host). */
 #define RDB_HAS_HOSTS 0x400u
+/* In root_edges only: some host roots are wildcard names "*.NAME" (a
+ * lookup then also probes "*" + each suffix of its host that starts at a
+ * dot, keeping those rd_wildcard_admits confirms). */
+#define RDB_HAS_WILD_HOSTS 0x800u
 
 typedef struct rdb_node {
 	uint32_t parent;    /* 0 = the root, n = the node in slot n - 1, RDB_NODE_HOSTS */
@@ -237,6 +253,10 @@ typedef struct rdb_meta_check {
 #define RDB_C_TARGET_QUERY  0x10u
 #define RDB_C_HOSTS         0x20u
 #define RDB_C_FRAGMENT      0x40u
+/* The target holds RDB_SUBDOMAIN_MARK bytes, each standing for the
+ * subdomain a wildcard host name matched (RD_TTOK_SUBDOMAIN). */
+#define RDB_C_SUBDOMAIN     0x80u
+#define RDB_SUBDOMAIN_MARK  '\x01'
 
 static const uint16_t rdb_status_codes[8] = { 301, 302, 303, 307, 308, 410, 0, 0 };
 

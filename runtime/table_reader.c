@@ -213,6 +213,8 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 			why = "token section size";
 		else if (h->nkeys + (uint64_t)h->npatterns > h->nrules)
 			why = "rule counts";
+		else if (h->policy & ~RDB_POLICY_KNOWN)
+			why = "unknown policy bits";
 		else if (h->hash_kind == RDB_HASH_SORTED) {
 			if (t->secsize[RDB_SEC_HASH] != 0 || h->nkeys >= RDB_CMPH_THRESHOLD)
 				why = "hash section";
@@ -235,7 +237,8 @@ int rd_table_open(const char *path, rd_table **out, rd_error *err)
 				    (uint64_t)ph.size * sizeof(rdb_node) + sizeof ph > ps ||
 				    (uint64_t)ph.root_off * 4 + (uint64_t)ph.root_count * 4 > ps ||
 				    ph.depth > RDB_TRIE_DEPTH ||
-				    (ph.root_edges & ~(RDB_HAS_LIT | RDB_HAS_PARAM | RDB_HAS_HOSTS)) != 0 ||
+				    (ph.root_edges & ~(RDB_HAS_LIT | RDB_HAS_PARAM | RDB_HAS_HOSTS |
+				                       RDB_HAS_WILD_HOSTS)) != 0 ||
 				    ph.reserved[0] != 0 || ph.reserved[1] != 0 || ph.reserved[2] != 0)
 					why = "pattern index";
 			}
@@ -392,6 +395,35 @@ static int hostset_admits(const rd_table *t, uint32_t off, const char *host)
 	return 0;
 }
 
+/* The longest wildcard name "*.NAME" of the host set at `off` that admits
+ * `host` (rd_host_subdomain's choice) into *name, NULL when none does.  0,
+ * or -1 corrupt. */
+static int hostset_longest_wild(const rd_table *t, uint32_t off, const char *host,
+                                const char **name)
+{
+	*name = NULL;
+	if (off == RDB_NO_HOSTS)
+		return 0;
+	size_t n = t->secsize[RDB_SEC_HOSTS];
+	if (off % 4 || off > n || n - off < 4)
+		return -1;
+	uint32_t count = rd32(t->sec[RDB_SEC_HOSTS] + off);
+	if (count == 0 || count > (n - off - 4) / 4)
+		return -1;
+	size_t best = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		const char *h = pool_cstr(t, rd32(t->sec[RDB_SEC_HOSTS] + off + 4 + 4 * i));
+		if (!h)
+			return -1;
+		size_t hl = strlen(h);
+		if (h[0] == '*' && hl > best && rd_wildcard_admits(h, host)) {
+			best = hl;
+			*name = h;
+		}
+	}
+	return 0;
+}
+
 /* An exact candidate, decoded. */
 typedef struct exact_cand {
 	uint32_t rule;
@@ -401,6 +433,8 @@ typedef struct exact_cand {
 	uint32_t target_len;
 	const char *frag;
 	uint32_t frag_len;
+	int subdomain;      /* RDB_C_SUBDOMAIN: the target holds mark bytes */
+	uint32_t hostset;
 } exact_cand;
 
 /* Skip the entry at the cursor (its key and every candidate). */
@@ -486,6 +520,8 @@ static int entry_find(const rd_table *t, cursor *cp, const char *key, size_t kle
 		ec.status = rdb_status_codes[f & RDB_C_STATUS_MASK];
 		if (ec.status == 0 || ec.rule >= t->h->nrules)
 			return -1;
+		ec.subdomain = (f & RDB_C_SUBDOMAIN) != 0;
+		ec.hostset = hostset;
 		ec.flags = (uint16_t)((ec.status == 410 ? RD_RULE_GONE : 0) |
 		                      ((f & RDB_C_QUERY_DROP) ? RD_RULE_QUERY_DROP : 0) |
 		                      ((f & RDB_C_TARGET_QUERY) ? RD_RULE_TARGET_QUERY : 0));
@@ -623,6 +659,33 @@ static int pindex_walk(const rd_table *t, const char *norm, size_t nlen, const c
 			nl++;
 			active[na] = id;
 			aedges[na++] = edges;
+		}
+	}
+	/* the roots of the wildcard names "*.NAME" that admit the host: "*"
+	 * and each suffix of it that starts at a dot */
+	if (host && host[0] && (ph.root_edges & RDB_HAS_WILD_HOSTS)) {
+		size_t hl = strlen(host);
+		char wild[258];
+		if (hl + 2 > sizeof wild)
+			return -2;
+		for (const char *dot = strchr(host + 1, '.'); dot; dot = strchr(dot + 1, '.')) {
+			size_t sl = hl - (size_t)(dot - host);
+			wild[0] = '*';
+			memcpy(wild + 1, dot, sl + 1);
+			if (!rd_wildcard_admits(wild, host))
+				continue;
+			if (na == RDB_TRIE_MAX_ACTIVE || nl == (int)RDB_TRIE_MAX_LISTS)
+				return -2;
+			uint32_t id, edges;
+			int r = pindex_find(t, &ph, RDB_NODE_HOSTS, RDB_EDGE_HOST, wild, sl + 1, &id,
+			                    &edges, &list[nl], &cnt[nl]);
+			if (r < 0)
+				return -1;
+			if (r > 0) {
+				nl++;
+				active[na] = id;
+				aedges[na++] = edges;
+			}
 		}
 	}
 	const char *seg = norm + 1, *end = norm + nlen;
@@ -837,6 +900,9 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 			memcpy(&tk, t->sec[RDB_SEC_TTOKS] + sizeof(rdb_tok) * ((size_t)win->ttok + i), sizeof tk);
 			if (tk.capture >= RD_MAX_CAPTURES)
 				return RD_E_CORRUPT;
+			if (tk.kind != RD_TTOK_LIT && tk.kind != RD_TTOK_CAP_PATH &&
+			    tk.kind != RD_TTOK_CAP_QUERY && tk.kind != RD_TTOK_SUBDOMAIN)
+				return RD_E_CORRUPT;
 			/* a target may only use what its pattern captured */
 			if ((tk.kind == RD_TTOK_CAP_PATH || tk.kind == RD_TTOK_CAP_QUERY) &&
 			    !(win_bound & (1u << tk.capture)))
@@ -861,7 +927,31 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 		res->rule_id = win->rule;
 	} else {
 		memset(caps, 0, sizeof caps);
-		if (ec.target_len) {
+		if (ec.target_len && ec.subdomain) {
+			/* literal runs, a subdomain token for each mark byte */
+			uint32_t n = 0, from = 0;
+			for (uint32_t i = 0; i <= ec.target_len; i++) {
+				if (i < ec.target_len && ec.target[i] != RDB_SUBDOMAIN_MARK)
+					continue;
+				if (n + 2 > MAX_TOKS)
+					return RD_E_CORRUPT;
+				if (i > from) {
+					ttoks[n].kind = RD_TTOK_LIT;
+					ttoks[n].capture = 0;
+					ttoks[n].len = i - from;
+					ttoks[n++].text = ec.target + from;
+				}
+				if (i < ec.target_len) {
+					ttoks[n].kind = RD_TTOK_SUBDOMAIN;
+					ttoks[n].capture = 0;
+					ttoks[n].len = 0;
+					ttoks[n++].text = NULL;
+				}
+				from = i + 1;
+			}
+			view.dst = ttoks;
+			view.ndst = n;
+		} else if (ec.target_len) {
 			ttoks[0].kind = RD_TTOK_LIT;
 			ttoks[0].capture = 0;
 			ttoks[0].len = ec.target_len;
@@ -887,7 +977,21 @@ int rd_table_lookup(const rd_table *t, const char *host, const char *raw_path,
 		return 410;
 	}
 	const char *q = (raw_query && query_len) ? raw_query : NULL;
-	size_t need = rd_location_build(&view, norm, caps, q, q ? query_len : 0, buf, cap);
+	/* the subdomain is taken under the longest wildcard name of the
+	 * scope that admits the host: the view carries that name alone */
+	const char *wild_name = NULL;
+	if (hc && view.ndst > 0) {
+		int uses = 0;
+		for (uint32_t i = 0; i < view.ndst; i++)
+			uses |= view.dst[i].kind == RD_TTOK_SUBDOMAIN;
+		if (uses && hostset_longest_wild(t, win ? win->hostset : ec.hostset, hc, &wild_name) < 0)
+			return RD_E_CORRUPT;
+		if (wild_name) {
+			view.hosts = &wild_name;
+			view.nhosts = 1;
+		}
+	}
+	size_t need = rd_location_build_host(&view, hc, norm, caps, q, q ? query_len : 0, buf, cap);
 	res->location_len = need;
 	if (need + 1 > cap) {
 		res->needed = need + 1 + scratch;

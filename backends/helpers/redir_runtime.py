@@ -31,16 +31,23 @@ def _optional(x):
 
 
 def _target_tokens(t):
-    """Target text with \x01 + chr(64 + k) for capture k in the path and
-    \x02 + chr(64 + k) in the query: the token tuple of RULES."""
-    if b"\x01" not in t and b"\x02" not in t:
+    """Target text with \x01 + chr(64 + k) for capture k in the path,
+    \x02 + chr(64 + k) in the query and \x04 for the subdomain a wildcard
+    host name matched: the token tuple of RULES."""
+    if b"\x01" not in t and b"\x02" not in t and b"\x04" not in t:
         return (t,) if t else ()
     toks = []
     lit = bytearray()
     i = 0
     while i < len(t):
         c = t[i]
-        if c == 1 or c == 2:
+        if c == 4:
+            if lit:
+                toks.append(bytes(lit))
+                lit = bytearray()
+            toks.append(None)
+            i += 1
+        elif c == 1 or c == 2:
             if lit:
                 toks.append(bytes(lit))
                 lit = bytearray()
@@ -210,9 +217,10 @@ def _match(toks, path, folded):
                 pos += len(tok)
                 continue
             # a source ending in slash-splat also matches without that slash
+            # (not under `set splat-parent no-match`)
             if (t + 1 < nt and toks[t + 1].__class__ is int and toks[t + 1] < 0
                     and tok.endswith(b"/") and n - pos == len(tok) - 1
-                    and folded.startswith(tok[:-1], pos)):
+                    and not SPLAT_NO_PARENT and folded.startswith(tok[:-1], pos)):
                 caps[-1 - toks[t + 1]] = (n, n)
                 return caps if t + 2 == nt else None
             return None
@@ -230,11 +238,15 @@ def _match(toks, path, folded):
     return caps if pos == n else None
 
 
-def _location(rule, path, caps, query):
+def _location(rule, path, caps, query, sub=b""):
+    """The Location of `rule`; sub: the subdomain a wildcard host name
+    matched (its bytes need no encoding)."""
     out = []
     for tok in rule[R_TARGET]:
         if tok.__class__ is bytes:
             out.append(tok)
+        elif tok is None:
+            out.append(sub)
         elif tok >= 0:
             a, b = caps[tok]
             out.append(_CAPTURE_PATH.sub(_escape, path[a:b]))
@@ -249,8 +261,44 @@ def _location(rule, path, caps, query):
     return b"".join(out).decode("ascii")
 
 
+# A wildcard host name "*.NAME" admits a canonical Host "SUB.NAME" whose
+# SUB is one or more dot-separated labels of a-z 0-9 '-' '_' (never NAME
+# itself), as rd_wildcard_admits.  _SCOPE_NAMES[s]: the other names of
+# scope s; _SCOPE_WILDS[s]: the ".NAME" of its wildcard names, longest first.
+_SUBDOMAIN = _re.compile(rb"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\Z")
+_SCOPE_NAMES = tuple(frozenset(h for h in s if not h.startswith(b"*")) for s in SCOPES)
+_SCOPE_WILDS = tuple(tuple(sorted((h[1:] for h in s if h.startswith(b"*")), key=len, reverse=True))
+                     for s in SCOPES)
+
+
+def _wild_admits(suffix, host):
+    """Does the wildcard name "*" + suffix admit `host`?"""
+    return (len(host) > len(suffix) and host.endswith(suffix)
+            and _SUBDOMAIN.match(host, 0, len(host) - len(suffix)) is not None)
+
+
 def _admits(scope, host):
-    return scope < 0 or (host is not None and host in SCOPES[scope])
+    if scope < 0:
+        return True
+    if host is None:
+        return False
+    if host in _SCOPE_NAMES[scope]:
+        return True
+    for suffix in _SCOPE_WILDS[scope]:
+        if _wild_admits(suffix, host):
+            return True
+    return False
+
+
+def _subdomain(scope, host):
+    """rd_host_subdomain: the part of `host` before the longest wildcard
+    name of the scope that admits it (b"" when none does)."""
+    if scope < 0 or host is None:
+        return b""
+    for suffix in _SCOPE_WILDS[scope]:
+        if _wild_admits(suffix, host):
+            return host[:len(host) - len(suffix)]
+    return b""
 
 
 def lookup_rule(path, host=None, query=""):
@@ -307,14 +355,15 @@ def _search(norm, host, query, cands=-1):
                 break
     if best is None:
         return None
-    if caps is None:                          # the exact rule answers
+    if caps is None and best not in _SUBDOMAIN_RULES:   # the exact rule answers
         return (best,) + _with_query(best, _ANSWERS[best] or _exact_fill(best)[1], query)
     rule = _PATTERN_RULES.get(best)
     if rule is None:
         rule = _PATTERN_RULES[best] = RULES.answer(best)   # one per pattern rule
     if rule[R_STATUS] == 410:
         return (best, 410, None)
-    return (best, rule[R_STATUS], _location(rule, norm, caps, _as_bytes(query, "query")))
+    sub = _subdomain(RULES.scope(best), h) if best in _SUBDOMAIN_RULES else b""
+    return (best, rule[R_STATUS], _location(rule, norm, caps, _as_bytes(query, "query"), sub))
 
 
 _PATTERN_RULES = {}
@@ -324,11 +373,12 @@ _PATTERN_RULES = {}
 #
 # A request tries only the pattern rules that can match it, in file order: a
 # trie over the leading segments of the patterns, one for the rules outside
-# host blocks and one per host, the same as the table target's index
-# (doc/redirdb-format.md).  A pattern's key is its leading segments that are
-# a whole literal segment (bytes) or a whole placeholder (None), at most
-# _INDEX_DEPTH; a path the pattern matches has those segments there.  A node
-# is [children by segment, placeholder child or None, pattern positions].
+# host blocks, one per host and one per wildcard host name (keyed by its
+# ".NAME"), the same as the table target's index (doc/redirdb-format.md).
+# A pattern's key is its leading segments that are a whole literal segment
+# (bytes) or a whole placeholder (None), at most _INDEX_DEPTH; a path the
+# pattern matches has those segments there.  A node is [children by
+# segment, placeholder child or None, pattern positions].
 
 _INDEX_DEPTH = 8
 
@@ -366,6 +416,7 @@ def _pattern_key(toks):
 def _build_index():
     root = [{}, None, []]
     host_roots = {}
+    wild_roots = {}
     depth = 0
     for pos, (i, toks) in enumerate(_PATTERNS):
         key = _pattern_key(toks)
@@ -374,7 +425,8 @@ def _build_index():
         if scope < 0:
             starts = [root]
         else:
-            starts = [host_roots.setdefault(h, [{}, None, []]) for h in sorted(SCOPES[scope])]
+            starts = [wild_roots.setdefault(h[1:], [{}, None, []]) if h.startswith(b"*")
+                      else host_roots.setdefault(h, [{}, None, []]) for h in sorted(SCOPES[scope])]
         for node in starts:
             for seg in key:
                 if seg is None:
@@ -387,17 +439,42 @@ def _build_index():
                         child = node[0][seg] = [{}, None, []]
                     node = child
             node[2].append(pos)
-    return root, host_roots, depth
+    return root, host_roots, wild_roots, depth
+
+
+_ROOTS_CACHE = {}
+
+
+def _host_roots(h):
+    """The index roots for canonical host h: the root, h's own and those of
+    the wildcard names that admit h."""
+    roots = _ROOTS_CACHE.get(h)
+    if roots is not None:
+        return roots
+    roots = [_INDEX_ROOT]
+    r = _INDEX_HOSTS.get(h)
+    if r is not None:
+        roots.append(r)
+    if _INDEX_WILDS:
+        dot = h.find(b".", 1)
+        while dot > 0:
+            r = _INDEX_WILDS.get(h[dot:])
+            if r is not None and _SUBDOMAIN.match(h, 0, dot) is not None:
+                roots.append(r)
+            dot = h.find(b".", dot + 1)
+    roots = tuple(roots)
+    if len(_ROOTS_CACHE) >= 256:
+        _ROOTS_CACHE.clear()
+    _ROOTS_CACHE[h] = roots
+    return roots
 
 
 def _pattern_candidates(folded, h):
     """Positions in _PATTERNS of the patterns that can match, ascending."""
     root = _INDEX_ROOT
     active = (root,)
-    if h is not None and _INDEX_HOSTS:
-        r = _INDEX_HOSTS.get(h)
-        if r is not None:
-            active = (root, r)
+    if h is not None and (_INDEX_HOSTS or _INDEX_WILDS):
+        active = _host_roots(h)
     if len(active) == 1 and _ROOT_LITERAL_ONLY:
         # the common pass: the first segment leads nowhere
         e = folded.find(b"/", 1)
@@ -471,8 +548,10 @@ def _exact_fill(i):
 def _exact_answer(i, host):
     """The answer of exact rule i for `host`, or None when its host scope
     does not admit `host`."""
+    if i in _SUBDOMAIN_RULES:
+        return None                           # the Location depends on the host
     scope, ans = _exact_fill(i)
-    if scope < 0 or (host is not None and _host_of(host) in SCOPES[scope]):
+    if scope < 0 or (host is not None and _admits(scope, _host_of(host))):
         return ans
     return None
 
@@ -658,7 +737,7 @@ def _self_check():
 
 _self_check()
 _PATTERNS = tuple(PATTERNS)
-_INDEX_ROOT, _INDEX_HOSTS, _INDEX_DEPTH_USED = _build_index()
+_INDEX_ROOT, _INDEX_HOSTS, _INDEX_WILDS, _INDEX_DEPTH_USED = _build_index()
 # no pattern outside host blocks starts with a placeholder or has no key
 _ROOT_LITERAL_ONLY = _INDEX_ROOT[1] is None and not _INDEX_ROOT[2]
 _FIRST_PATTERN_RULE = _PATTERNS[0][0] if _PATTERNS else len(RULES)

@@ -21,6 +21,13 @@ new set gets the new answer with no reload (same pid); a reordered pattern
 list warns and still ends right.  Also: more than 9 captures and a
 map line longer than HAProxy's buffer are `backend` errors.
 
+The haproxy target refuses every rule of a wildcard host block (`host
+*.NAME`, issue 15): its maps and regexes match the Host by name.  A case
+with such blocks must be refused with exactly one `backend` error per rule
+of those blocks (file:line:col of the rule) and nothing else, and write no
+artifact; its requests are then not replayed.  Every other case must
+compile and answer as `redirc explain`.
+
 Closing line: `haproxy-e2e: N passed, M failed`.
 """
 import os
@@ -87,6 +94,48 @@ def start(d, base):
     return Haproxy(d, base + ".frontend.cfg", extra_files=[base + ".global.cfg"])
 
 
+def wildcard_rule_locs(case):
+    """file:line:col of every rule inside a host block naming a wildcard
+    host ("*.NAME"): the rules the haproxy target must refuse."""
+    locs = set()
+    inside = False
+    with open(case, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            text = line.split("#", 1)[0].rstrip()
+            m = re.match(r"^\s*host\s+(.*)\{\s*$", text)
+            if m:
+                inside = "*." in m.group(1)
+                continue
+            if text.strip() == "}":
+                inside = False
+                continue
+            if inside and text.strip():
+                locs.add("%s:%d:%d" % (case, n, len(text) - len(text.lstrip()) + 1))
+    return locs
+
+
+def check_wildcard_refusal(name, case, res, base):
+    """The refusal of a case with wildcard host blocks: one backend error per
+    rule of those blocks, no other error, no artifact."""
+    err = res.stderr.decode(errors="replace")
+    want = wildcard_rule_locs(case)
+    got = set()
+    other = []
+    for line in err.splitlines():
+        m = re.match(r"^(.*:\d+:\d+): error: (.*)$", line)
+        if not m:
+            continue
+        if m.group(2).endswith("[backend]") and "wildcard host" in m.group(2):
+            got.add(m.group(1))
+        else:
+            other.append(line)
+    T.check(res.returncode == 1 and want and got == want and not other
+            and not artifacts(base),
+            "%s: expected the refusal of exactly the wildcard-block rules %s, got exit %d, "
+            "refused %s, other errors %s, artifacts %s" % (
+                name, sorted(want), res.returncode, sorted(got), other, artifacts(base)))
+
+
 def run_case(case, tmp):
     name = os.path.basename(case)[:-len(".redir")]
     d = os.path.join(tmp, name)
@@ -94,6 +143,9 @@ def run_case(case, tmp):
     os.makedirs(os.path.join(d, "b"))
     base = os.path.join(d, "a", "site")
     res = compile_hap(case, base)
+    if wildcard_rule_locs(case):
+        check_wildcard_refusal(name, case, res, base)
+        return
     T.check(res.returncode == 0, "%s: compile failed (exit %d): %s" % (
         name, res.returncode, res.stderr.decode(errors="replace")[-2000:]))
     if res.returncode != 0:

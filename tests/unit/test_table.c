@@ -473,6 +473,7 @@ static void test_endian_version_magic(void **state)
 		{ offsetof(rdb_header, version), RDB_VERSION + 1, RD_E_VERSION, "version" },
 		{ offsetof(rdb_header, version), 1, RD_E_VERSION, "version 1" }, /* the old layout */
 		{ offsetof(rdb_header, version), 2, RD_E_VERSION, "version 2" }, /* the old index */
+		{ offsetof(rdb_header, version), 3, RD_E_VERSION, "version 3" }, /* no wildcard hosts */
 		{ 0, 0x4c4c4548u, RD_E_MAGIC, "magic" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -635,6 +636,136 @@ static void test_pattern_index(void **state)
 	index_sweep("");
 	index_sweep("set case insensitive\n");
 	index_sweep("set trailing-slash strict\n");
+	index_sweep("set splat-parent no-match\n");
+	index_sweep("set splat-parent no-match\nset trailing-slash strict\n");
+}
+
+/* Wildcard host blocks (issue 15): exact and pattern rules of "*.NAME"
+ * scopes found for hosts named nowhere, file order between named and
+ * wildcard scopes, `:subdomain` in the target's host, path and query
+ * (exact and pattern rules) under the longest admitting name, hosts a
+ * wildcard must not admit; against the interpreter. */
+static const char *WILD_RULES =
+    "set hosts www.example.com example.com\n"
+    "allow-host *.example.net\n"
+    "host *.blog.example.com {\n"
+    "    /feed -> https://example.com/feeds/:subdomain.xml\n"
+    "    /p/:id -> /posts/:id?blog=:subdomain\n"
+    "}\n"
+    "host *.example.com, *.eu.example.com {\n"
+    "    /old/* -> https://:subdomain.example.net/new/*\n"
+    "    /site -> https://example.com/sites/:subdomain?from=:subdomain 302\n"
+    "    /item/:id -> /items/:id?sub=:subdomain\n"
+    "    /feed -> /all-feeds\n"
+    "    /:lang/x -> /x/:lang/:subdomain\n"
+    "}\n"
+    "host shop.example.com {\n"
+    "    /new/x -> /shop-new\n"
+    "    /cart -> /basket 307\n"
+    "    /old/* -> /shop-old/*\n"
+    "}\n"
+    "host example.org, *.example.org {\n"
+    "    /org/* -> https://www.example.com/org/* 308\n"
+    "    /plain -> /plain-org\n"
+    "}\n"
+    "/plain -> /plain-global\n"
+    "/old/* -> /global-old/*\n"
+    "/cart -> /global-cart\n"
+    "/p/:id -> /global-p/:id\n";
+
+static const char *const WILD_URLS[] = {
+	"/old/a/b", "/old", "/old/q?x=1", "/cart", "/site", "/site?q=2", "/item/42", "/item/42?x=y",
+	"/feed", "/p/7", "/p/7?z=1", "/org/a/b", "/org", "/plain", "/fr/x", "/new/x", "/nothing",
+};
+static const char *const WILD_HOSTS[] = {
+	NULL, "blog.example.com", "a.b.example.com", "Blog.Example.COM:8080", "blog.example.com.",
+	"example.com", "www.example.com", "x-y_z.example.com", "shop.example.com",
+	"me.blog.example.com", "a.b.blog.example.com", "a.eu.example.com", "eu.example.com",
+	"example.org", "docs.example.org", "a.docs.example.org", "evilexample.com",
+	"example.com.evil.org", ".example.com", "a..example.com", "a+b.example.com", "*.example.com",
+	"x.example.net",
+};
+
+static void test_wildcard_hosts(void **state)
+{
+	(void)state;
+	const char *prefixes[] = { "", "set case insensitive\n", "set trailing-slash strict\n",
+	                           "set splat-parent no-match\n" };
+	for (size_t p = 0; p < sizeof prefixes / sizeof *prefixes; p++) {
+		size_t n = strlen(prefixes[p]) + strlen(WILD_RULES) + 1;
+		char *text = malloc(n);
+		assert_non_null(text);
+		snprintf(text, n, "%s%s", prefixes[p], WILD_RULES);
+		fixture *f = build(text);
+		for (size_t h = 0; h < sizeof WILD_HOSTS / sizeof *WILD_HOSTS; h++)
+			for (size_t u = 0; u < sizeof WILD_URLS / sizeof *WILD_URLS; u++)
+				agree(f, WILD_HOSTS[h], WILD_URLS[u]);
+		/* a host of more labels than the index walk keeps roots for: every
+		 * pattern is tried, same answers */
+		char deep[200] = "";
+		for (int k = 0; k < 40; k++)
+			strcat(deep, "a.");
+		strcat(deep, "example.com");
+		agree(f, deep, "/old/a");
+		agree(f, deep, "/item/1");
+		agree(f, deep, "/site");
+		release(f);
+		free(text);
+	}
+	/* the answers themselves, not only agreement */
+	fixture *f = build(WILD_RULES);
+	char buf[256];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(f->t, "A.B.Example.com:80", "/old/x", 6, "q=1", 3, &res, buf,
+	                                 sizeof buf), 301);
+	assert_string_equal(buf, "https://a.b.example.net/new/x?q=1");
+	assert_int_equal(rd_table_lookup(f->t, "x.eu.example.com", "/site", 5, NULL, 0, &res, buf,
+	                                 sizeof buf), 302);
+	assert_string_equal(buf, "https://example.com/sites/x?from=x");
+	assert_int_equal(rd_table_lookup(f->t, "example.com", "/site", 5, NULL, 0, &res, buf,
+	                                 sizeof buf), 0);
+	assert_int_equal(rd_table_lookup(f->t, "shop.example.com", "/old/x", 6, NULL, 0, &res, buf,
+	                                 sizeof buf), 301);
+	assert_string_equal(buf, "https://shop.example.net/new/x");
+	release(f);
+}
+
+/* `set splat-parent no-match`: the policy bit is stored and honoured. */
+static void test_splat_parent(void **state)
+{
+	(void)state;
+	fixture *f = build("set splat-parent no-match\n/docs/* -> /manual/*\n/go* -> /g/*\n");
+	rdb_header h;
+	memcpy(&h, f->image.data, sizeof h);
+	assert_int_equal(h.policy, RD_POLICY_SPLAT_NO_PARENT);
+	char buf[256];
+	rd_result res;
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/docs", 5, NULL, 0, &res, buf, sizeof buf), 0);
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/docs/", 6, NULL, 0, &res, buf, sizeof buf), 0);
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/docs/a", 7, NULL, 0, &res, buf, sizeof buf), 301);
+	assert_string_equal(buf, "/manual/a");
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/go", 3, NULL, 0, &res, buf, sizeof buf), 301);
+	release(f);
+	f = build("/docs/* -> /manual/*\n");
+	assert_int_equal(rd_table_lookup(f->t, NULL, "/docs", 5, NULL, 0, &res, buf, sizeof buf), 301);
+	assert_string_equal(buf, "/manual/");
+	/* a policy bit this library does not know: refused, header checksum
+	 * recomputed so that the policy is what is refused */
+	char *copy = malloc(f->image.len);
+	memcpy(copy, f->image.data, f->image.len);
+	uint32_t policy = 0x8;
+	memcpy(copy + offsetof(rdb_header, policy), &policy, 4);
+	uint64_t sum = rdb_fnv64(RDB_FNV_OFFSET, copy, offsetof(rdb_header, header_checksum));
+	memcpy(copy + offsetof(rdb_header, header_checksum), &sum, 8);
+	char path[160];
+	snprintf(path, sizeof path, "%s/policy.redirdb", tmpdir);
+	write_file(path, copy, f->image.len);
+	free(copy);
+	rd_table *t;
+	rd_error err;
+	assert_int_equal(rd_table_open(path, &t, &err), RD_E_CORRUPT);
+	assert_non_null(strstr(err.message, "policy"));
+	release(f);
 }
 
 /* More index nodes reached at one depth than a lookup keeps: every
@@ -688,7 +819,7 @@ static void test_pattern_index_corrupt(void **state)
 		{ offsetof(rdb_pindex_head, size), 3 },
 		{ offsetof(rdb_pindex_head, size), 1u << 30 },
 		{ offsetof(rdb_pindex_head, root_off), UINT32_MAX / 2 },
-		{ offsetof(rdb_pindex_head, root_edges), 0x800 },
+		{ offsetof(rdb_pindex_head, root_edges), 0x1000 },
 		{ offsetof(rdb_pindex_head, reserved), 1 },
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -743,6 +874,8 @@ int main(void)
 		cmocka_unit_test(test_pattern_index),
 		cmocka_unit_test(test_pattern_index_overflow),
 		cmocka_unit_test(test_pattern_index_corrupt),
+		cmocka_unit_test(test_wildcard_hosts),
+		cmocka_unit_test(test_splat_parent),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
