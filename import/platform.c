@@ -11,9 +11,9 @@
  *   - never reached: an earlier rule matches every request it matches (a
  *     pattern comparison: that rule's placeholders and splat cover this
  *     one's), so it is left out as a comment (it means nothing there);
- *   - Cloudflare Pages: a "/x/ *" rule whose bare parent "/x" no earlier
- *     imported rule answers is refused (in the language "/x/ *" matches
- *     "/x" too);
+ *   - where "/x/ *" does not match "/x" (Cloudflare Pages, nginx and
+ *     Apache regexes), the writer sets `splat-parent no-match`, which
+ *     gives that meaning;
  *   - its sample requests: each placeholder "v1", "v2"..., the splat
  *     "a/b", and the query "imp=1"; plus a second request: for exact
  *     rules the path in upper case on a case-insensitive platform, else
@@ -573,24 +573,6 @@ void imp_resolve(imp_doc *doc)
 		}
 		if (r->refused)
 			goto add;
-		/* Cloudflare Pages: "/x/ *" does not answer "/x"; redirc's would */
-		if (!doc->sem.splat_parent) {
-			imp_el tmp[2 * IMP_MAX_PARAMS + 4];
-			uint32_t nt;
-			if (r->nsrc <= 2 * IMP_MAX_PARAMS + 4 && bare_parent(r, tmp, &nt)) {
-				size_t p = covered_by(doc, &st, i, r, tmp, nt);
-				if (p == SIZE_MAX || rule_at(doc, p)->refused || rule_at(doc, p)->dead_by ||
-				    rule_at(doc, p)->passive) {
-					sample_of(r, &sample, 1);
-					imp_refuse(doc, r, r->loc.col, r->loc.len,
-					           "on %s '%s' is not answered by this rule but the language's "
-					           "splat matches its bare parent too (the setting of issue 15 "
-					           "item 4 is not implemented)", doc->sem.platform,
-					           rc_quote(&doc->arena, sample.data, sample.len, 80));
-					goto add;
-				}
-			}
-		}
 		/* its sample request, answered by the rules up to itself */
 		sample_of(r, &sample, 0);
 		rc_buf_reset(&proof);
