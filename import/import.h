@@ -62,6 +62,7 @@ typedef struct imp_rule {
 	rc_loc why_loc;        /* the part a refusal points at */
 	const char *path;      /* the file's path as given (for the note) */
 	const char *host;      /* canonical host the rule is bound to, or NULL */
+	int subdomains;        /* the host's subdomains too (written `host H, *.H`) */
 	imp_el *src;           /* the source pattern (platform form) */
 	uint32_t nsrc;
 	imp_el *dst;           /* the target template; its fragment is literal */

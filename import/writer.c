@@ -332,6 +332,10 @@ void imp_write(const imp_doc *doc, rc_buf *out, const char *cmdline)
 		if (r->host) {
 			rc_buf_adds(out, "host ");
 			rc_buf_adds(out, r->host);
+			if (r->subdomains) {
+				rc_buf_adds(out, ", *.");
+				rc_buf_adds(out, r->host);
+			}
 			rc_buf_adds(out, " {\n");
 			indent = "    ";
 		}
