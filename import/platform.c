@@ -627,6 +627,10 @@ void imp_resolve(imp_doc *doc)
 	rc_buf_init(&proof);
 	for (size_t i = 0; i < doc->rules.len; i++) {
 		imp_rule *r = RC_VEC_AT(&doc->rules, imp_rule, i);
+		if (r->twin_line) {
+			doc->imported++; /* it is the rule before it, for the other scheme */
+			continue;
+		}
 		if (!takes_part(r) || r->passive)
 			goto add;
 		/* never reached? */

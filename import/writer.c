@@ -312,6 +312,13 @@ void imp_write(const imp_doc *doc, rc_buf *out, const char *cmdline)
 			put_comment_lines(out, r->comment, "");
 		if (r->passive)
 			continue;
+		if (r->twin_line) {
+			rc_buf_printf(out, "# imported with %s:%u (the same rule for the other scheme: "
+			              "together they match every scheme, as the host block does)\n",
+			              r->path, (unsigned)r->twin_line);
+			put_original(out, r);
+			continue;
+		}
 		if (r->refused) {
 			rc_buf_printf(out, "# not-importable: %s:%u:%u: ", r->path, (unsigned)r->why_loc.line,
 			              (unsigned)r->why_loc.col);
