@@ -528,7 +528,11 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, k);
 		for (uint32_t j = 0; j < s->nhosts; j++) {
 			if (s->hosts[j][0] == '*') {
-				*(char **)rc_vec_push(&domains) = s->hosts[j] + 2;
+				/* an include domain when NAME is in the block too (else
+				 * its rules are refused: cf_rule_ok) */
+				for (uint32_t w = 0; w < s->nhosts; w++)
+					if (strcmp(s->hosts[w], s->hosts[j] + 2) == 0)
+						*(char **)rc_vec_push(&domains) = s->hosts[j] + 2;
 				continue;
 			}
 			int paired = 0;
