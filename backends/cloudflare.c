@@ -32,6 +32,24 @@
  * a later rule's subpath source (the precedence of an exact redirect over a
  * subpath redirect is not documented), a source byte the list cannot match
  * (? # [ ] \), more than 16 '/' in a subpath source, URLs over 32 KB.
+ *
+ * Issue 15's additions:
+ *   - `set splat-parent no-match`: `/x/SPLAT` is the subpath entry `host/x/`
+ *     alone (it matches `/x/` and what is under it, never `/x`), so under
+ *     `trailing-slash strict` it is exact; under `ignore` the rule does not
+ *     answer `/x/` (which is `/x`) but the entry does: refused.
+ *   - wildcard host blocks: include_subdomains makes a source host NAME
+ *     match NAME and every subdomain of it, so a block naming both `NAME`
+ *     and `*.NAME` is written once with include_subdomains (a block with
+ *     `*.NAME` alone is refused: the entry would answer NAME too).  Of the
+ *     entries that match a request, Cloudflare takes an exact host before
+ *     include_subdomains, and the longest domain of those; so every literal
+ *     host is expanded with every rule that admits it (wildcard rules too),
+ *     and every include domain D with every rule that admits all of D and
+ *     its subdomains, each in file order: the entry Cloudflare picks is the
+ *     first rule's.  A `:subdomain` target is refused (a target URL is
+ *     literal), and so is a source URL the list would hold twice (a host
+ *     that is both literal and an include domain, with a path in both).
  */
 #include "backend.h"
 
@@ -59,6 +77,7 @@ typedef struct cf_entry {
 	int preserve_query;
 	int subpath;
 	int preserve_suffix;
+	int include_subdomains;
 	const rc_rule *rule;
 } cf_entry;
 
@@ -178,6 +197,35 @@ static int cf_rule_ok(cf_ctx *c, const rc_rule *r)
 		refuse(c, r, "Bulk Redirects take the status codes 301 302 307 308, not 303");
 		return -1;
 	}
+	if (r->target.uses_subdomain) {
+		refuse(c, r, "a Bulk Redirect target is a literal URL: it cannot hold the request's "
+		             "subdomain (:subdomain)");
+		return -1;
+	}
+	if (r->scope >= 0) {
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+		for (uint32_t k = 0; k < sc->nhosts; k++) {
+			if (sc->hosts[k][0] != '*')
+				continue;
+			int paired = 0;
+			for (uint32_t j = 0; j < sc->nhosts && !paired; j++)
+				paired = strcmp(sc->hosts[j], sc->hosts[k] + 2) == 0;
+			if (!paired) {
+				refuse(c, r, "its host block names a wildcard '*.NAME' without NAME itself, and "
+				             "Cloudflare's include_subdomains matches NAME too (write "
+				             "'host NAME, *.NAME' if NAME may be answered as well)");
+				return -1;
+			}
+		}
+	}
+	if (r->is_pattern && (ir->policy & RD_POLICY_SPLAT_NO_PARENT) &&
+	    !(ir->policy & RD_POLICY_TRAILING_STRICT) && r->nsrc == 2 &&
+	    r->src[0].kind == RD_PTOK_LIT && r->src[0].len > 1) {
+		refuse(c, r, "under splat-parent no-match and trailing-slash ignore the rule does not "
+		             "answer '/x/' (it is '/x'), but the subpath entry for '/x/' does (use set "
+		             "trailing-slash strict)");
+		return -1;
+	}
 	if (r->is_pattern) {
 		int ok = r->nparams == 0 && r->has_splat && r->nsrc == 2 &&
 		         r->src[0].kind == RD_PTOK_LIT && r->src[0].len > 0 &&
@@ -212,7 +260,7 @@ static int cf_rule_ok(cf_ctx *c, const rc_rule *r)
 }
 
 static void add_entry(cf_ctx *c, const rc_rule *r, const char *h, const char *path, size_t n,
-                      int subpath)
+                      int subpath, int include)
 {
 	rc_buf src;
 	rc_buf_init(&src);
@@ -252,6 +300,7 @@ static void add_entry(cf_ctx *c, const rc_rule *r, const char *h, const char *pa
 	e->preserve_query = !r->query_drop;
 	e->subpath = subpath;
 	e->preserve_suffix = subpath && suffix;
+	e->include_subdomains = include;
 	e->rule = r;
 }
 
@@ -267,7 +316,30 @@ static int rule_admits(const cf_ctx *c, const rc_rule *r, const char *h)
 	if (r->scope < 0)
 		return 1;
 	const rc_scope *s = RC_VEC_AT(&c->ir->scopes, rc_scope, r->scope);
-	return bsearch(&h, c->scope_hosts[r->scope], s->nhosts, sizeof(char *), host_cmp) != NULL;
+	if (bsearch(&h, c->scope_hosts[r->scope], s->nhosts, sizeof(char *), host_cmp) != NULL)
+		return 1;
+	/* wildcard names sort first ('*' is below every host byte) */
+	for (uint32_t k = 0; k < s->nhosts && c->scope_hosts[r->scope][k][0] == '*'; k++)
+		if (rd_wildcard_admits(c->scope_hosts[r->scope][k], h))
+			return 1;
+	return 0;
+}
+
+/* Whether rule r applies to domain d and every subdomain of it (an
+ * include_subdomains entry for d): a rule for every host, or a wildcard
+ * name "*.M" of its block with d = M or d under M (M is in the block too:
+ * cf_rule_ok). */
+static int rule_covers_domain(const cf_ctx *c, const rc_rule *r, const char *d)
+{
+	if (r->scope < 0)
+		return 1;
+	const rc_scope *s = RC_VEC_AT(&c->ir->scopes, rc_scope, r->scope);
+	for (uint32_t k = 0; k < s->nhosts && c->scope_hosts[r->scope][k][0] == '*'; k++) {
+		const char *w = c->scope_hosts[r->scope][k];
+		if (strcmp(w + 2, d) == 0 || rd_wildcard_admits(w, d))
+			return 1;
+	}
+	return 0;
 }
 
 /* The claims of one host, indexed: exact paths, subpath prefixes (which
@@ -311,8 +383,10 @@ static int subpath_covers(const cf_claims *cs, const char *path, size_t n)
 	return 0;
 }
 
-/* Every rule that admits host h, in file order. */
-static void expand_host(cf_ctx *c, const char *h)
+/* Every rule that admits host h, in file order (`include`: every rule
+ * that admits domain h and all its subdomains, written with
+ * include_subdomains). */
+static void expand_host(cf_ctx *c, const char *h, int include)
 {
 	const rc_ir *ir = c->ir;
 	cf_claims cs;
@@ -325,7 +399,7 @@ static void expand_host(cf_ctx *c, const char *h)
 	size_t pcap = 0;
 	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
-		if (c->refused[r->index] || !rule_admits(c, r, h))
+		if (c->refused[r->index] || !(include ? rule_covers_domain(c, r, h) : rule_admits(c, r, h)))
 			continue;
 		if (!r->is_pattern) {
 			/* PATH, and PATH/ when a trailing slash is ignored */
@@ -340,7 +414,7 @@ static void expand_host(cf_ctx *c, const char *h)
 					p[n++] = '/';
 				if (rc_strmap_get(&cs.exact, p, n) || subpath_covers(&cs, p, n))
 					continue;
-				add_entry(c, r, h, p, n, 0);
+				add_entry(c, r, h, p, n, 0, include);
 				claim_add(&cs, r, p, n, 0);
 			}
 			continue;
@@ -350,8 +424,9 @@ static void expand_host(cf_ctx *c, const char *h)
 		if (subpath_covers(&cs, s, sn))
 			continue; /* an earlier subpath rule answers all of it for h */
 		/* an earlier exact path under this prefix, or its bare parent */
+		int bare = sn > 1 && !(ir->policy & RD_POLICY_SPLAT_NO_PARENT);
 		void *u1 = rc_strmap_get(&cs.exact_prefix, s, sn);
-		void *u2 = sn > 1 ? rc_strmap_get(&cs.exact, s, sn - 1) : NULL;
+		void *u2 = bare ? rc_strmap_get(&cs.exact, s, sn - 1) : NULL;
 		void *u = u1 && (!u2 || (uintptr_t)u1 < (uintptr_t)u2) ? u1 : u2;
 		if (u) {
 			const cf_claim *under = CLAIM_AT(&cs, u);
@@ -361,10 +436,10 @@ static void expand_host(cf_ctx *c, const char *h)
 			rc_diag_note(ir->diags, under->rule->loc, "the earlier rule, for host '%s'", h);
 			continue;
 		}
-		add_entry(c, r, h, s, sn, 1);
+		add_entry(c, r, h, s, sn, 1, include);
 		claim_add(&cs, r, s, sn, 1);
-		if (sn > 1) { /* the bare parent: a splat after /x/ also matches /x */
-			add_entry(c, r, h, s, sn - 1, 0);
+		if (bare) { /* the bare parent: a splat after /x/ also matches /x */
+			add_entry(c, r, h, s, sn - 1, 0, include);
 			claim_add(&cs, r, s, sn - 1, 0);
 		}
 	}
@@ -375,6 +450,32 @@ static void expand_host(cf_ctx *c, const char *h)
 	rc_strmap_fini(&cs.exact);
 	rc_strmap_fini(&cs.subpath);
 	rc_strmap_fini(&cs.exact_prefix);
+}
+
+/* A list holds a source URL once: a host that is literal and also an
+ * include domain may give the same source twice; the later rule is
+ * refused. */
+static void refuse_duplicates(cf_ctx *c)
+{
+	rc_strmap seen;
+	rc_strmap_init(&seen);
+	for (size_t i = 0; i < c->entries.len; i++) {
+		const cf_entry *e = RC_VEC_AT(&c->entries, cf_entry, i);
+		const cf_entry *first = rc_strmap_add(&seen, e->source, strlen(e->source), (void *)e);
+		if (first == e)
+			continue;
+		const rc_rule *later = first->rule->index > e->rule->index ? first->rule : e->rule;
+		const rc_rule *earlier = later == e->rule ? first->rule : e->rule;
+		refuse(c, later, rc_arena_printf((rc_arena *)&c->ir->arena, "the list would hold the "
+		                 "source URL '%s' twice (for the host alone and with include_subdomains, "
+		                 "as the host is named literally and as '*.NAME' with NAME), and a Bulk "
+		                 "Redirects list takes a source URL once",
+		                 rc_quote((rc_arena *)&c->ir->arena, e->source, strlen(e->source), 80)));
+		if (earlier != later)
+			rc_diag_note(c->ir->diags, earlier->loc, "the other entry for '%s' comes from this "
+			             "rule", rc_quote((rc_arena *)&c->ir->arena, e->source, strlen(e->source), 80));
+	}
+	rc_strmap_fini(&seen);
 }
 
 static const char *tf(int v)
@@ -410,23 +511,48 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 		            "variant of a path");
 		c.failed = 1;
 	}
-	/* the hosts: `set hosts` and every host block */
-	rc_vec hosts;
+	/* the literal hosts: `set hosts` and every host block's names, but a
+	 * NAME its block also names as '*.NAME' (written with
+	 * include_subdomains: the domains) */
+	rc_vec hosts, domains;
 	rc_vec_init(&hosts, sizeof(char *));
-	for (size_t i = 0; i < ir->served_hosts.len; i++)
-		*(char **)rc_vec_push(&hosts) = *RC_VEC_AT(&ir->served_hosts, char *, i);
+	rc_vec_init(&domains, sizeof(char *));
+	for (size_t i = 0; i < ir->served_hosts.len; i++) {
+		char *h = *RC_VEC_AT(&ir->served_hosts, char *, i);
+		if (h[0] == '*')
+			*(char **)rc_vec_push(&domains) = h + 2;
+		else
+			*(char **)rc_vec_push(&hosts) = h;
+	}
 	for (size_t k = 0; k < ir->scopes.len; k++) {
 		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, k);
-		for (uint32_t j = 0; j < s->nhosts; j++)
-			*(char **)rc_vec_push(&hosts) = s->hosts[j];
+		for (uint32_t j = 0; j < s->nhosts; j++) {
+			if (s->hosts[j][0] == '*') {
+				/* an include domain when NAME is in the block too (else
+				 * its rules are refused: cf_rule_ok) */
+				for (uint32_t w = 0; w < s->nhosts; w++)
+					if (strcmp(s->hosts[w], s->hosts[j] + 2) == 0)
+						*(char **)rc_vec_push(&domains) = s->hosts[j] + 2;
+				continue;
+			}
+			int paired = 0;
+			for (uint32_t w = 0; w < s->nhosts && !paired; w++)
+				paired = s->hosts[w][0] == '*' && strcmp(s->hosts[w] + 2, s->hosts[j]) == 0;
+			if (!paired)
+				*(char **)rc_vec_push(&hosts) = s->hosts[j];
+		}
 	}
-	if (hosts.len > 1)
-		qsort(hosts.items, hosts.len, sizeof(char *), host_cmp);
-	size_t nh = 0;
-	for (size_t i = 0; i < hosts.len; i++)
-		if (nh == 0 || strcmp(*RC_VEC_AT(&hosts, char *, i), *RC_VEC_AT(&hosts, char *, nh - 1)) != 0)
-			*RC_VEC_AT(&hosts, char *, nh++) = *RC_VEC_AT(&hosts, char *, i);
-	hosts.len = nh;
+	rc_vec *lists[2] = { &hosts, &domains };
+	for (int l = 0; l < 2; l++) {
+		rc_vec *v = lists[l];
+		if (v->len > 1)
+			qsort(v->items, v->len, sizeof(char *), host_cmp);
+		size_t nh = 0;
+		for (size_t i = 0; i < v->len; i++)
+			if (nh == 0 || strcmp(*RC_VEC_AT(v, char *, i), *RC_VEC_AT(v, char *, nh - 1)) != 0)
+				*RC_VEC_AT(v, char *, nh++) = *RC_VEC_AT(v, char *, i);
+		v->len = nh;
+	}
 	for (size_t i = 0; i < nrules && !c.failed; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
 		if (r->scope < 0 && ir->served_hosts.len == 0) {
@@ -441,7 +567,10 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 		for (size_t i = 0; i < nrules; i++)
 			cf_rule_ok(&c, rc_ir_rule(ir, i));
 		for (size_t i = 0; i < hosts.len; i++)
-			expand_host(&c, *RC_VEC_AT(&hosts, char *, i));
+			expand_host(&c, *RC_VEC_AT(&hosts, char *, i), 0);
+		for (size_t i = 0; i < domains.len; i++)
+			expand_host(&c, *RC_VEC_AT(&domains, char *, i), 1);
+		refuse_duplicates(&c);
 	}
 	int st = c.failed ? -1 : 0;
 	if (st == 0 && c.entries.len > CF_QUOTA_FREE)
@@ -469,17 +598,18 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 			int bad = rc_csv_field(&line, e->source, strlen(e->source)) != 0;
 			rc_buf_addc(&line, ',');
 			bad |= rc_csv_field(&line, e->target, strlen(e->target)) != 0;
-			rc_buf_printf(&line, ",%d,%s,FALSE,%s,%s\n", e->status, tf(e->preserve_query),
-			              tf(e->subpath), tf(e->preserve_suffix));
+			rc_buf_printf(&line, ",%d,%s,%s,%s,%s\n", e->status, tf(e->preserve_query),
+			              tf(e->include_subdomains), tf(e->subpath), tf(e->preserve_suffix));
 			rc_buf_adds(&item, i ? ",\n  " : "\n  ");
 			rc_buf_adds(&item, "{\"redirect\": {\"source_url\": ");
 			bad |= rc_edge_json_string(&item, e->source, strlen(e->source)) != 0;
 			rc_buf_adds(&item, ", \"target_url\": ");
 			bad |= rc_edge_json_string(&item, e->target, strlen(e->target)) != 0;
 			rc_buf_printf(&item, ", \"status_code\": %d, \"preserve_query_string\": %s, "
-			                     "\"include_subdomains\": false, \"subpath_matching\": %s, "
+			                     "\"include_subdomains\": %s, \"subpath_matching\": %s, "
 			                     "\"preserve_path_suffix\": %s}}",
-			              e->status, jb(e->preserve_query), jb(e->subpath), jb(e->preserve_suffix));
+			              e->status, jb(e->preserve_query), jb(e->include_subdomains),
+			              jb(e->subpath), jb(e->preserve_suffix));
 			if (bad) {
 				rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", e->rule->loc,
 				            "internal error: rule '%s' gives a URL the list cannot quote",
@@ -501,6 +631,7 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 	}
 	rc_vec_fini(&c.entries);
 	rc_vec_fini(&hosts);
+	rc_vec_fini(&domains);
 	free(c.refused);
 	for (size_t k = 0; k < ir->scopes.len; k++)
 		free(c.scope_hosts[k]);

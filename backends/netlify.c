@@ -23,7 +23,13 @@
  *     to that domain only; it is written once for http and once for https.
  * So `set trailing-slash ignore` (the default) and `query keep` (the
  * default) are what Netlify does; a splat source also gets a line for its
- * bare parent (a splat after `/x/` matches `/x`), written just before it.  Refused with
+ * bare parent (a splat after `/x/` matches `/x`), written just before it.
+ * Under `set splat-parent no-match` no such line is written, and since
+ * Netlify's `/x/ *` answers `/x` on its own (a _redirects line cannot
+ * leave `/x` alone), such a rule is refused unless an earlier written
+ * exact rule answers its bare parent on every host the rule applies to.
+ * A rule of a wildcard host block (`host *.NAME`) is refused: Netlify
+ * documents domain-level sources for one literal host only.  Refused with
  * a `backend` error naming the rule: `set trailing-slash strict`, `set case
  * insensitive`, `query drop`, a target with its own query or a fragment
  * (where Netlify puts the passed-on query is not documented), 303, 307,
@@ -201,6 +207,36 @@ static int nf_rule_ok(nf_ctx *c, const rc_rule *r)
 	return 0;
 }
 
+/* Under splat-parent no-match: does an earlier rule that was written
+ * answer the bare parent of r (the exact path `/x` of `/x/ *`) on every
+ * host r applies to?  `written` marks the rules written so far. */
+static int bare_parent_answered(const rc_ir *ir, const rc_rule *r, const unsigned char *written)
+{
+	size_t n = r->src[r->nsrc - 2].len - 1; /* "/x/" without its '/' */
+	const char *p = r->src[r->nsrc - 2].text;
+	const rc_scope *rs = r->scope >= 0 ? RC_VEC_AT(&ir->scopes, rc_scope, r->scope) : NULL;
+	for (size_t i = 0; i < r->index; i++) {
+		const rc_rule *e = rc_ir_rule(ir, i);
+		if (!written[i] || e->is_pattern || e->exact_len != n || memcmp(e->exact_key, p, n) != 0)
+			continue;
+		if (e->scope < 0 || e->scope == r->scope)
+			return 1;
+		if (!rs)
+			continue;
+		const rc_scope *es = RC_VEC_AT(&ir->scopes, rc_scope, e->scope);
+		int all = 1;
+		for (uint32_t a = 0; a < rs->nhosts && all; a++) {
+			int found = 0;
+			for (uint32_t b = 0; b < es->nhosts && !found; b++)
+				found = strcmp(rs->hosts[a], es->hosts[b]) == 0;
+			all = found;
+		}
+		if (all)
+			return 1;
+	}
+	return 0;
+}
+
 static int emit_netlify(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out)
 {
 	nf_ctx c = { ir, 0 };
@@ -240,13 +276,34 @@ static int emit_netlify(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts 
 		fputs("# Deploy as _redirects in the publish directory.  Rules in file order, the first\n"
 		      "# match wins; each is forced (!) so that a file at its path does not win.\n", f);
 	}
+	int no_parent = (ir->policy & RD_POLICY_SPLAT_NO_PARENT) != 0;
+	unsigned char *written = rc_xmalloc(rc_ir_nrules(ir) + 1);
+	memset(written, 0, rc_ir_nrules(ir) + 1);
 	for (size_t i = 0; i < rc_ir_nrules(ir) && f; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
 		if (nf_rule_ok(&c, r) != 0)
 			continue;
 		const rc_scope *sc = r->scope >= 0 ? RC_VEC_AT(&ir->scopes, rc_scope, r->scope) : NULL;
+		int wild = 0;
+		for (uint32_t h = 0; sc && h < sc->nhosts; h++)
+			wild |= sc->hosts[h][0] == '*';
+		if (wild) {
+			refuse(&c, r, "its host block names a wildcard ('*.NAME'), and Netlify documents "
+			              "domain-level sources (https://HOST/path) for one literal host only");
+			continue;
+		}
 		int has_bare = r->has_splat && r->nsrc >= 2 && r->src[r->nsrc - 2].kind == RD_PTOK_LIT &&
 		               r->src[r->nsrc - 2].len > 1;
+		if (has_bare && no_parent) {
+			if (!bare_parent_answered(ir, r, written)) {
+				refuse(&c, r, "under 'set splat-parent no-match' it does not answer its bare "
+				              "parent, but Netlify's splat after '/x/' also matches '/x' and a "
+				              "_redirects line cannot leave '/x' alone (an earlier exact rule "
+				              "for '/x' on the same hosts would)");
+				continue;
+			}
+			has_bare = 0;
+		}
 		rc_buf_reset(&label);
 		rc_sv_rule_label(&label, ir, r);
 		rc_buf line;
@@ -275,6 +332,7 @@ static int emit_netlify(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts 
 			}
 		}
 		if (ok) {
+			written[i] = 1;
 			rc_buf_adds(&text, "# ");
 			rc_comment_text(&text, label.data, label.len);
 			rc_buf_addc(&text, '\n');
@@ -282,6 +340,7 @@ static int emit_netlify(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts 
 		}
 		rc_buf_fini(&line);
 	}
+	free(written);
 	if (f && !c.failed)
 		fwrite(text.data ? text.data : "", 1, text.len, f);
 	rc_buf_fini(&text);

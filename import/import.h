@@ -62,6 +62,10 @@ typedef struct imp_rule {
 	rc_loc why_loc;        /* the part a refusal points at */
 	const char *path;      /* the file's path as given (for the note) */
 	const char *host;      /* canonical host the rule is bound to, or NULL */
+	int subdomains;        /* the host's subdomains too (written `host H, *.H`) */
+	int scheme;            /* a Netlify domain-level source: 1 http:// only, 2 https:// only */
+	uint32_t twin_line;    /* the same rule for the other scheme, merged into the
+	                        * rule of this line (it is written as a comment) */
 	imp_el *src;           /* the source pattern (platform form) */
 	uint32_t nsrc;
 	imp_el *dst;           /* the target template; its fragment is literal */

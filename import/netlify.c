@@ -8,7 +8,11 @@
  * developers.cloudflare.com/pages/configuration/redirects/).  What the
  * language cannot say is refused with its reason: a query-parameter match,
  * a 200 rewrite or proxy, a 404 page, a Country/Language/Role/Cookie
- * condition, a domain-level source, a placeholder or splat inside a segment.
+ * condition, a placeholder or splat inside a segment.  A domain-level
+ * source ("https://HOST/path") matches one scheme and one host; the
+ * language matches a host for every scheme, so it is imported (as a host
+ * block) only when the next rule is its twin for the other scheme (same
+ * host, pattern, target and status): the pair then means exactly that.
  * A rule without '!' applies on Netlify only when no file exists at its
  * path; the import assumes none does (a redirect's source is an old URL).
  */
@@ -16,6 +20,72 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* A domain-level source "http[s]://HOST[/PATH]": r bound to HOST and the
+ * scheme; *path and *pn the path part ("/" when none).  -1 after refusing. */
+static int domain_source(imp_doc *doc, imp_rule *r, const char *s, size_t n, uint32_t col,
+                         const char **path, size_t *pn)
+{
+	size_t b = strncasecmp(s, "https://", 8) == 0 ? 8 : 7;
+	size_t e = b;
+	while (e < n && s[e] != '/')
+		e++;
+	if (!imp_host_is_valid(s + b, e - b)) {
+		imp_refuse(doc, r, col, (uint32_t)n, "domain-level source '%s' does not name a plain "
+		           "host (a port, a placeholder or a wildcard in the host is not documented "
+		           "by Netlify)", rc_quote(&doc->arena, s, n, 80));
+		return -1;
+	}
+	char *h = rc_arena_strndup(&doc->arena, s + b, e - b);
+	for (char *c = h; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	r->host = h;
+	r->scheme = b == 8 ? 2 : 1;
+	*path = e < n ? s + e : "/";
+	*pn = e < n ? n - e : 1;
+	return 0;
+}
+
+static int els_equal(const imp_el *a, uint32_t na, const imp_el *b, uint32_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (uint32_t k = 0; k < na; k++)
+		if (a[k].kind != b[k].kind || a[k].param != b[k].param || a[k].len != b[k].len ||
+		    (a[k].len && memcmp(a[k].text, b[k].text, a[k].len) != 0))
+			return 0;
+	return 1;
+}
+
+/* Domain-level rules of one file (rules from `first` on): a rule and the
+ * next one, the same for the other scheme, are one rule for every scheme;
+ * a rule for one scheme alone is refused. */
+static void pair_schemes(imp_doc *doc, size_t first)
+{
+	for (size_t i = first; i < doc->rules.len; i++) {
+		imp_rule *r = RC_VEC_AT(&doc->rules, imp_rule, i);
+		if (!r->scheme || r->refused)
+			continue;
+		imp_rule *t = i + 1 < doc->rules.len ? RC_VEC_AT(&doc->rules, imp_rule, i + 1) : NULL;
+		if (t && !t->refused && t->scheme == 3 - r->scheme && strcmp(t->host, r->host) == 0 &&
+		    els_equal(r->src, r->nsrc, t->src, t->nsrc) &&
+		    els_equal(r->dst, r->ndst, t->dst, t->ndst) && r->status == t->status &&
+		    r->query == t->query) {
+			r->scheme = 0;
+			t->scheme = 0;
+			t->twin_line = r->loc.line;
+			i++;
+			continue;
+		}
+		const char *one = r->scheme == 1 ? "http" : "https";
+		imp_refuse(doc, r, r->loc.col, r->loc.len,
+		           "a domain-level source matches %s:// requests to %s only, and a host block "
+		           "every scheme: the next rule must be its twin for %s:// (same pattern, "
+		           "target and status) for an exact import", one, r->host,
+		           r->scheme == 1 ? "https" : "http");
+	}
+}
 
 static int is_status_field(const char *f, size_t n)
 {
@@ -63,6 +133,7 @@ static void finish_rule(imp_doc *doc, imp_rule *r, const char *target, size_t tn
 void imp_read_netlify(imp_doc *doc, int32_t file, const char *path, const char *text, size_t len)
 {
 	int cf = doc->format == IMP_CF_PAGES;
+	size_t first = doc->rules.len;
 	uint32_t lineno = 0;
 	size_t pos = 0;
 	while (pos < len) {
@@ -95,11 +166,19 @@ void imp_read_netlify(imp_doc *doc, int32_t file, const char *path, const char *
 			           "too many fields, expected SOURCE TARGET [STATUS] [conditions]");
 			continue;
 		}
+		const char *src = f[0];
+		size_t srcn = fl[0];
+		uint32_t srccol = (uint32_t)fs[0] + 1;
 		if (fl[0] >= 7 && (strncasecmp(f[0], "http://", 7) == 0 || strncasecmp(f[0], "https://", 8) == 0)) {
-			imp_refuse(doc, r, 1, (uint32_t)fl[0],
-			           "a domain-level source ('%s') matches one scheme and host; write a "
-			           "host block by hand", rc_quote(&doc->arena, f[0], fl[0], 80));
-			continue;
+			if (cf) {
+				imp_refuse(doc, r, 1, (uint32_t)fl[0], "a domain-level source ('%s'): "
+				           "Cloudflare Pages matches paths only",
+				           rc_quote(&doc->arena, f[0], fl[0], 80));
+				continue;
+			}
+			if (domain_source(doc, r, f[0], fl[0], srccol, &src, &srcn) != 0)
+				continue;
+			srccol += (uint32_t)(src - f[0]);
 		}
 		/* source, then query-parameter matches (key=value), then the target */
 		size_t k = 1;
@@ -115,7 +194,7 @@ void imp_read_netlify(imp_doc *doc, int32_t file, const char *path, const char *
 			           "status or a role is not a redirect)");
 			continue;
 		}
-		if (imp_parse_source(doc, r, f[0], fl[0], (uint32_t)fs[0] + 1, 0) != 0) {
+		if (imp_parse_source(doc, r, src, srcn, srccol, 0) != 0) {
 			r->has_pattern = 0;
 			continue;
 		}
@@ -152,8 +231,8 @@ void imp_read_netlify(imp_doc *doc, int32_t file, const char *path, const char *
 				           scol ? "status" : "target");
 			}
 		}
-		(void)cf;
 	}
+	pair_schemes(doc, first);
 }
 
 /* ---- netlify.toml: [[redirects]] tables only ------------------------- */
@@ -204,13 +283,16 @@ static void toml_finish(imp_doc *doc, struct toml_redirect *t)
 		           t->from ? "'to'" : "'from'");
 		return;
 	}
-	if (strncasecmp(t->from, "http", 4) == 0) {
-		imp_refuse(doc, r, t->from_col, 0, "a domain-level source ('%s') matches one scheme "
-		           "and host; write a host block by hand", rc_quote(&doc->arena, t->from, strlen(t->from), 80));
-		return;
-	}
+	const char *src = t->from;
+	size_t srcn = strlen(t->from);
+	uint32_t srccol = t->from_col;
 	r->loc.line = t->from_line;
-	if (imp_parse_source(doc, r, t->from, strlen(t->from), t->from_col, 0) != 0) {
+	if (strncasecmp(t->from, "http://", 7) == 0 || strncasecmp(t->from, "https://", 8) == 0) {
+		if (domain_source(doc, r, t->from, srcn, srccol, &src, &srcn) != 0)
+			return;
+		srccol += (uint32_t)(src - t->from);
+	}
+	if (imp_parse_source(doc, r, src, srcn, srccol, 0) != 0) {
 		r->has_pattern = 0;
 		return;
 	}
@@ -221,6 +303,7 @@ void imp_read_netlify_toml(imp_doc *doc, int32_t file, const char *path, const c
 {
 	struct toml_redirect t;
 	memset(&t, 0, sizeof t);
+	size_t first = doc->rules.len;
 	int in_redirects = 0;
 	uint32_t lineno = 0;
 	size_t pos = 0;
@@ -312,4 +395,5 @@ void imp_read_netlify_toml(imp_doc *doc, int32_t file, const char *path, const c
 		}
 	}
 	toml_finish(doc, &t);
+	pair_schemes(doc, first);
 }

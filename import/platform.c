@@ -11,9 +11,9 @@
  *   - never reached: an earlier rule matches every request it matches (a
  *     pattern comparison: that rule's placeholders and splat cover this
  *     one's), so it is left out as a comment (it means nothing there);
- *   - Cloudflare Pages: a "/x/ *" rule whose bare parent "/x" no earlier
- *     imported rule answers is refused (in the language "/x/ *" matches
- *     "/x" too);
+ *   - where "/x/ *" does not match "/x" (Cloudflare Pages, nginx and
+ *     Apache regexes), the writer sets `splat-parent no-match`, which
+ *     gives that meaning;
  *   - its sample requests: each placeholder "v1", "v2"..., the splat
  *     "a/b", and the query "imp=1"; plus a second request: for exact
  *     rules the path in upper case on a case-insensitive platform, else
@@ -137,9 +137,39 @@ static int rule_matches(const imp_doc *doc, const imp_rule *r, const char *s, si
 	return 0;
 }
 
+/* Is h a subdomain of name (one or more labels, then '.', then name)? */
+static int is_subdomain(const char *h, const char *name)
+{
+	size_t hl = strlen(h), nl = strlen(name);
+	return hl > nl + 1 && h[hl - nl - 1] == '.' && strcasecmp(h + hl - nl, name) == 0;
+}
+
+/* Does rule r answer requests for `host`?  A host "*.NAME" stands for the
+ * scope of a rule with subdomains: NAME and every subdomain of it (r must
+ * admit them all). */
 static int host_admits(const imp_rule *r, const char *host)
 {
-	return !r->host || (host && strcasecmp(r->host, host) == 0);
+	if (!r->host)
+		return 1;
+	if (!host)
+		return 0;
+	if (host[0] == '*' && host[1] == '.')
+		return r->subdomains &&
+		       (strcasecmp(r->host, host + 2) == 0 || is_subdomain(host + 2, r->host));
+	return strcasecmp(r->host, host) == 0 || (r->subdomains && is_subdomain(host, r->host));
+}
+
+/* The host scope a rule's requests come from, in host_admits' terms
+ * ("*.NAME" is written into buf, which holds RC_SCOPE_MAX bytes). */
+#define RC_SCOPE_MAX 512
+static const char *scope_of(const imp_rule *r, char *buf)
+{
+	if (!r->host || !r->subdomains || strlen(r->host) + 3 > RC_SCOPE_MAX)
+		return r->host;
+	buf[0] = '*';
+	buf[1] = '.';
+	strcpy(buf + 2, r->host);
+	return buf;
 }
 
 /* ---- an index of the static rules: (host, path) -> first rule -------- */
@@ -149,9 +179,9 @@ typedef struct index {
 	size_t cap;
 } index_t;
 
-static uint64_t key_hash(const imp_doc *doc, const char *host, const char *s, size_t n)
+static uint64_t key_hash(const imp_doc *doc, const char *host, int sub, const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)(sub != 0);
 	for (const char *p = host ? host : ""; *p; p++)
 		h = (h ^ (unsigned char)lower((unsigned char)*p)) * 1099511628211ull;
 	h = (h ^ 0xff) * 1099511628211ull;
@@ -167,24 +197,53 @@ static const imp_rule *rule_at(const imp_doc *doc, size_t i)
 	return RC_VEC_AT(&doc->rules, imp_rule, i);
 }
 
-static int static_key_eq(const imp_doc *doc, const imp_rule *r, const char *host, const char *s, size_t n)
+static int static_key_eq(const imp_doc *doc, const imp_rule *r, const char *host, int sub,
+                         const char *s, size_t n)
 {
-	if ((r->host == NULL) != (host == NULL) || (host && strcasecmp(r->host, host) != 0))
+	if ((r->host == NULL) != (host == NULL) || (host && strcasecmp(r->host, host) != 0) ||
+	    (host && !r->subdomains != !sub))
 		return 0;
 	size_t len = r->nsrc ? r->src[0].len : 0;
 	return len == n && bytes_eq(doc->sem.case_insensitive, r->nsrc ? r->src[0].text : "", s, n);
 }
 
 /* The first static rule with this key, or SIZE_MAX. */
-static size_t index_find(const imp_doc *doc, const index_t *ix, const char *host, const char *s, size_t n)
+static size_t index_find(const imp_doc *doc, const index_t *ix, const char *host, int sub,
+                         const char *s, size_t n)
 {
 	size_t m = ix->cap - 1;
-	for (size_t h = key_hash(doc, host, s, n) & m;; h = (h + 1) & m) {
+	sub = host && sub;
+	for (size_t h = key_hash(doc, host, sub, s, n) & m;; h = (h + 1) & m) {
 		if (ix->slot[h] == 0)
 			return SIZE_MAX;
-		if (static_key_eq(doc, rule_at(doc, ix->slot[h] - 1), host, s, n))
+		if (static_key_eq(doc, rule_at(doc, ix->slot[h] - 1), host, sub, s, n))
 			return ix->slot[h] - 1;
 	}
+}
+
+/* The first static rule before `limit` answering path s on `host` (NULL:
+ * a request with no Host; "*.NAME": every request of a rule with
+ * subdomains, see host_admits), or SIZE_MAX. */
+static size_t index_first(const imp_doc *doc, const index_t *ix, size_t limit, const char *host,
+                          const char *s, size_t n)
+{
+	size_t best = SIZE_MAX, a;
+	int scope = host && host[0] == '*' && host[1] == '.';
+	if (host && !scope) {
+		a = index_find(doc, ix, host, 0, s, n);
+		if (a < limit)
+			best = a;
+	}
+	/* the rules with subdomains of the host or of a domain above it */
+	for (const char *d = scope ? host + 2 : host; d; d = strchr(d, '.') ? strchr(d, '.') + 1 : NULL) {
+		a = index_find(doc, ix, d, 1, s, n);
+		if (a < limit && a < best)
+			best = a;
+	}
+	a = index_find(doc, ix, NULL, 0, s, n);
+	if (a < limit && a < best)
+		best = a;
+	return best;
 }
 
 static void index_add(const imp_doc *doc, index_t *ix, size_t pos)
@@ -193,12 +252,13 @@ static void index_add(const imp_doc *doc, index_t *ix, size_t pos)
 	const char *s = r->nsrc ? r->src[0].text : "";
 	size_t n = r->nsrc ? r->src[0].len : 0;
 	size_t m = ix->cap - 1;
-	for (size_t h = key_hash(doc, r->host, s, n) & m;; h = (h + 1) & m) {
+	int sub = r->host && r->subdomains;
+	for (size_t h = key_hash(doc, r->host, sub, s, n) & m;; h = (h + 1) & m) {
 		if (ix->slot[h] == 0) {
 			ix->slot[h] = pos + 1;
 			return;
 		}
-		if (static_key_eq(doc, rule_at(doc, ix->slot[h] - 1), r->host, s, n))
+		if (static_key_eq(doc, rule_at(doc, ix->slot[h] - 1), r->host, sub, s, n))
 			return; /* the first one stays */
 	}
 }
@@ -228,7 +288,7 @@ typedef struct state {
 
 static bucket *bucket_find(const imp_doc *doc, const state *st, const char *k, size_t n, int make)
 {
-	uint64_t h = key_hash(doc, NULL, k, n);
+	uint64_t h = key_hash(doc, NULL, 0, k, n);
 	state *w = (state *)st;
 	if (make && (w->nbuckets + 1) * 2 > w->cap) {
 		size_t nc = w->cap ? w->cap * 2 : 64;
@@ -236,7 +296,7 @@ static bucket *bucket_find(const imp_doc *doc, const state *st, const char *k, s
 		memset(nb, 0, sizeof(bucket) * nc);
 		for (size_t i = 0; i < w->cap; i++)
 			if (w->buckets[i].key) {
-				size_t j = key_hash(doc, NULL, w->buckets[i].key, w->buckets[i].len) & (nc - 1);
+				size_t j = key_hash(doc, NULL, 0, w->buckets[i].key, w->buckets[i].len) & (nc - 1);
 				while (nb[j].key)
 					j = (j + 1) & (nc - 1);
 				nb[j] = w->buckets[i];
@@ -334,15 +394,7 @@ static int cand_matches(const imp_doc *doc, const imp_rule *r, const char *host,
 static size_t first_answer(const imp_doc *doc, const state *st, size_t limit, const char *host,
                            const char *s, size_t n, struct caps *c)
 {
-	size_t best = SIZE_MAX;
-	if (host) {
-		size_t a = index_find(doc, &st->ix, host, s, n);
-		if (a < limit)
-			best = a;
-	}
-	size_t a = index_find(doc, &st->ix, NULL, s, n);
-	if (a < limit && a < best)
-		best = a;
+	size_t best = index_first(doc, &st->ix, limit, host, s, n);
 	best = scan_patterns(doc, st, best, limit, host, s, n, 0, cand_matches);
 	if (best != SIZE_MAX && c)
 		rule_matches(doc, rule_at(doc, best), s, n, c, 0);
@@ -367,19 +419,19 @@ static size_t covered_by(const imp_doc *doc, const state *st, size_t limit, cons
 	for (uint32_t k = 0; k < ne; k++)
 		if (els[k].kind != IMP_LIT)
 			is_static = 0;
+	char scope_buf[RC_SCOPE_MAX];
+	const char *scope = scope_of(r, scope_buf);
 	if (is_static) {
-		size_t a = index_find(doc, &st->ix, r->host, s, sym.len);
-		if (a < limit)
-			best = a;
-		if (r->host) {
-			a = index_find(doc, &st->ix, NULL, s, sym.len);
-			if (a < limit && a < best)
-				best = a;
-		}
+		if (r->host)
+			best = index_first(doc, &st->ix, limit, scope, s, sym.len);
+		else
+			best = index_find(doc, &st->ix, NULL, 0, s, sym.len);
+		if (best >= limit)
+			best = SIZE_MAX;
 	}
 	/* a rule bound to a host covers only rules of that host; host_admits
-	 * with r's host (NULL: only rules for every host) says exactly that */
-	best = scan_patterns(doc, st, best, limit, r->host, s, sym.len, 1, cand_matches);
+	 * with r's scope (NULL: only rules for every host) says exactly that */
+	best = scan_patterns(doc, st, best, limit, scope, s, sym.len, 1, cand_matches);
 	rc_buf_fini(&sym);
 	return best;
 }
@@ -523,6 +575,32 @@ static int rule_cmp_static_first(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static size_t host_labels(const char *h)
+{
+	size_t n = 1;
+	for (; *h; h++)
+		n += *h == '.';
+	return n;
+}
+
+/* Cloudflare Bulk Redirects: a source with the exact host wins over one
+ * that includes subdomains, and of two that include subdomains the longer
+ * host wins; sources are exact (host, path) pairs, so ordering the rules
+ * this way gives that precedence to first-match.  File order otherwise. */
+static int rule_cmp_subdomains_last(const void *a, const void *b)
+{
+	const imp_rule *x = a, *y = b;
+	int sx = x->host && x->subdomains, sy = y->host && y->subdomains;
+	if (sx != sy)
+		return sx - sy;
+	if (sx) {
+		size_t lx = host_labels(x->host), ly = host_labels(y->host);
+		if (lx != ly)
+			return lx > ly ? -1 : 1;
+	}
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 static size_t line_of(const imp_rule *r)
 {
 	return r->loc.line;
@@ -532,6 +610,11 @@ void imp_resolve(imp_doc *doc)
 {
 	if (doc->sem.static_first && doc->rules.len > 1)
 		qsort(doc->rules.items, doc->rules.len, sizeof(imp_rule), rule_cmp_static_first);
+	int any_subdomains = 0;
+	for (size_t i = 0; i < doc->rules.len; i++)
+		any_subdomains |= RC_VEC_AT(&doc->rules, imp_rule, i)->subdomains;
+	if (any_subdomains)
+		qsort(doc->rules.items, doc->rules.len, sizeof(imp_rule), rule_cmp_subdomains_last);
 	state st;
 	memset(&st, 0, sizeof st);
 	st.ix.cap = 16;
@@ -544,6 +627,10 @@ void imp_resolve(imp_doc *doc)
 	rc_buf_init(&proof);
 	for (size_t i = 0; i < doc->rules.len; i++) {
 		imp_rule *r = RC_VEC_AT(&doc->rules, imp_rule, i);
+		if (r->twin_line) {
+			doc->imported++; /* it is the rule before it, for the other scheme */
+			continue;
+		}
 		if (!takes_part(r) || r->passive)
 			goto add;
 		/* never reached? */
@@ -573,24 +660,6 @@ void imp_resolve(imp_doc *doc)
 		}
 		if (r->refused)
 			goto add;
-		/* Cloudflare Pages: "/x/ *" does not answer "/x"; redirc's would */
-		if (!doc->sem.splat_parent) {
-			imp_el tmp[2 * IMP_MAX_PARAMS + 4];
-			uint32_t nt;
-			if (r->nsrc <= 2 * IMP_MAX_PARAMS + 4 && bare_parent(r, tmp, &nt)) {
-				size_t p = covered_by(doc, &st, i, r, tmp, nt);
-				if (p == SIZE_MAX || rule_at(doc, p)->refused || rule_at(doc, p)->dead_by ||
-				    rule_at(doc, p)->passive) {
-					sample_of(r, &sample, 1);
-					imp_refuse(doc, r, r->loc.col, r->loc.len,
-					           "on %s '%s' is not answered by this rule but the language's "
-					           "splat matches its bare parent too (the setting of issue 15 "
-					           "item 4 is not implemented)", doc->sem.platform,
-					           rc_quote(&doc->arena, sample.data, sample.len, 80));
-					goto add;
-				}
-			}
-		}
 		/* its sample request, answered by the rules up to itself */
 		sample_of(r, &sample, 0);
 		rc_buf_reset(&proof);
@@ -662,6 +731,16 @@ void imp_resolve(imp_doc *doc)
 		size_t a = prove(doc, &st, SIZE_MAX, r->host, sample.data, sample.len, "", &proof);
 		if (a == SIZE_MAX || !rule_at(doc, a)->refused)
 			r->proof = rc_arena_strndup(&doc->arena, proof.data, proof.len);
+		if (r->host && r->subdomains) {
+			/* and its own request on a subdomain two labels down */
+			char *sub = rc_arena_printf(&doc->arena, "a.b.%s", r->host);
+			sample_of(r, &sample, 0);
+			rc_buf_reset(&proof);
+			rc_buf_adds(&proof, r->proof);
+			a = prove(doc, &st, SIZE_MAX, sub, sample.data, sample.len, "", &proof);
+			if (a == SIZE_MAX || !rule_at(doc, a)->refused)
+				r->proof = rc_arena_strndup(&doc->arena, proof.data, proof.len);
+		}
 	}
 	rc_buf_fini(&sample);
 	rc_buf_fini(&proof);

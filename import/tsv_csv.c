@@ -10,8 +10,12 @@
  * csv-file-format/).  A header line (first field not a path or URL) is
  * skipped.  A source_url without a scheme ("example.com/a") binds the rule
  * to that host; its query is dropped unless preserve_query_string is true.
- * include_subdomains and subpath_matching are refused (the first needs
- * wildcard host blocks, the second is not translated yet).
+ * include_subdomains=true binds the rule to the host and its subdomains
+ * (`host H, *.H`: the wildcard admits one or more labels, as Cloudflare's
+ * "any of its subdomains"); subpath_matching=true is refused (its ranking
+ * against exact sources and the joining of the path rest are not
+ * documented), so preserve_path_suffix, which only acts with it, never
+ * changes an imported rule.
  * Every byte of a source or target is literal.
  */
 #include "import/import.h"
@@ -261,14 +265,15 @@ void imp_read_csv(imp_doc *doc, int32_t file, const char *path, const char *text
 			scol += (uint32_t)hl;
 			sn = slash ? sn - hl : 1;
 			r->query = nf >= 4 && csv_true(f[3], fl[3]) ? IMP_QUERY_KEEP : IMP_QUERY_DROP;
-			if (nf >= 5 && csv_true(f[4], fl[4])) {
-				imp_refuse(doc, r, fc[4], (uint32_t)fl[4], "include_subdomains needs wildcard "
-				           "host blocks (the language addition of issue 15 is not implemented)");
-				continue;
-			}
+			/* include_subdomains: the host and every subdomain of it,
+			 * written `host H, *.H { ... }`; the precedence (exact host
+			 * first, then the longer host) is an order (platform.c) */
+			r->subdomains = nf >= 5 && csv_true(f[4], fl[4]);
 			if (nf >= 6 && csv_true(f[5], fl[5])) {
-				imp_refuse(doc, r, fc[5], (uint32_t)fl[5], "subpath_matching is not translated "
-				           "by this importer");
+				imp_refuse(doc, r, fc[5], (uint32_t)fl[5], "subpath_matching: Cloudflare "
+				           "documents neither how such a source ranks against an exact one "
+				           "that also matches a request nor how the rest of the path joins "
+				           "a target without a final '/', so no exact translation is known");
 				continue;
 			}
 		} else if (nf >= 4) {

@@ -194,6 +194,25 @@ static char *target_host(const imp_rule *r)
 	return h;
 }
 
+/* Does an imported rule end in "/x/" + splat, whose bare parent "/x" the
+ * platform does not send to it?  (The setting is written only then.) */
+static int needs_splat_no_parent(const imp_doc *doc)
+{
+	if (doc->sem.splat_parent)
+		return 0;
+	for (size_t i = 0; i < doc->rules.len; i++) {
+		const imp_rule *r = RC_VEC_AT(&doc->rules, imp_rule, i);
+		if (r->refused || r->dead_by || r->passive || r->nsrc < 2 ||
+		    r->src[r->nsrc - 1].kind != IMP_SPLAT)
+			continue;
+		const imp_el *l = &r->src[r->nsrc - 2];
+		if (l->kind == IMP_LIT && l->len && l->text[l->len - 1] == '/' &&
+		    !(r->nsrc == 2 && l->len == 1))
+			return 1;
+	}
+	return 0;
+}
+
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -250,6 +269,8 @@ void imp_write(const imp_doc *doc, rc_buf *out, const char *cmdline)
 	rc_buf_printf(out, "set case %s\n", s->case_insensitive ? "insensitive" : "sensitive");
 	rc_buf_printf(out, "set trailing-slash %s\n", s->trailing_ignore ? "ignore" : "strict");
 	rc_buf_adds(out, "set query keep\n");
+	if (needs_splat_no_parent(doc))
+		rc_buf_adds(out, "set splat-parent no-match\n");
 	/* allow-host: every external host an imported target names */
 	rc_vec hosts;
 	rc_vec_init(&hosts, sizeof(char *));
@@ -291,6 +312,13 @@ void imp_write(const imp_doc *doc, rc_buf *out, const char *cmdline)
 			put_comment_lines(out, r->comment, "");
 		if (r->passive)
 			continue;
+		if (r->twin_line) {
+			rc_buf_printf(out, "# imported with %s:%u (the same rule for the other scheme: "
+			              "together they match every scheme, as the host block does)\n",
+			              r->path, (unsigned)r->twin_line);
+			put_original(out, r);
+			continue;
+		}
 		if (r->refused) {
 			rc_buf_printf(out, "# not-importable: %s:%u:%u: ", r->path, (unsigned)r->why_loc.line,
 			              (unsigned)r->why_loc.col);
@@ -311,6 +339,10 @@ void imp_write(const imp_doc *doc, rc_buf *out, const char *cmdline)
 		if (r->host) {
 			rc_buf_adds(out, "host ");
 			rc_buf_adds(out, r->host);
+			if (r->subdomains) {
+				rc_buf_adds(out, ", *.");
+				rc_buf_adds(out, r->host);
+			}
 			rc_buf_adds(out, " {\n");
 			indent = "    ";
 		}

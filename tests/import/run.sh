@@ -85,7 +85,7 @@ real() { # FORMAT FILE IMPORTED REFUSED DEAD
 	"$REDIRC" test "$tmp/real.redir" >"$tmp/real.test" 2>&1 || { bad "redirc test on the import of $2"; grep error "$tmp/real.test" | head; }
 }
 real netlify k8s_static__redirects 461 3 2
-real cloudflare-pages cloudflare_content__redirects 862 60 5
+real cloudflare-pages cloudflare_content__redirects 921 1 5
 real tsv mdn_en-us_redirects.txt 13428 4 0
 
 [ $fail = 0 ] && echo "import: all cases pass"

@@ -262,6 +262,129 @@ static void test_host_scope(void **state)
 	assert_true(rd_rule_admits_host(&global, "x.example"));
 }
 
+/* `set splat-parent no-match` (issue 15): "/x/ *" no longer matches "/x";
+ * the empty splat after the '/' still matches (the normalizer has already
+ * removed that '/' under trailing-slash ignore); a splat glued to text is
+ * unaffected. */
+static void test_splat_no_parent(void **state)
+{
+	(void)state;
+	rd_span c[2];
+	const unsigned np = RD_POLICY_SPLAT_NO_PARENT;
+	assert_false(match(BLOG, 2, "/blog", np, c));
+	assert_false(match(BLOG, 2, "/blog", np | RD_POLICY_TRAILING_STRICT, c));
+	assert_true(match(BLOG, 2, "/blog/", np | RD_POLICY_TRAILING_STRICT, c));
+	assert_int_equal(c[0].len, 0);
+	assert_true(match(BLOG, 2, "/blog/a/b", np, c));
+	assert_int_equal(c[0].off, 6);
+	assert_int_equal(c[0].len, 3);
+	assert_false(match(BLOG, 2, "/BLOG", np | RD_POLICY_CASE_INSENSITIVE, c));
+	assert_true(match(BLOG, 2, "/BLOG/x", np | RD_POLICY_CASE_INSENSITIVE, c));
+	assert_false(match(BLOG, 2, "/blogs", np, c));
+	/* a splat after text: '/go' matches with an empty splat either way */
+	assert_true(match(GO, 2, "/go", np, c));
+	assert_int_equal(c[0].len, 0);
+	assert_true(match(GO, 2, "/gone", np, c));
+	/* the root splat matches "/" */
+	static const rd_ptok ROOT[] = { { RD_PTOK_LIT, 0, 1, "/" }, { RD_PTOK_SPLAT, 0, 0, NULL } };
+	assert_true(match(ROOT, 2, "/", np, c));
+	/* with a placeholder before the splat: /u/:id/ + splat */
+	static const rd_ptok USER[] = {
+		{ RD_PTOK_LIT, 0, 3, "/u/" }, { RD_PTOK_PARAM, 0, 0, NULL },
+		{ RD_PTOK_LIT, 0, 1, "/" }, { RD_PTOK_SPLAT, 1, 0, NULL },
+	};
+	rd_span u[3];
+	assert_true(match(USER, 4, "/u/7", 0, u));
+	assert_false(match(USER, 4, "/u/7", np, u));
+	assert_true(match(USER, 4, "/u/7/a", np, u));
+	assert_int_equal(u[0].off, 3);
+	assert_int_equal(u[0].len, 1);
+	assert_int_equal(u[1].off, 5);
+	assert_int_equal(u[1].len, 1);
+}
+
+/* A wildcard "*.NAME" admits SUB.NAME, SUB one or more labels of
+ * a-z 0-9 '-' '_'; never NAME itself, never a host that only ends in NAME. */
+static void test_wildcard_admits(void **state)
+{
+	(void)state;
+	assert_true(rd_wildcard_admits("*.example.com", "a.example.com"));
+	assert_true(rd_wildcard_admits("*.example.com", "a.b.example.com"));
+	assert_true(rd_wildcard_admits("*.example.com", "x-y_z.example.com"));
+	assert_true(rd_wildcard_admits("*.example.com", "0.example.com"));
+	assert_false(rd_wildcard_admits("*.example.com", "example.com"));
+	assert_false(rd_wildcard_admits("*.example.com", "evilexample.com"));
+	assert_false(rd_wildcard_admits("*.example.com", ".example.com"));
+	assert_false(rd_wildcard_admits("*.example.com", "a..example.com"));
+	assert_false(rd_wildcard_admits("*.example.com", "example.com.evil.org"));
+	assert_false(rd_wildcard_admits("*.example.com", "a.example.org"));
+	assert_false(rd_wildcard_admits("*.example.com", "a!.example.com"));
+	assert_false(rd_wildcard_admits("*.example.com", "A.example.com")); /* not canonical */
+	assert_false(rd_wildcard_admits("*.example.com", ""));
+	/* through a rule's scope, mixed with a literal name */
+	static const char *hosts[] = { "example.org", "*.example.org" };
+	rd_rule r = { NULL, 0, NULL, 0, NULL, 0, 301, 0, hosts, 2 };
+	assert_true(rd_rule_admits_host(&r, "example.org"));
+	assert_true(rd_rule_admits_host(&r, "docs.example.org"));
+	assert_false(rd_rule_admits_host(&r, "example.com"));
+	assert_false(rd_rule_admits_host(&r, NULL));
+}
+
+/* :subdomain is the part before the LONGEST name of the block that admits
+ * the host; 0 when no wildcard name admits it. */
+static void test_host_subdomain(void **state)
+{
+	(void)state;
+	static const char *hosts[] = { "*.example.com", "*.blog.example.com" };
+	rd_rule r = { NULL, 0, NULL, 0, NULL, 0, 301, 0, hosts, 2 };
+	assert_int_equal(rd_host_subdomain(&r, "a.example.com"), 1);
+	assert_int_equal(rd_host_subdomain(&r, "a.b.example.com"), 3);
+	assert_int_equal(rd_host_subdomain(&r, "me.blog.example.com"), 2); /* not "me.blog" */
+	assert_int_equal(rd_host_subdomain(&r, "blog.example.com"), 4);
+	assert_int_equal(rd_host_subdomain(&r, "example.com"), 0);
+	assert_int_equal(rd_host_subdomain(&r, "a.example.org"), 0);
+	static const char *lit[] = { "example.com" };
+	rd_rule l = { NULL, 0, NULL, 0, NULL, 0, 301, 0, lit, 1 };
+	assert_int_equal(rd_host_subdomain(&l, "a.example.com"), 0);
+}
+
+static const char *build_host(const rd_rule *r, const char *host, const char *path,
+                              const rd_span *caps, const char *q)
+{
+	static char out[4096];
+	size_t need = rd_location_build_host(r, host, path, caps, q, q ? strlen(q) : 0, out, sizeof out);
+	assert_true(need < sizeof out);
+	assert_int_equal(strlen(out), need);
+	return out;
+}
+
+/* https://:subdomain.example.net/new/ + splat + ?s=:subdomain */
+static void test_location_build_host(void **state)
+{
+	(void)state;
+	static const char *hosts[] = { "*.example.com" };
+	rd_ttok dst[] = {
+		{ RD_TTOK_LIT, 0, 8, "https://" }, { RD_TTOK_SUBDOMAIN, 0, 0, NULL },
+		{ RD_TTOK_LIT, 0, 17, ".example.net/new/" }, { RD_TTOK_CAP_PATH, 0, 0, NULL },
+		{ RD_TTOK_LIT, 0, 3, "?s=" }, { RD_TTOK_SUBDOMAIN, 0, 0, NULL },
+	};
+	rd_rule r = { BLOG, 2, dst, 6, NULL, 0, 301, RD_RULE_TARGET_QUERY, hosts, 1 };
+	rd_span c[2];
+	assert_true(match(BLOG, 2, "/blog/a b", 0, c));
+	assert_string_equal(build_host(&r, "x_y.a.example.com", "/blog/a b", c, NULL),
+	                    "https://x_y.a.example.net/new/a%20b?s=x_y.a");
+	assert_string_equal(build_host(&r, "m.example.com", "/blog/a b", c, "q=1"),
+	                    "https://m.example.net/new/a%20b?s=m&q=1");
+	/* no Host: the subdomain is empty (rd_location_build is the same) */
+	assert_string_equal(build_host(&r, NULL, "/blog/a b", c, NULL),
+	                    "https://.example.net/new/a%20b?s=");
+	assert_string_equal(build(&r, "/blog/a b", c, NULL), "https://.example.net/new/a%20b?s=");
+	/* a short buffer: the length needed is still returned */
+	char small[4];
+	assert_int_equal(rd_location_build_host(&r, "m.example.com", "/blog/a b", c, NULL, 0, small,
+	                                        sizeof small), strlen("https://m.example.net/new/a%20b?s=m"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +404,10 @@ int main(void)
 		cmocka_unit_test(test_gone_has_no_location),
 		cmocka_unit_test(test_literal_encoding),
 		cmocka_unit_test(test_host_scope),
+		cmocka_unit_test(test_splat_no_parent),
+		cmocka_unit_test(test_wildcard_admits),
+		cmocka_unit_test(test_host_subdomain),
+		cmocka_unit_test(test_location_build_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -444,6 +444,79 @@ static void test_include_replay_and_confinement(void **state)
 	rmdir(dir);
 }
 
+/* Issue 15: wildcard host blocks in the IR (canonical names, scope,
+ * :subdomain in a target's host, path and query) and their answers. */
+static void test_wildcard_blocks(void **state)
+{
+	(void)state;
+	fixture *f = load(
+	    "allow-host *.example.net\n"
+	    "host *.Example.COM. {\n"
+	    "  /old/* -> https://:subdomain.example.net/new/*\n"
+	    "  /site -> /sites/:subdomain?s=:subdomain\n"
+	    "}\n"
+	    "host shop.example.com {\n"
+	    "  /old/x -> /never\n"
+	    "  /cart -> /basket\n"
+	    "}\n"
+	    "host example.org, *.example.org {\n"
+	    "  /:subdomain -> /p/:subdomain\n"
+	    "}\n");
+	assert_int_equal(f->diags.errors, 0);
+	const rc_scope *sc = RC_VEC_AT(&f->ir.scopes, rc_scope, 0);
+	assert_int_equal(sc->nhosts, 1);
+	assert_string_equal(sc->hosts[0], "*.example.com");
+	assert_true(rc_scope_is_wildcard(sc));
+	assert_false(rc_scope_is_wildcard(RC_VEC_AT(&f->ir.scopes, rc_scope, 2)));
+	const rc_rule *r = rc_ir_rule(&f->ir, 0);
+	assert_true(r->target.uses_subdomain);
+	assert_true(r->target.sub_host);
+	assert_string_equal(r->target.host, "*.example.net");
+	/* file order: the wildcard block answers shop.example.com first */
+	assert_string_equal(explain(f, NULL, "https://shop.example.com/old/x"),
+	                    "301 https://shop.example.net/new/x @3");
+	assert_string_equal(explain(f, NULL, "https://a.b.example.com/old/q?z=1"),
+	                    "301 https://a.b.example.net/new/q?z=1 @3");
+	assert_string_equal(explain(f, NULL, "https://m_1.example.com/site"), "301 /sites/m_1?s=m_1 @4");
+	assert_string_equal(explain(f, NULL, "https://shop.example.com/cart"), "301 /basket @8");
+	assert_string_equal(explain(f, NULL, "https://example.com/old/x"), "pass");
+	assert_string_equal(explain(f, NULL, "https://evilexample.com/old/x"), "pass");
+	/* in a mixed block ':subdomain' is an ordinary placeholder */
+	assert_string_equal(explain(f, NULL, "https://www.example.org/abc"), "301 /p/abc @11");
+	assert_string_equal(explain(f, NULL, "https://example.org/abc"), "301 /p/abc @11");
+	release(f);
+}
+
+/* Issue 15: set splat-parent, in the settings, the policy and the answers;
+ * its errors. */
+static void test_splat_parent_setting(void **state)
+{
+	(void)state;
+	fixture *f = load(
+	    "set splat-parent no-match\n"
+	    "/docs/* -> /manual/*\n"
+	    "/go* -> /g/*\n");
+	assert_int_equal(f->diags.errors, 0);
+	assert_true(f->ir.settings.splat_no_parent);
+	assert_true(f->ir.policy & RD_POLICY_SPLAT_NO_PARENT);
+	assert_string_equal(explain(f, NULL, "/docs"), "pass");
+	assert_string_equal(explain(f, NULL, "/docs/"), "pass");
+	assert_string_equal(explain(f, NULL, "/docs/a"), "301 /manual/a @2");
+	assert_string_equal(explain(f, NULL, "/go"), "301 /g/ @3");
+	release(f);
+	f = load("set splat-parent match\n/docs/* -> /manual/*\n");
+	assert_int_equal(f->diags.errors, 0);
+	assert_false(f->ir.policy & RD_POLICY_SPLAT_NO_PARENT);
+	assert_string_equal(explain(f, NULL, "/docs"), "301 /manual/ @2");
+	release(f);
+	f = load("set splat-parent nomatch\nset splat-parent match\nset splat-parent match\n");
+	assert_int_equal(f->diags.errors, 3);
+	expect_diag(f, 0, "bad-setting", 1, 18);
+	expect_diag(f, 1, "bad-setting", 2, 1);
+	expect_diag(f, 2, "bad-setting", 3, 1);
+	release(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +536,8 @@ int main(void)
 		cmocka_unit_test(test_expect_lines),
 		cmocka_unit_test(test_url_split_authority),
 		cmocka_unit_test(test_include_replay_and_confinement),
+		cmocka_unit_test(test_wildcard_blocks),
+		cmocka_unit_test(test_splat_parent_setting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1 @@
+$REDIRC check tests/golden/files/splat-parent-bad.redir
