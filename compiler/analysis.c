@@ -1031,10 +1031,12 @@ static void report_unbounded(an *a, walk *w)
 	a->reported[blame] |= 2;
 	const rc_rule *r = rc_ir_rule(a->ir, (size_t)blame);
 	hop *h0 = hop_at(w, first);
+	int host_grows = !host_eq(h0->host, hop_at(w, w->n - 1)->host);
 	rc_diag_add(a->d, RC_SEV_ERROR, "unbounded", r->loc,
-	            "rule '%s' feeds itself: '%s' is redirected without end, its path growing on "
+	            "rule '%s' feeds itself: '%s' is redirected without end, its %s growing on "
 	            "every round", Qs(a, r->source_text),
-	            request_text(a, h0->host, h0->path.data, h0->path.len));
+	            request_text(a, h0->host, h0->path.data, h0->path.len),
+	            host_grows ? "host" : "path");
 	for (size_t i = first; i < first + shown; i++)
 		note_hop(a, w, i);
 }
@@ -2040,6 +2042,23 @@ static void check_symbolic(an *a)
 	free(S.succ_off);
 }
 
+/* The hosts SUB.NAME told apart for `:subdomain` targets were capped
+ * (rule_index.c): say so once, never a silent pass. */
+static void check_hosts_cut(an *a)
+{
+	for (size_t i = 0; i < a->x.n && a->x.hosts_cut; i++) {
+		const rc_rule *r = rc_ir_rule(a->ir, i);
+		if (!r->target.uses_subdomain)
+			continue;
+		rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
+		            "the loop check followed ':subdomain' targets for the first %d hosts "
+		            "made of a named host's subdomain and another wildcard only; check the "
+		            "requests of rule '%s' with 'redirc explain', or name fewer hosts under "
+		            "the wildcards", 4096, Qs(a, r->source_text));
+		break;
+	}
+}
+
 /* ---- entry points ----------------------------------------------------- */
 
 static void an_init(an *a, rc_ir *ir)
@@ -2071,6 +2090,7 @@ void rc_check_analysis(rc_ir *ir)
 	check_duplicate_shadowed(&a);
 	check_walks(&a);
 	check_symbolic(&a);
+	check_hosts_cut(&a);
 	an_fini(&a);
 }
 

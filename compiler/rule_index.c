@@ -649,6 +649,14 @@ static void hosts_build(rc_index *x)
 		}
 	}
 	qsort(x->wild, x->nwild, sizeof(char *), cmp_str);
+	/* a target's host that a wildcard admits is told apart too (one
+	 * pointer per host, the first hop of its walks) */
+	for (size_t i = 0; i < x->n && x->nwild; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->target.absolute && !r->target.sub_host && r->target.host &&
+		    wild_of(x, r->target.host) >= 0)
+			*(char **)rc_vec_push(&hv) = r->target.host;
+	}
 	for (size_t i = 0; i < x->n && !x->subdomain; i++)
 		x->subdomain = rc_ir_rule(ir, i)->target.uses_subdomain;
 	if (x->subdomain && x->nwild > 1) {
