@@ -12,7 +12,7 @@
  *      segment values at each position into the finitely many classes the
  *      candidates can tell apart and recurses, so the answer is exact;
  *   3. loop, unbounded, chain: requests are followed hop by hop with the
- *      runtime matcher (the index picks the rule, rd_location_build makes
+ *      runtime matcher (the index picks the rule, rd_location_build_host makes
  *      the Location), from every exact source and from sample requests of
  *      every pattern, for every host class.  Hops from exact sources on
  *      hosts without a host block are memoized, so the pass is linear.
