@@ -16,6 +16,7 @@
 #include "compiler/analysis.h"
 #include "compiler/checks.h"
 #include "compiler/requests.h"
+#include "compiler/behaviour_diff.h"
 
 #include "tests/unit/ir_fixture.h"
 
@@ -329,6 +330,53 @@ static void test_i15_subdomain(void **state)
 	release(f);
 }
 
+/* Issue 15: `redirc diff` asks a wildcard block for a host it admits and
+ * follows a :subdomain Location onto the host it names (a served
+ * wildcard), so a change on that second host shows as a changed chain;
+ * and the bare parent that splat-parent no-match stops matching shows. */
+static void test_i15_diff(void **state)
+{
+	(void)state;
+	fixture *o = load("host *.a.com {\n  /p/* -> https://:subdomain.b.com/q/*\n}\n"
+	                  "host *.b.com {\n  /q/* -> /one\n}\n");
+	fixture *n = load("host *.a.com {\n  /p/* -> https://:subdomain.b.com/q/*\n}\n"
+	                  "host *.b.com {\n  /q/* -> /two\n}\n");
+	rc_bdiff d;
+	rc_bdiff_run(&d, &o->ir, &n->ir);
+	assert_int_equal(d.changed.len, 1);
+	int chain = 0;
+	for (size_t i = 0; i < d.requests.len; i++) {
+		const rc_bdiff_request *q = RC_VEC_AT(&d.requests, rc_bdiff_request, i);
+		assert_non_null(q->host);
+		assert_true(q->host[0] != '*');
+		if (q->kind == RC_BD_CHAIN) {
+			chain = 1;
+			assert_string_equal(q->host, "redirc-sample.a.com");
+			assert_true(strncmp(q->before.location, "https://redirc-sample.b.com/q/", 30) == 0);
+		}
+	}
+	assert_true(chain);
+	rc_bdiff_fini(&d);
+	release(o);
+	release(n);
+	o = load("/x/* -> /y/*\n");
+	n = load("set splat-parent no-match\n/x/* -> /y/*\n");
+	rc_bdiff_run(&d, &o->ir, &n->ir);
+	int bare = 0;
+	for (size_t i = 0; i < d.requests.len; i++) {
+		const rc_bdiff_request *q = RC_VEC_AT(&d.requests, rc_bdiff_request, i);
+		if (strcmp(q->path, "/x") == 0) {
+			bare = 1;
+			assert_int_equal(q->before.status, 301);
+			assert_int_equal(q->after.status, 0);
+		}
+	}
+	assert_true(bare);
+	rc_bdiff_fini(&d);
+	release(o);
+	release(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_chain_every_rule),
 		cmocka_unit_test(test_i15_index_agrees),
 		cmocka_unit_test(test_i15_subdomain),
+		cmocka_unit_test(test_i15_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
