@@ -1031,7 +1031,9 @@ static void report_unbounded(an *a, walk *w)
 	a->reported[blame] |= 2;
 	const rc_rule *r = rc_ir_rule(a->ir, (size_t)blame);
 	hop *h0 = hop_at(w, first);
-	int host_grows = !host_eq(h0->host, hop_at(w, w->n - 1)->host);
+	/* a `:subdomain.X` target under a wildcard of X grows the host */
+	int host_grows = hop_at(w, w->n - 1)->path.len <= h0->path.len &&
+	                 !host_eq(h0->host, hop_at(w, w->n - 1)->host);
 	rc_diag_add(a->d, RC_SEV_ERROR, "unbounded", r->loc,
 	            "rule '%s' feeds itself: '%s' is redirected without end, its %s growing on "
 	            "every round", Qs(a, r->source_text),
