@@ -596,6 +596,105 @@ void rc_index_scope_reps(rc_index *x, int32_t s, rc_vec *out)
 /* Most SUB.NAME hosts added for `:subdomain` targets (doc/analysis.md). */
 #define SUB_HOSTS_MAX 4096
 
+typedef struct sub_pair { const char *x, *n; } sub_pair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const sub_pair *p = a, *q = b;
+	int c = strcmp(p->x, q->x);
+	return c ? c : strcmp(p->n, q->n);
+}
+
+/* The hosts a `:subdomain.X` target of a block of `*.NAME` carries to a
+ * host that matters: a request on SUB.NAME goes to SUB.X, so when SUB.X is
+ * named (a block, `set hosts`, a target), or is such a host itself, SUB.NAME
+ * is told apart too.  Appended to hv (char *); at most SUB_HOSTS_MAX, then
+ * x->hosts_cut. */
+static void sub_hosts(rc_index *x, rc_vec *hv)
+{
+	const rc_ir *ir = x->ir;
+	rc_vec pairs;
+	rc_vec_init(&pairs, sizeof(sub_pair));
+	for (size_t i = 0; i < x->n; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!r->target.sub_host || r->scope < 0)
+			continue;
+		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
+		for (uint32_t j = 0; j < sc->nhosts; j++)
+			if (sc->hosts[j][0] == '*' && strcmp(sc->hosts[j] + 2, r->target.host + 2) != 0) {
+				sub_pair *p = rc_vec_push(&pairs);
+				p->x = r->target.host + 2;
+				p->n = sc->hosts[j] + 2;
+			}
+	}
+	sub_pair *pv = pairs.items;
+	size_t np = 0;
+	qsort(pv, pairs.len, sizeof *pv, cmp_pair);
+	for (size_t i = 0; i < pairs.len; i++)
+		if (np == 0 || cmp_pair(&pv[np - 1], &pv[i]) != 0)
+			pv[np++] = pv[i];
+	/* the work list: named hosts first, then the hosts added */
+	rc_vec work;
+	rc_vec_init(&work, sizeof(const char *));
+	rc_strmap seen;
+	rc_strmap_init(&seen);
+	for (size_t i = 0; i < x->nnames; i++)
+		if (x->names[i][0] != '*')
+			*(const char **)rc_vec_push(&work) = x->names[i];
+	for (size_t i = 0; i < ir->served_hosts.len; i++)
+		*(const char **)rc_vec_push(&work) = *RC_VEC_AT(&ir->served_hosts, char *, i);
+	for (size_t i = 0; i < x->n; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->target.absolute && !r->target.sub_host && r->target.host)
+			*(const char **)rc_vec_push(&work) = r->target.host;
+	}
+	for (size_t i = 0; i < work.len; i++) {
+		const char *c = *RC_VEC_AT(&work, const char *, i);
+		rc_strmap_add(&seen, c, strlen(c), (void *)c);
+	}
+	char wild[300];
+	size_t added = 0;
+	for (size_t i = 0; i < work.len && np && !x->hosts_cut; i++) {
+		const char *c = *RC_VEC_AT(&work, const char *, i);
+		if (c[0] == '*')
+			continue;
+		for (const char *d = strchr(c, '.'); d && !x->hosts_cut; d = strchr(d + 1, '.')) {
+			const char *xs = d + 1;
+			size_t xl = strlen(xs);
+			if (xl + 3 > sizeof wild)
+				continue;
+			wild[0] = '*';
+			memcpy(wild + 1, d, xl + 2);
+			if (!rd_wildcard_admits(wild, c))
+				continue;
+			/* the pairs with this X: a binary search for the first */
+			size_t lo = 0, hi = np;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (strcmp(pv[mid].x, xs) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t k = lo; k < np && strcmp(pv[k].x, xs) == 0; k++) {
+				char *h = rc_arena_printf(&x->arena, "%.*s.%s", (int)(d - c), c, pv[k].n);
+				if (rc_strmap_get(&seen, h, strlen(h)))
+					continue;
+				if (added++ == SUB_HOSTS_MAX) {
+					x->hosts_cut = 1;
+					break;
+				}
+				rc_strmap_add(&seen, h, strlen(h), h);
+				*(const char **)rc_vec_push(&work) = h;
+				*(char **)rc_vec_push(hv) = h;
+			}
+		}
+	}
+	rc_strmap_fini(&seen);
+	rc_vec_fini(&work);
+	rc_vec_fini(&pairs);
+}
+
 /* The hosts told apart (see rule_index.h), their scopes, and the classes
  * of hosts with the same scopes. */
 static void hosts_build(rc_index *x)
@@ -659,45 +758,8 @@ static void hosts_build(rc_index *x)
 	}
 	for (size_t i = 0; i < x->n && !x->subdomain; i++)
 		x->subdomain = rc_ir_rule(ir, i)->target.uses_subdomain;
-	if (x->subdomain && x->nwild > 1) {
-		/* a host SUB.X named (in a block, `set hosts` or a target) can be
-		 * reached from SUB.NAME by a `:subdomain` target: those hosts
-		 * are told apart too */
-		rc_vec src;
-		rc_vec_init(&src, sizeof(const char *));
-		for (size_t i = 0; i < x->nnames; i++)
-			if (x->names[i][0] != '*')
-				*(const char **)rc_vec_push(&src) = x->names[i];
-		for (size_t i = 0; i < ir->served_hosts.len; i++)
-			*(const char **)rc_vec_push(&src) = *RC_VEC_AT(&ir->served_hosts, char *, i);
-		for (size_t i = 0; i < x->n; i++) {
-			const rc_rule *r = rc_ir_rule(ir, i);
-			if (r->target.absolute && !r->target.sub_host && r->target.host)
-				*(const char **)rc_vec_push(&src) = r->target.host;
-		}
-		size_t added = 0;
-		for (size_t i = 0; i < src.len && !x->hosts_cut; i++) {
-			const char *c = *RC_VEC_AT(&src, const char *, i);
-			if (c[0] == '*')
-				continue;
-			for (const char *d = strchr(c, '.'); d && !x->hosts_cut; d = strchr(d + 1, '.')) {
-				int64_t k = str_find((char *const *)x->wild, x->nwild, d + 1);
-				if (k < 0 || !rd_wildcard_admits(x->wild[k] - 2, c))
-					continue;
-				for (size_t m = 0; m < x->nwild; m++) {
-					if ((int64_t)m == k)
-						continue;
-					if (added++ == SUB_HOSTS_MAX) {
-						x->hosts_cut = 1;
-						break;
-					}
-					*(char **)rc_vec_push(&hv) = rc_arena_printf(
-						&x->arena, "%.*s.%s", (int)(d - c), c, x->wild[m]);
-				}
-			}
-		}
-		rc_vec_fini(&src);
-	}
+	if (x->subdomain)
+		sub_hosts(x, &hv);
 	char **hs = hv.items;
 	qsort(hs, hv.len, sizeof(char *), cmp_str);
 	size_t H = 0;
