@@ -328,9 +328,10 @@ static void match_at(rc_index *x, int32_t node, const rc_sseg *segs, size_t nseg
                      int trailing, size_t i)
 {
 	const rc_tnode *n = node_at(x, node);
+	int bare = i == nseg && !trailing && (x->policy & RD_POLICY_SPLAT_NO_PARENT);
 	for (int32_t p = n->ends[RC_TAIL_SPLAT]; p >= 0; p = x->pats[p].next) {
 		const rc_spat *sp = &x->pats[p];
-		if (sp->nopar && i == nseg && !trailing)
+		if (bare && sp->nopar)
 			continue; /* the bare parent of a no-parent splat */
 		if (sp->plen == 0 ||
 		    (i < nseg && rc_seg_has_prefix(x, segs[i].text, segs[i].len, sp->prefix, sp->plen)))
@@ -527,9 +528,9 @@ static int64_t named_id(const rc_index *x, const char *host)
 		return -1;
 	/* walks ask about the same host for every candidate rule */
 	struct rc_host_cache *c = x->hcache;
-	size_t hl = strlen(host);
-	if (c && c->host && hl < sizeof c->text && strcmp(c->text, host) == 0)
+	if (c && c->host && strcmp(c->text, host) == 0)
 		return c->id;
+	size_t hl = strlen(host);
 	int64_t id = str_find(x->named, x->nnamed, host);
 	if (id < 0) {
 		/* a host no block names: the class of its longest wildcard */
