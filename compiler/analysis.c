@@ -2050,13 +2050,15 @@ static void check_hosts_cut(an *a)
 {
 	for (size_t i = 0; i < a->x.n && a->x.hosts_cut; i++) {
 		const rc_rule *r = rc_ir_rule(a->ir, i);
-		if (!r->target.uses_subdomain)
+		if (!r->target.sub_host)
 			continue;
-		rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
-		            "the loop check followed ':subdomain' targets for the first %d hosts "
-		            "made of a named host's subdomain and another wildcard only; check the "
-		            "requests of rule '%s' with 'redirc explain', or name fewer hosts under "
-		            "the wildcards", 4096, Qs(a, r->source_text));
+		if (!(a->reported[i] & 3))
+			rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
+			            "the loop check followed ':subdomain' targets from the named hosts "
+			            "to at most %d other hosts (a target that adds labels makes such "
+			            "chains endless) without an answer; check the requests of rule '%s' "
+			            "with 'redirc explain'",
+			            RC_SUB_HOSTS_MAX, Qs(a, r->source_text));
 		break;
 	}
 }

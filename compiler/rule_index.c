@@ -594,106 +594,88 @@ void rc_index_scope_reps(rc_index *x, int32_t s, rc_vec *out)
 	}
 }
 
-/* Most SUB.NAME hosts added for `:subdomain` targets (doc/analysis.md). */
-#define SUB_HOSTS_MAX 4096
 
-typedef struct sub_pair { const char *x, *n; } sub_pair;
+typedef struct sub_rule { int32_t scope; const char *x; } sub_rule;
 
-static int cmp_pair(const void *a, const void *b)
+static int cmp_sub_rule(const void *a, const void *b)
 {
-	const sub_pair *p = a, *q = b;
-	int c = strcmp(p->x, q->x);
-	return c ? c : strcmp(p->n, q->n);
+	const sub_rule *p = a, *q = b;
+	if (p->scope != q->scope)
+		return p->scope < q->scope ? -1 : 1;
+	return strcmp(p->x, q->x);
 }
 
-/* The hosts a `:subdomain.X` target of a block of `*.NAME` carries to a
- * host that matters: a request on SUB.NAME goes to SUB.X, so when SUB.X is
- * named (a block, `set hosts`, a target), or is such a host itself, SUB.NAME
- * is told apart too.  Appended to hv (char *); at most SUB_HOSTS_MAX, then
- * x->hosts_cut. */
+/* The hosts `:subdomain` targets lead to: from every named host (a block,
+ * `set hosts`, a target) and every "_.NAME", each `:subdomain.X` target
+ * of a block that admits the host sends it to SUB.X (SUB under the
+ * block's longest admitting name), and so on from there.  A loop through
+ * a named host only visits hosts reached so from it, so these are the
+ * hosts to tell apart.  Appended to hv (char *); at most
+ * RC_SUB_HOSTS_MAX, then x->hosts_cut (a chain of growing hosts). */
 static void sub_hosts(rc_index *x, rc_vec *hv)
 {
 	const rc_ir *ir = x->ir;
-	rc_vec pairs;
-	rc_vec_init(&pairs, sizeof(sub_pair));
+	rc_vec subs;
+	rc_vec_init(&subs, sizeof(sub_rule));
 	for (size_t i = 0; i < x->n; i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
 		if (!r->target.sub_host || r->scope < 0)
 			continue;
-		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
-		for (uint32_t j = 0; j < sc->nhosts; j++)
-			if (sc->hosts[j][0] == '*' && strcmp(sc->hosts[j] + 2, r->target.host + 2) != 0) {
-				sub_pair *p = rc_vec_push(&pairs);
-				p->x = r->target.host + 2;
-				p->n = sc->hosts[j] + 2;
-			}
+		sub_rule *p = rc_vec_push(&subs);
+		p->scope = r->scope;
+		p->x = r->target.host + 1; /* ".X" */
 	}
-	sub_pair *pv = pairs.items;
-	size_t np = 0;
-	qsort(pv, pairs.len, sizeof *pv, cmp_pair);
-	for (size_t i = 0; i < pairs.len; i++)
-		if (np == 0 || cmp_pair(&pv[np - 1], &pv[i]) != 0)
-			pv[np++] = pv[i];
-	/* the work list: named hosts first, then the hosts added */
+	sub_rule *sv = subs.items;
+	size_t ns = 0;
+	qsort(sv, subs.len, sizeof *sv, cmp_sub_rule);
+	for (size_t i = 0; i < subs.len; i++)
+		if (ns == 0 || cmp_sub_rule(&sv[ns - 1], &sv[i]) != 0)
+			sv[ns++] = sv[i];
 	rc_vec work;
 	rc_vec_init(&work, sizeof(const char *));
 	rc_strmap seen;
 	rc_strmap_init(&seen);
-	for (size_t i = 0; i < x->nnames; i++)
-		if (x->names[i][0] != '*')
-			*(const char **)rc_vec_push(&work) = x->names[i];
+	for (size_t i = 0; i < hv->len; i++)
+		*(const char **)rc_vec_push(&work) = *RC_VEC_AT(hv, char *, i);
 	for (size_t i = 0; i < ir->served_hosts.len; i++)
 		*(const char **)rc_vec_push(&work) = *RC_VEC_AT(&ir->served_hosts, char *, i);
-	for (size_t i = 0; i < x->n; i++) {
-		const rc_rule *r = rc_ir_rule(ir, i);
-		if (r->target.absolute && !r->target.sub_host && r->target.host)
-			*(const char **)rc_vec_push(&work) = r->target.host;
-	}
 	for (size_t i = 0; i < work.len; i++) {
 		const char *c = *RC_VEC_AT(&work, const char *, i);
 		rc_strmap_add(&seen, c, strlen(c), (void *)c);
 	}
-	char wild[300];
 	size_t added = 0;
-	for (size_t i = 0; i < work.len && np && !x->hosts_cut; i++) {
+	for (size_t i = 0; i < work.len && ns && !x->hosts_cut; i++) {
 		const char *c = *RC_VEC_AT(&work, const char *, i);
 		if (c[0] == '*')
 			continue;
-		for (const char *d = strchr(c, '.'); d && !x->hosts_cut; d = strchr(d + 1, '.')) {
-			const char *xs = d + 1;
-			size_t xl = strlen(xs);
-			if (xl + 3 > sizeof wild)
-				continue;
-			wild[0] = '*';
-			memcpy(wild + 1, d, xl + 2);
-			if (!rd_wildcard_admits(wild, c))
-				continue;
-			/* the pairs with this X: a binary search for the first */
-			size_t lo = 0, hi = np;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (strcmp(pv[mid].x, xs) < 0)
-					lo = mid + 1;
-				else
-					hi = mid;
+		for (size_t k = 0; k < ns && !x->hosts_cut; k++) {
+			const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, sv[k].scope);
+			size_t best = 0;
+			for (uint32_t j = 0; j < sc->nhosts; j++) {
+				size_t nl = strlen(sc->hosts[j]);
+				if (nl > best && rd_wildcard_admits(sc->hosts[j], c))
+					best = nl;
 			}
-			for (size_t k = lo; k < np && strcmp(pv[k].x, xs) == 0; k++) {
-				char *h = rc_arena_printf(&x->arena, "%.*s.%s", (int)(d - c), c, pv[k].n);
-				if (rc_strmap_get(&seen, h, strlen(h)))
-					continue;
-				if (added++ == SUB_HOSTS_MAX) {
-					x->hosts_cut = 1;
-					break;
-				}
-				rc_strmap_add(&seen, h, strlen(h), h);
-				*(const char **)rc_vec_push(&work) = h;
-				*(char **)rc_vec_push(hv) = h;
+			if (best == 0)
+				continue; /* the block does not admit the host */
+			char *h = rc_arena_printf(&x->arena, "%.*s%s", (int)(strlen(c) - (best - 1)), c,
+			                          sv[k].x);
+			if (rc_strmap_get(&seen, h, strlen(h)))
+				continue;
+			if (wild_of(x, h) < 0 && str_find(x->names, x->nnames, h) < 0)
+				continue; /* no block admits it: the chain ends there */
+			if (added++ == RC_SUB_HOSTS_MAX) {
+				x->hosts_cut = 1;
+				break;
 			}
+			rc_strmap_add(&seen, h, strlen(h), h);
+			*(const char **)rc_vec_push(&work) = h;
+			*(char **)rc_vec_push(hv) = h;
 		}
 	}
 	rc_strmap_fini(&seen);
 	rc_vec_fini(&work);
-	rc_vec_fini(&pairs);
+	rc_vec_fini(&subs);
 }
 
 /* The hosts told apart (see rule_index.h), their scopes, and the classes

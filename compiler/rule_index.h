@@ -21,6 +21,9 @@
 
 #include "compiler/ir.h"
 
+/* Most SUB.NAME hosts told apart for `:subdomain` targets (rule_index.c) */
+#define RC_SUB_HOSTS_MAX 256
+
 enum { RC_TAIL_END = 0, RC_TAIL_SLASH = 1, RC_TAIL_SPLAT = 2 };
 enum { RC_SEG_LIT = 0, RC_SEG_PARAM = 1 };
 
@@ -92,7 +95,7 @@ typedef struct rc_index {
 	uint32_t *wild_host;/* per wildcard: the id of "_.NAME" in named */
 	size_t nwild;
 	int subdomain;      /* some target uses :subdomain: no two hosts share a class */
-	int hosts_cut;      /* the SUB.NAME hosts were capped (doc/analysis.md) */
+	int hosts_cut;      /* the SUB.NAME hosts were cut (doc/analysis.md) */
 	uint32_t *sh_off;   /* scope s: the hosts it admits are sh[sh_off[s]..sh_off[s+1]) */
 	uint32_t *sh;
 	/* hosts named in the same host blocks get the same answers: one host

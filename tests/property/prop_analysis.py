@@ -43,9 +43,10 @@ GROW = 24                  # a path longer than this grows without end
 HOPS = 200
 
 
-HOSTS = (None, "d.com", "s.d.com", "z.d.com", "s.e.com", "z.e.com")
+HOSTS = (None, "d.com", "s.d.com", "z.d.com", "s.e.com", "z.e.com", "a.s.d.com")
 SCOPES = (("*.d.com",), ("s.d.com",), ("d.com",), ("d.com", "*.d.com"),
-          ("*.e.com",), ("s.e.com",))
+          ("*.e.com",), ("s.e.com",), ("*.s.d.com",), ("*.d.com", "*.s.d.com"))
+WILD_ONLY = (("*.d.com",), ("*.e.com",), ("*.s.d.com",), ("*.d.com", "*.s.d.com"))
 
 
 class RuleSet:
@@ -70,7 +71,7 @@ def gen_set(seed):
         subs = []
         for sc, r in zip(scopes, rules):
             sub = None
-            if sc in (("*.d.com",), ("*.e.com",)) and r[2] is not None and rng.random() < 0.5:
+            if sc in WILD_ONLY and r[2] is not None and rng.random() < 0.5:
                 sub = rng.choice(("d.com", "e.com"))
             subs.append(sub)
     return RuleSet(rules, nopar, scopes, subs)
@@ -82,6 +83,12 @@ def admits(scope, host):
     if host is None:
         return False
     return any(n == host or (n.startswith("*.") and host.endswith(n[1:])) for n in scope)
+
+
+def subdomain(scope, host):
+    """SUB under the longest name of the block that admits the host."""
+    names = [n for n in scope if n.startswith("*.") and host.endswith(n[1:])]
+    return host[:-len(max(names, key=len)) + 1]
 
 
 def gen_rules(rng):
@@ -196,7 +203,7 @@ def brute(rs):
                     break
                 cur = apply(rules[i], m)
                 if rs.subs[i]:
-                    host = host.split(".")[0] + "." + rs.subs[i]
+                    host = subdomain(rs.scopes[i], host) + "." + rs.subs[i]
                     if host not in served:
                         break  # the chain leaves the hosts the rules serve
                 if (host, cur) in seen:
