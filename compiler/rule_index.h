@@ -22,7 +22,7 @@
 #include "compiler/ir.h"
 
 /* Most SUB.NAME hosts told apart for `:subdomain` targets (rule_index.c) */
-#define RC_SUB_HOSTS_MAX 256
+#define RC_SUB_HOSTS_MAX 64
 
 enum { RC_TAIL_END = 0, RC_TAIL_SLASH = 1, RC_TAIL_SPLAT = 2 };
 enum { RC_SEG_LIT = 0, RC_SEG_PARAM = 1 };
