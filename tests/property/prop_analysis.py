@@ -12,12 +12,13 @@ a brute force over every request path up to a bound:
 
 Issue 15: some sets use `set splat-parent no-match` (a source ending in
 "/*" after a segment does not match that bare parent), and some put rules
-in host blocks: a named host, a wildcard "*.d.com" or "*.e.com", or both
-"d.com, *.d.com"; a rule of a wildcard-only block may send to
-https://:subdomain.e.com/... (or .d.com): the request's subdomain moves to
-the other domain, and the chain ends on a host no block admits.  Requests
-are then asked for no Host and for the hosts d.com, s.d.com, z.d.com,
-s.e.com and z.e.com (z is named nowhere).
+in host blocks: a named host, a wildcard "*.d.com", "*.e.com" or the
+nested "*.s.d.com", or "d.com, *.d.com" or "*.d.com, *.s.d.com"; a rule of
+a wildcard-only block may send to https://:subdomain.e.com/... (or .d.com):
+the request's subdomain (under the block's longest admitting name) moves
+to the other domain, and the chain ends on a host no block admits.
+Requests are then asked for no Host and for the hosts d.com, s.d.com,
+z.d.com, a.s.d.com, s.e.com and z.e.com (z and a are named nowhere).
 
 The analysis must agree exactly: a `loop` diagnostic iff brute force finds
 a loop, `unbounded` iff it finds growth, and a rule is `shadowed` (or a
