@@ -28,6 +28,14 @@ both answers are printed and the exit status is 1.
   REDIRC=build/redirc python3 tests/property/prop_analysis.py [--count N] [--seed S]
 
 `make check` runs 2,000 sets; the long run is --count 100000.
+
+--strict: the sets (without host blocks) under `set trailing-slash
+strict`, where a request path may end in '/', and only `shadowed` /
+`duplicate` against dead rules (a source ending in "/*" takes the path
+with the trailing slash, the splat empty; the bare parent only without
+no-match).  Not in `make check`:
+
+  REDIRC=build/redirc python3 tests/property/prop_analysis.py --strict --count 5000
 """
 import argparse
 import itertools
@@ -218,8 +226,37 @@ def brute(rs):
     return loop, unbounded, dead
 
 
-def analysis(redirc, rs, tmp):
+def match_strict(rule, segs, trailing, nopar):
+    """Does the source match the path (segments, trailing '/') under
+    trailing-slash strict?"""
+    src, splat, _ = rule
+    k = len(src)
+    if len(segs) < k or any(kind == "lit" and seg != v for (kind, v), seg in zip(src, segs)):
+        return False
+    if not splat:
+        return len(segs) == k and not trailing
+    if k == 0 or len(segs) > k or trailing:
+        return True
+    return not nopar  # the bare parent
+
+
+def brute_strict_dead(rs):
+    longest = max(len(r[0]) for r in rs.rules) + 1
+    live = set()
+    for n in range(longest + 1):
+        for segs in itertools.product(VALUES, repeat=n):
+            for trailing in ((False,) if n == 0 else (False, True)):
+                for i, r in enumerate(rs.rules):
+                    if match_strict(r, segs, trailing, rs.nopar):
+                        live.add(i)
+                        break
+    return {i for i in range(len(rs.rules)) if i not in live}
+
+
+def analysis(redirc, rs, tmp, strict=False):
     with open(tmp, "w") as f:
+        if strict:
+            f.write("set trailing-slash strict\n")
         f.write(text(rs))
     p = subprocess.run([redirc, "check", tmp, "--diagnostics-format=json", "-Wno-chain"],
                        capture_output=True, text=True)
@@ -229,15 +266,15 @@ def analysis(redirc, rs, tmp):
     names = [(d["name"], d["line"]) for d in diags]
     loop = any(n == "loop" for n, _ in names)
     unb = any(n == "unbounded" for n, _ in names)
-    lines = line_rules(rs)
+    lines = line_rules(rs, strict)
     dead = {lines[l] for n, l in names if n in ("shadowed", "duplicate")}
     undecided = [l for n, l in names if n == "undecided"]
     return loop, unb, dead, undecided
 
 
-def line_rules(rs):
+def line_rules(rs, strict=False):
     """File line -> rule index."""
-    out, line = {}, 1 + rs.nopar
+    out, line = {}, 1 + rs.nopar + strict
     for i, scope in enumerate(rs.scopes):
         line += scope is not None
         out[line] = i
@@ -249,6 +286,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--strict", action="store_true")
     a = ap.parse_args()
     redirc = os.environ.get("REDIRC", "redirc")
     fd, tmp = tempfile.mkstemp(suffix=".redir")
@@ -258,8 +296,14 @@ def main():
         for n in range(a.count):
             seed = a.seed * 1000003 + n
             rules = gen_set(seed)
-            want = brute(rules)
-            got = analysis(redirc, rules, tmp)
+            if a.strict:
+                rules = RuleSet(rules.rules, rules.nopar)
+                want = (False, False, brute_strict_dead(rules))
+                got = analysis(redirc, rules, tmp, strict=True)
+                got = (False, False) + got[2:]
+            else:
+                want = brute(rules)
+                got = analysis(redirc, rules, tmp)
             if got[3]:
                 undecided += 1
             if got[:3] != want:
