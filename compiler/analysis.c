@@ -12,7 +12,7 @@
  *      segment values at each position into the finitely many classes the
  *      candidates can tell apart and recurses, so the answer is exact;
  *   3. loop, unbounded, chain: requests are followed hop by hop with the
- *      runtime matcher (the index picks the rule, rd_location_build makes
+ *      runtime matcher (the index picks the rule, rd_location_build_host makes
  *      the Location), from every exact source and from sample requests of
  *      every pattern, for every host class.  Hops from exact sources on
  *      hosts without a host block are memoized, so the pass is linear.
@@ -100,12 +100,39 @@ static int cmp_host(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* Does the name (a host or a wildcard "*.NAME") cover the host (a host,
+ * or a wildcard "*.X" standing for every subdomain of X)?  As
+ * rc_ir_host_is_served, for the short lists `set hosts` and allow-host. */
+static int name_covers(const char *name, const char *host)
+{
+	if (strcmp(name, host) == 0)
+		return 1;
+	if (name[0] != '*')
+		return 0;
+	if (host[0] == '*' && host[1] == '.') {
+		char *rep = rc_xmalloc(strlen(host) + 1);
+		strcpy(rep, host);
+		rep[0] = '_'; /* in no host name: admitted iff every SUB.X is */
+		int in = rd_wildcard_admits(name, rep);
+		free(rep);
+		return in;
+	}
+	return rd_wildcard_admits(name, host);
+}
+
 static int host_in_list(const rc_vec *v, const char *host)
 {
 	for (size_t i = 0; i < v->len; i++)
-		if (strcmp(*RC_VEC_AT(v, char *, i), host) == 0)
+		if (name_covers(*RC_VEC_AT(v, char *, i), host))
 			return 1;
 	return 0;
+}
+
+/* Is the host (or every host of a wildcard "*.X") served: admitted by a
+ * host block or named in `set hosts`? */
+static int host_served(const an *a, const char *host)
+{
+	return rc_index_is_named(&a->x, host) || host_in_list(&a->ir->served_hosts, host);
 }
 
 /* The rule rc_ir_answer picks for (host, normalized path), or -1; with its
@@ -132,9 +159,7 @@ static void check_open_redirect(an *a)
 		const rc_rule *r = rc_ir_rule(a->ir, i);
 		if (r->gone || !r->target.absolute)
 			continue;
-		if (rc_index_is_named(&a->x, r->target.host) ||
-		    host_in_list(&a->ir->served_hosts, r->target.host) ||
-		    host_in_list(&a->ir->allow_hosts, r->target.host))
+		if (host_served(a, r->target.host) || host_in_list(&a->ir->allow_hosts, r->target.host))
 			continue;
 		rc_diag_add(a->d, RC_SEV_ERROR, "open-redirect", r->target_loc,
 		            "target '%s' names host '%s', which is neither served (a host block or "
@@ -240,7 +265,8 @@ enum { C_NONE, C_LIT, C_PARAM, C_PREFIX, C_UNIV };
 
 static int con_at(const rc_spat *p, uint32_t i)
 {
-	if (p->tail == RC_TAIL_SPLAT && (p->plen == 0 ? p->k <= i : p->k < i))
+	/* a splat after '/' also takes the bare parent, unless no-parent */
+	if (p->tail == RC_TAIL_SPLAT && (p->plen == 0 && !p->nopar ? p->k <= i : p->k < i))
 		return C_UNIV;
 	if (i < p->k)
 		return p->segs[i].kind == RC_SEG_PARAM ? C_PARAM : C_LIT;
@@ -253,6 +279,8 @@ static int admits_end(const rc_spat *p, uint32_t i, int t)
 {
 	if (con_at(p, i) == C_UNIV)
 		return 1;
+	if (p->nopar && p->k == i)
+		return t; /* strict: the splat empty after the final '/' */
 	return p->k == i && ((p->tail == RC_TAIL_END && !t) || (p->tail == RC_TAIL_SLASH && t));
 }
 
@@ -317,7 +345,7 @@ static char *complete(cover_ctx *c, uint32_t depth, size_t *len)
 		rc_buf_addc(&b, '/');
 		if (k == C_LIT)
 			rc_buf_add(&b, c->p->segs[i].text, c->p->segs[i].len);
-		else if (k == C_PREFIX)
+		else if (k == C_PREFIX && c->p->plen > 0)
 			rc_buf_add(&b, c->p->prefix, c->p->plen);
 		else
 			rc_buf_addc(&b, 'x');
@@ -396,6 +424,8 @@ static int subsumes_rest(const an *a, const rc_spat *q, const rc_spat *p, uint32
 			break;
 		case C_PREFIX:
 			/* q accepts everything after a value with its prefix */
+			if (q->plen == 0)
+				return 1; /* a no-parent splat: any value, then anything */
 			if (kp == C_LIT)
 				return rc_seg_has_prefix(&a->x, p->segs[j].text, p->segs[j].len,
 				                         q->prefix, q->plen);
@@ -816,7 +846,7 @@ static int next_request(an *a, const char *host, const char *loc, size_t ll,
 		const char *key = canon;
 		char *const *hit = a->x.nnamed ? bsearch(&key, a->x.named, a->x.nnamed,
 		                                         sizeof(char *), cmp_host) : NULL;
-		if (!hit && !host_in_list(&a->ir->served_hosts, canon))
+		if (!hit && !host_served(a, canon))
 			return -1;
 		*nhost = hit ? *hit : canon;
 		p = he;
@@ -861,11 +891,12 @@ static int hop_answer(an *a, walk *w, hop *h)
 	const char *q = w->carry_query && w->query.len ? w->query.data : NULL;
 	/* build into h->loc; only a Location longer than its buffer is built twice */
 	rc_buf_reset(&h->loc);
-	size_t need = rd_location_build(&view, h->path.data, caps, q, w->query.len,
-	                                h->loc.data, h->loc.cap);
+	size_t need = rd_location_build_host(&view, h->host, h->path.data, caps, q, w->query.len,
+	                                     h->loc.data, h->loc.cap);
 	if (need + 1 > h->loc.cap) {
 		rc_buf_reserve(&h->loc, need);
-		rd_location_build(&view, h->path.data, caps, q, w->query.len, h->loc.data, need + 1);
+		rd_location_build_host(&view, h->host, h->path.data, caps, q, w->query.len,
+		                       h->loc.data, need + 1);
 	}
 	h->loc.len = need;
 	w->drop |= r->query_drop;
@@ -1000,10 +1031,14 @@ static void report_unbounded(an *a, walk *w)
 	a->reported[blame] |= 2;
 	const rc_rule *r = rc_ir_rule(a->ir, (size_t)blame);
 	hop *h0 = hop_at(w, first);
+	/* a `:subdomain.X` target under a wildcard of X grows the host */
+	int host_grows = hop_at(w, w->n - 1)->path.len <= h0->path.len &&
+	                 !host_eq(h0->host, hop_at(w, w->n - 1)->host);
 	rc_diag_add(a->d, RC_SEV_ERROR, "unbounded", r->loc,
-	            "rule '%s' feeds itself: '%s' is redirected without end, its path growing on "
+	            "rule '%s' feeds itself: '%s' is redirected without end, its %s growing on "
 	            "every round", Qs(a, r->source_text),
-	            request_text(a, h0->host, h0->path.data, h0->path.len));
+	            request_text(a, h0->host, h0->path.data, h0->path.len),
+	            host_grows ? "host" : "path");
 	for (size_t i = first; i < first + shown; i++)
 		note_hop(a, w, i);
 }
@@ -1069,11 +1104,14 @@ static void pattern_samples(an *a, const rc_spat *p, rc_buf out[3])
 		if (p->tail == RC_TAIL_SLASH)
 			rc_buf_addc(b, '/');
 		if (p->tail == RC_TAIL_SPLAT) {
-			if (p->plen > 0 || s > 0) {
+			/* no-parent: the splat empty is only the trailing-slash form */
+			if (p->nopar && s == 0 && (a->ir->policy & RD_POLICY_TRAILING_STRICT))
+				rc_buf_addc(b, '/');
+			else if (p->plen > 0 || s > 0 || p->nopar) {
 				rc_buf_addc(b, '/');
 				rc_buf_add(b, p->prefix, p->plen);
 			}
-			if (s >= 1)
+			if (s >= 1 || (p->nopar && !(a->ir->policy & RD_POLICY_TRAILING_STRICT)))
 				rc_buf_adds(b, "y");
 			if (s == 2)
 				rc_buf_adds(b, "/z");
@@ -1081,7 +1119,6 @@ static void pattern_samples(an *a, const rc_spat *p, rc_buf out[3])
 		if (b->len == 0)
 			rc_buf_addc(b, '/');
 	}
-	(void)a;
 }
 
 static void check_walks(an *a)
@@ -1191,6 +1228,8 @@ typedef struct tseg {
 typedef struct srule {
 	int ok;             /* usable symbolically */
 	const char *thost;  /* absolute target into a served host: that host */
+	const char *sub_x;  /* a `:subdomain.X` target's host: ".X" (the host is
+	                     * SUB.X for the SUB of the request's host) */
 	tseg *segs;
 	uint32_t nsegs;
 	const rc_spat *p;
@@ -1213,15 +1252,19 @@ typedef struct sym {
 	rc_vec seen;        /* uint64_t hashes of witnesses walked */
 	walk w;
 	rc_vec reps;
+	rc_vec hosts;       /* hosts made by `:subdomain` targets (one pointer each) */
 } sym;
+
+/* The host of a request whose chain left the served hosts. */
+static const char host_gone[] = "(gone)";
+#define SYM_HOSTS_MAX 256
 
 /* The target path of r as segments; 0 when it is not whole segments. */
 static int template_of(an *a, const rc_rule *r, srule *s)
 {
 	if (r->gone)
 		return 0;
-	if (r->target.absolute && !rc_index_is_named(&a->x, r->target.host) &&
-	    !host_in_list(&a->ir->served_hosts, r->target.host))
+	if (r->target.absolute && !r->target.sub_host && !host_served(a, r->target.host))
 		return 0; /* the chain ends on a host the rules do not serve */
 	rc_vec segs;
 	rc_vec_init(&segs, sizeof(tseg));
@@ -1229,7 +1272,11 @@ static int template_of(an *a, const rc_rule *r, srule *s)
 	rc_buf_init(&cur);
 	int ok = 1, open = 0, cap = -1, mixed = 0, after_rest = 0;
 	uint32_t t0 = 0;
-	if (r->target.absolute) {
+	if (r->target.absolute && r->target.sub_host) {
+		/* LIT "scheme://", SUBDOMAIN, LIT ".X[:port]" (grammar/target.c) */
+		s->sub_x = r->target.host + 1;
+		t0 = 3;
+	} else if (r->target.absolute) {
 		const char *key = r->target.host;
 		char *const *hit = a->x.nnamed ? bsearch(&key, a->x.named, a->x.nnamed,
 		                                         sizeof(char *), cmp_host) : NULL;
@@ -1240,6 +1287,10 @@ static int template_of(an *a, const rc_rule *r, srule *s)
 		const rd_ttok *k = t < r->target.ntoks ? &r->target.toks[t] : NULL;
 		int stop = !k || k->kind == RD_TTOK_CAP_QUERY ||
 		           (k->kind == RD_TTOK_LIT && k->len && k->text[0] == '?');
+		if (k && k->kind == RD_TTOK_SUBDOMAIN && !stop) {
+			ok = 0; /* `:subdomain` in the path: walked from samples only */
+			break;
+		}
 		const char *txt = k && k->kind == RD_TTOK_LIT ? k->text : "";
 		uint32_t len = k && k->kind == RD_TTOK_LIT && !stop ? k->len : 0;
 		if (k && k->kind == RD_TTOK_LIT && !stop) {
@@ -1356,8 +1407,10 @@ static int sym_unify(sym *S, sstate *st, const rc_spat *p, sitem *caps, uint32_t
 		return 0;
 	}
 	sterm *T = &st->tc;
-	if (T->n < p->k) {
-		if (!T->rest || !sym_expand(st, p->k - T->n, 1)) {
+	/* a no-parent splat takes at least one segment */
+	uint32_t need = p->k + (p->nopar ? 1 : 0);
+	if (T->n < need) {
+		if (!T->rest || !sym_expand(st, need - T->n, 1)) {
 			if (T->rest)
 				S->cut = 1;
 			return 0;
@@ -1432,6 +1485,8 @@ static int sym_covers(sym *S, const sstate *st, const rc_spat *e)
 		return 0;
 	if (T->n < e->k || (e->tail != RC_TAIL_SPLAT && (T->n != e->k || T->rest)))
 		return 0;
+	if (e->nopar && T->n == e->k)
+		return 0; /* the rest may be empty: the bare parent */
 	for (uint32_t i = 0; i < e->k; i++) {
 		if (e->segs[i].kind != RC_SEG_LIT)
 			continue;
@@ -1488,6 +1543,36 @@ static int sym_intercepted(sym *S, const sstate *st, size_t ri)
 	return 0;
 }
 
+/* The host a `:subdomain.X` target of rule ri sends a request on `host`
+ * to: SUB.X, one pointer per host (states compare hosts by pointer);
+ * host_gone when no rule set serves it; NULL (the search is cut) past
+ * SYM_HOSTS_MAX hosts. */
+static const char *sym_sub_host(sym *S, size_t ri, const char *host)
+{
+	an *a = S->a;
+	const rc_rule *r = rc_ir_rule(a->ir, ri);
+	rd_rule view;
+	rc_rule_view(a->ir, r, &view);
+	size_t n = rd_host_subdomain(&view, host);
+	char *h = rc_arena_printf(&a->x.arena, "%.*s%s", (int)n, host ? host : "", S->rules[ri].sub_x);
+	if (!host_served(a, h))
+		return host_gone;
+	const char *key = h;
+	char *const *hit = a->x.nnamed ? bsearch(&key, a->x.named, a->x.nnamed,
+	                                         sizeof(char *), cmp_host) : NULL;
+	if (hit)
+		return *hit;
+	for (size_t i = 0; i < S->hosts.len; i++)
+		if (strcmp(*RC_VEC_AT(&S->hosts, const char *, i), h) == 0)
+			return *RC_VEC_AT(&S->hosts, const char *, i);
+	if (S->hosts.len >= SYM_HOSTS_MAX) {
+		S->cut = 1;
+		return NULL;
+	}
+	*(const char **)rc_vec_push(&S->hosts) = h;
+	return h;
+}
+
 /* A fresh copy of rule r's source as the current term, unified with tc:
  * can r fire on the current term?  (Done on a copy of the state.) */
 static int sym_step(sym *S, sstate *st, size_t ri)
@@ -1495,7 +1580,8 @@ static int sym_step(sym *S, sstate *st, size_t ri)
 	const srule *s = &S->rules[ri];
 	sitem caps[RD_MAX_CAPTURES + 1];
 	uint32_t splat_from = 0;
-	if (!rc_index_admits(&S->a->x, rc_ir_rule(S->a->ir, ri), st->host))
+	if (st->host == host_gone ||
+	    !rc_index_admits(&S->a->x, rc_ir_rule(S->a->ir, ri), st->host))
 		return 0;
 	if (!sym_unify(S, st, s->p, caps, &splat_from))
 		return 0;
@@ -1503,6 +1589,8 @@ static int sym_step(sym *S, sstate *st, size_t ri)
 		return 0;
 	if (s->thost)
 		st->host = s->thost;
+	else if (s->sub_x && !(st->host = sym_sub_host(S, ri, st->host)))
+		return 0;
 	return sym_apply(S, st, s, caps, splat_from);
 }
 
@@ -1634,7 +1722,7 @@ static void sym_dfs(sym *S, const sstate *st, size_t ri, uint32_t depth)
 	c = *st;
 	sitem caps[RD_MAX_CAPTURES + 1];
 	uint32_t sf;
-	if (rc_index_admits(&a->x, rc_ir_rule(a->ir, (size_t)S->r0), c.host) &&
+	if (c.host != host_gone && rc_index_admits(&a->x, rc_ir_rule(a->ir, (size_t)S->r0), c.host) &&
 	    sym_unify(S, &c, S->rules[S->r0].p, caps, &sf))
 		sym_witness(S, &c);
 	/* does the current request equal the start one? */
@@ -1759,6 +1847,7 @@ static void check_symbolic(an *a)
 		abort();
 	rc_vec_init(&S.seen, sizeof(uint64_t));
 	rc_vec_init(&S.reps, sizeof(const char *));
+	rc_vec_init(&S.hosts, sizeof(const char *));
 	walk_init(&S.w);
 	/* fresh constants start with a byte no literal or prefix starts with */
 	unsigned char used[256] = { 0 };
@@ -1856,7 +1945,7 @@ static void check_symbolic(an *a)
 			continue;
 		csize[S.comp[ri]]++;
 		const rc_rule *rr = rc_ir_rule(a->ir, ri);
-		if (rr->scope >= 0 || S.rules[ri].thost)
+		if (rr->scope >= 0 || S.rules[ri].thost || S.rules[ri].sub_x)
 			chost[S.comp[ri]] = 1;
 		if (cfirst[S.comp[ri]] < 0)
 			cfirst[S.comp[ri]] = (int64_t)ri;
@@ -1948,10 +2037,30 @@ static void check_symbolic(an *a)
 	rc_vec_fini(&succ);
 	rc_vec_fini(&S.seen);
 	rc_vec_fini(&S.reps);
+	rc_vec_fini(&S.hosts);
 	walk_fini(&S.w);
 	free(S.rules);
 	free(S.comp);
 	free(S.succ_off);
+}
+
+/* The hosts SUB.NAME told apart for `:subdomain` targets were capped
+ * (rule_index.c): say so once, never a silent pass. */
+static void check_hosts_cut(an *a)
+{
+	for (size_t i = 0; i < a->x.n && a->x.hosts_cut; i++) {
+		const rc_rule *r = rc_ir_rule(a->ir, i);
+		if (!r->target.sub_host)
+			continue;
+		if (!(a->reported[i] & 3))
+			rc_diag_add(a->d, RC_SEV_WARNING, "undecided", r->loc,
+			            "the loop check followed ':subdomain' targets from the named hosts "
+			            "to at most %d other hosts (a target that adds labels makes such "
+			            "chains endless) without an answer; check the requests of rule '%s' "
+			            "with 'redirc explain'",
+			            RC_SUB_HOSTS_MAX, Qs(a, r->source_text));
+		break;
+	}
 }
 
 /* ---- entry points ----------------------------------------------------- */
@@ -1985,6 +2094,7 @@ void rc_check_analysis(rc_ir *ir)
 	check_duplicate_shadowed(&a);
 	check_walks(&a);
 	check_symbolic(&a);
+	check_hosts_cut(&a);
 	an_fini(&a);
 }
 
@@ -2004,6 +2114,10 @@ static int flat_target(an *a, walk *w, const char *host, const rc_rule *r, char 
 	w->carry_query = 0;
 	if (e != W_END || w->n < 2 || hop_at(w, 0)->rule != r->index)
 		return 0;
+	/* a Location made from the Host stands for one host only */
+	for (size_t i = 0; i < w->n; i++)
+		if (rc_ir_rule(a->ir, (size_t)hop_at(w, i)->rule)->target.uses_subdomain)
+			return 0;
 	*final = rc_arena_strndup(&a->ir->arena, hop_at(w, w->n - 1)->loc.data,
 	                          hop_at(w, w->n - 1)->loc.len);
 	*drop = w->drop;

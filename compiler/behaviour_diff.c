@@ -368,6 +368,32 @@ static void served_map(const rc_ir *ir, str_map *m)
 	}
 }
 
+/* Is the host (canonical, cl bytes) served: named, or admitted by a
+ * wildcard name "*.X" of the map? */
+static int served_get(const str_map *m, const char *host, size_t cl)
+{
+	if (map_get(m, host, cl) >= 0)
+		return 1;
+	char key[520];
+	for (const char *d = memchr(host, '.', cl); d && cl + 2 < sizeof key;
+	     d = memchr(d + 1, '.', cl - (size_t)(d + 1 - host))) {
+		size_t xl = cl - (size_t)(d + 1 - host);
+		key[0] = '*';
+		memcpy(key + 1, d, xl + 1);
+		key[xl + 2] = '\0';
+		if (map_get(m, key, xl + 2) >= 0) {
+			char *h = rc_xmalloc(cl + 1);
+			memcpy(h, host, cl);
+			h[cl] = '\0';
+			int in = rd_wildcard_admits(key, h);
+			free(h);
+			if (in)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* ---- traces ------------------------------------------------------------ */
 
 typedef struct scratch {
@@ -417,8 +443,8 @@ static int location_next(const trace_ctx *t, scratch *s, const char *loc, const 
 		if (hl == 0 || hl >= host_cap)
 			return 0;
 		size_t cl = rd_host_canon(p, hl, host_out);
-		int served = map_get(t->served, host_out, cl) >= 0;
-		if (t->other_served && served != (map_get(t->other_served, host_out, cl) >= 0))
+		int served = served_get(t->served, host_out, cl);
+		if (t->other_served && served != served_get(t->other_served, host_out, cl))
 			s->touches = 1; /* served by one file only */
 		if (!served)
 			return 0;
@@ -628,8 +654,19 @@ static void walk_hosts(walk *w, const rc_ir *ir, const rc_rule *r, const char *p
 		return;
 	}
 	const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
-	for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++)
-		walk_request(w, s->hosts[h], path);
+	for (uint32_t h = 0; h < s->nhosts && h < SCOPE_HOSTS_TRIED; h++) {
+		const char *host = s->hosts[h];
+		if (host[0] == '*') { /* a wildcard: one host it admits (diff arena) */
+			if (ir != w->d->old_ir && !w->after_rv) {
+				rc_resolver_init(&w->after_store, w->d->new_ir);
+				w->after_rv = &w->after_store;
+				w->after.rv = w->after_rv;
+			}
+			host = rc_sample_host(&w->d->arena,
+			                      ir == w->d->old_ir ? w->before.rv : w->after_rv, host);
+		}
+		walk_request(w, host, path);
+	}
 }
 
 /* The sample requests of every rule of `ir` not marked in `skip` (NULL =

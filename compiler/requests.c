@@ -56,11 +56,13 @@ void rc_resolve(rc_resolver *rv, const char *host, const char *path, size_t path
 	rd_span caps[RD_MAX_CAPTURES];
 	if (!rd_pattern_match(r->src, r->nsrc, rv->norm, norm_len, rv->ir->policy, caps))
 		return; /* cannot happen: the index found it; keep the status */
-	size_t need = rd_location_build(&view, rv->norm, caps, query, query_len, rv->loc, rv->loc_cap);
+	size_t need = rd_location_build_host(&view, host, rv->norm, caps, query, query_len,
+	                                     rv->loc, rv->loc_cap);
 	if (need + 1 > rv->loc_cap) {
 		rv->loc_cap = need + 1;
 		rv->loc = rc_xrealloc(rv->loc, rv->loc_cap);
-		rd_location_build(&view, rv->norm, caps, query, query_len, rv->loc, rv->loc_cap);
+		rd_location_build_host(&view, host, rv->norm, caps, query, query_len, rv->loc,
+		                       rv->loc_cap);
 	}
 	ans->location = rv->loc;
 }
@@ -114,6 +116,26 @@ size_t rc_rule_samples(rc_arena *a, const rc_rule *r, unsigned variant, size_t m
 	return added;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const char *rc_sample_host(rc_arena *a, const rc_resolver *rv, const char *name)
+{
+	if (!name || name[0] != '*')
+		return name;
+	/* "redirc-sample.NAME" is admitted by exactly the wildcards that admit
+	 * "_.NAME" (one label before NAME); unless a block or `set hosts`
+	 * names it */
+	const char *h = rc_arena_printf(a, "redirc-sample%s", name + 1);
+	const rc_index *x = &rv->index;
+	int named = x->nnames && bsearch(&h, x->names, x->nnames, sizeof(char *), cmp_name);
+	for (size_t i = 0; i < rv->ir->served_hosts.len && !named; i++)
+		named = strcmp(*RC_VEC_AT(&rv->ir->served_hosts, char *, i), h) == 0;
+	return named ? rc_arena_printf(a, "_%s", name + 1) : h;
+}
+
 const char *rc_probe_origin_name(enum rc_probe_origin o)
 {
 	switch (o) {
@@ -154,7 +176,7 @@ void rc_plan_probes(rc_arena *a, rc_resolver *rv, const char *default_host,
 		const rc_rule *r = rc_ir_rule(ir, i);
 		const char *host = default_host;
 		if (r->scope >= 0)
-			host = RC_VEC_AT(&ir->scopes, rc_scope, r->scope)->hosts[0];
+			host = rc_sample_host(a, rv, RC_VEC_AT(&ir->scopes, rc_scope, r->scope)->hosts[0]);
 		samples.len = 0;
 		if (!r->is_pattern) {
 			rc_rule_samples(a, r, 0, 1, &samples);

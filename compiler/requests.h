@@ -56,6 +56,11 @@ size_t rc_rule_samples(rc_arena *a, const rc_rule *r, unsigned variant, size_t m
                        rc_vec *out);
 
 
+/* A host to ask for a host block's name: the name itself, or for a
+ * wildcard "*.NAME" a host it admits that no block names:
+ * "redirc-sample.NAME" ("_.NAME" when that is named).  Arena memory. */
+const char *rc_sample_host(rc_arena *a, const rc_resolver *rv, const char *name);
+
 /* One request `redirc verify` sends, planned from the rule set. */
 enum rc_probe_origin {
 	RC_PROBE_EXPECT = 1,  /* an expect line */

@@ -163,10 +163,12 @@ static void spat_from_rule(rc_index *x, const rc_rule *r, rc_spat *p)
 	}
 	p->prefix = "";
 	p->plen = 0;
+	p->nopar = 0;
 	if (splat) {
 		p->tail = RC_TAIL_SPLAT;
 		p->prefix = fold_copy(x, cur.data, cur.len);
 		p->plen = (uint32_t)cur.len;
+		p->nopar = cur.len == 0 && segs.len > 0 && (x->policy & RD_POLICY_SPLAT_NO_PARENT);
 	} else if (cur_param) {
 		p->tail = RC_TAIL_END;
 	} else if (cur.len > 0) {
@@ -326,8 +328,11 @@ static void match_at(rc_index *x, int32_t node, const rc_sseg *segs, size_t nseg
                      int trailing, size_t i)
 {
 	const rc_tnode *n = node_at(x, node);
+	int bare = i == nseg && !trailing && (x->policy & RD_POLICY_SPLAT_NO_PARENT);
 	for (int32_t p = n->ends[RC_TAIL_SPLAT]; p >= 0; p = x->pats[p].next) {
 		const rc_spat *sp = &x->pats[p];
+		if (bare && sp->nopar)
+			continue; /* the bare parent of a no-parent splat */
 		if (sp->plen == 0 ||
 		    (i < nseg && rc_seg_has_prefix(x, segs[i].text, segs[i].len, sp->prefix, sp->plen)))
 			push_pat(x, p);
@@ -491,27 +496,69 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int rc_index_is_named(const rc_index *x, const char *host)
+static int cmp_u32(const void *a, const void *b)
 {
-	if (!host || x->nnamed == 0)
-		return 0;
-	return bsearch(&host, x->named, x->nnamed, sizeof(char *), cmp_str) != NULL;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int64_t str_find(char *const *v, size_t n, const char *s)
+{
+	if (n == 0)
+		return -1;
+	char *const *hit = bsearch(&s, v, n, sizeof(char *), cmp_str);
+	return hit ? hit - v : -1;
+}
+
+/* The wildcard (index into x->wild) with the longest NAME that admits the
+ * host, or -1. */
+static int64_t wild_of(const rc_index *x, const char *host)
+{
+	for (const char *d = strchr(host, '.'); d && x->nwild; d = strchr(d + 1, '.')) {
+		int64_t k = str_find((char *const *)x->wild, x->nwild, d + 1);
+		if (k >= 0 && rd_wildcard_admits(x->wild[k] - 2, host))
+			return k;
+	}
+	return -1;
 }
 
 static int64_t named_id(const rc_index *x, const char *host)
 {
 	if (!host || x->nnamed == 0)
 		return -1;
-	/* one strcmp confirms the cached answer (a caller may reuse a buffer) */
-	if (x->hcache && x->hcache->host == host && strcmp(host, x->named[x->hcache->id]) == 0)
-		return x->hcache->id;
-	char *const *hit = bsearch(&host, x->named, x->nnamed, sizeof(char *), cmp_str);
-	int64_t id = hit ? hit - x->named : -1;
-	if (x->hcache && id >= 0) {
-		x->hcache->host = host;
-		x->hcache->id = id;
+	/* walks ask about the same host for every candidate rule */
+	struct rc_host_cache *c = x->hcache;
+	if (c && c->host && strcmp(c->text, host) == 0)
+		return c->id;
+	size_t hl = strlen(host);
+	int64_t id = str_find(x->named, x->nnamed, host);
+	if (id < 0) {
+		/* a host no block names: the class of its longest wildcard */
+		int64_t k = wild_of(x, host);
+		id = k >= 0 ? (int64_t)x->wild_host[k] : -1;
+	}
+	if (c && hl < sizeof c->text) {
+		memcpy(c->text, host, hl + 1);
+		c->host = c->text;
+		c->id = id;
 	}
 	return id;
+}
+
+int rc_index_is_named(const rc_index *x, const char *host)
+{
+	if (!host || x->nnamed == 0)
+		return 0;
+	if (host[0] == '*' && host[1] == '.') {
+		size_t n = strlen(host);
+		char *h = rc_xmalloc(n + 1);
+		h[0] = '_';
+		memcpy(h + 1, host + 1, n);
+		int in = named_id(x, h) >= 0;
+		free(h);
+		return in;
+	}
+	return named_id(x, host) >= 0;
 }
 
 int rc_index_admits(const rc_index *x, const rc_rule *r, const char *host)
@@ -537,13 +584,9 @@ int rc_index_admits(const rc_index *x, const rc_rule *r, const char *host)
 
 void rc_index_scope_reps(rc_index *x, int32_t s, rc_vec *out)
 {
-	const rc_scope *sc = RC_VEC_AT(&x->ir->scopes, rc_scope, s);
 	x->stamp++;
-	for (uint32_t j = 0; j < sc->nhosts; j++) {
-		int64_t id = named_id(x, sc->hosts[j]);
-		if (id < 0)
-			continue;
-		uint32_t rep = x->rep_of[id];
+	for (uint32_t j = x->sh_off[s]; j < x->sh_off[s + 1]; j++) {
+		uint32_t rep = x->rep_of[x->sh[j]];
 		if (x->mark[rep] == x->stamp)
 			continue;
 		x->mark[rep] = x->stamp;
@@ -551,48 +594,228 @@ void rc_index_scope_reps(rc_index *x, int32_t s, rc_vec *out)
 	}
 }
 
-/* Scopes per named host, and the classes of hosts with the same scopes. */
-static void classes_build(rc_index *x)
+
+typedef struct sub_rule { int32_t scope; const char *x; } sub_rule;
+
+static int cmp_sub_rule(const void *a, const void *b)
+{
+	const sub_rule *p = a, *q = b;
+	if (p->scope != q->scope)
+		return p->scope < q->scope ? -1 : 1;
+	return strcmp(p->x, q->x);
+}
+
+/* The hosts `:subdomain` targets lead to: from every named host (a block,
+ * `set hosts`, a target) and every "_.NAME", each `:subdomain.X` target
+ * of a block that admits the host sends it to SUB.X (SUB under the
+ * block's longest admitting name), and so on from there.  A loop through
+ * a named host only visits hosts reached so from it, so these are the
+ * hosts to tell apart.  Appended to hv (char *); at most
+ * RC_SUB_HOSTS_MAX, then x->hosts_cut (a chain of growing hosts). */
+static void sub_hosts(rc_index *x, rc_vec *hv)
 {
 	const rc_ir *ir = x->ir;
-	size_t H = x->nnamed;
+	rc_vec subs;
+	rc_vec_init(&subs, sizeof(sub_rule));
+	for (size_t i = 0; i < x->n; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!r->target.sub_host || r->scope < 0)
+			continue;
+		sub_rule *p = rc_vec_push(&subs);
+		p->scope = r->scope;
+		p->x = r->target.host + 1; /* ".X" */
+	}
+	sub_rule *sv = subs.items;
+	size_t ns = 0;
+	qsort(sv, subs.len, sizeof *sv, cmp_sub_rule);
+	for (size_t i = 0; i < subs.len; i++)
+		if (ns == 0 || cmp_sub_rule(&sv[ns - 1], &sv[i]) != 0)
+			sv[ns++] = sv[i];
+	rc_vec work;
+	rc_vec_init(&work, sizeof(const char *));
+	rc_strmap seen;
+	rc_strmap_init(&seen);
+	for (size_t i = 0; i < hv->len; i++)
+		*(const char **)rc_vec_push(&work) = *RC_VEC_AT(hv, char *, i);
+	for (size_t i = 0; i < ir->served_hosts.len; i++)
+		*(const char **)rc_vec_push(&work) = *RC_VEC_AT(&ir->served_hosts, char *, i);
+	for (size_t i = 0; i < work.len; i++) {
+		const char *c = *RC_VEC_AT(&work, const char *, i);
+		rc_strmap_add(&seen, c, strlen(c), (void *)c);
+	}
+	size_t added = 0;
+	for (size_t i = 0; i < work.len && ns && !x->hosts_cut; i++) {
+		const char *c = *RC_VEC_AT(&work, const char *, i);
+		if (c[0] == '*')
+			continue;
+		for (size_t k = 0; k < ns && !x->hosts_cut; k++) {
+			const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, sv[k].scope);
+			size_t best = 0;
+			for (uint32_t j = 0; j < sc->nhosts; j++) {
+				size_t nl = strlen(sc->hosts[j]);
+				if (nl > best && rd_wildcard_admits(sc->hosts[j], c))
+					best = nl;
+			}
+			if (best == 0)
+				continue; /* the block does not admit the host */
+			char *h = rc_arena_printf(&x->arena, "%.*s%s", (int)(strlen(c) - (best - 1)), c,
+			                          sv[k].x);
+			if (rc_strmap_get(&seen, h, strlen(h)))
+				continue;
+			if (wild_of(x, h) < 0 && str_find(x->names, x->nnames, h) < 0)
+				continue; /* no block admits it: the chain ends there */
+			if (added++ == RC_SUB_HOSTS_MAX) {
+				x->hosts_cut = 1;
+				break;
+			}
+			rc_strmap_add(&seen, h, strlen(h), h);
+			*(const char **)rc_vec_push(&work) = h;
+			*(char **)rc_vec_push(hv) = h;
+		}
+	}
+	rc_strmap_fini(&seen);
+	rc_vec_fini(&work);
+	rc_vec_fini(&subs);
+}
+
+/* The hosts told apart (see rule_index.h), their scopes, and the classes
+ * of hosts with the same scopes. */
+static void hosts_build(rc_index *x)
+{
+	const rc_ir *ir = x->ir;
+	/* name -> scopes naming it */
+	x->ns_off = calloc(x->nnames + 2, sizeof *x->ns_off);
+	uint32_t *mk = calloc(x->nnames + 1, sizeof *mk);
+	if (!x->ns_off || !mk)
+		abort();
+	size_t total = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t *fill = pass ? calloc(x->nnames + 1, sizeof *fill) : NULL;
+		if (pass) {
+			for (size_t i = 0; i < x->nnames; i++)
+				x->ns_off[i + 1] += x->ns_off[i];
+			x->ns = calloc(total + 1, sizeof *x->ns);
+			if (!fill || !x->ns)
+				abort();
+			memset(mk, 0, (x->nnames + 1) * sizeof *mk);
+		}
+		for (size_t s = 0; s < ir->scopes.len; s++) {
+			const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
+			for (uint32_t j = 0; j < sc->nhosts; j++) {
+				int64_t id = str_find(x->names, x->nnames, sc->hosts[j]);
+				if (id < 0 || mk[id] == s + 1)
+					continue;
+				mk[id] = (uint32_t)s + 1;
+				if (pass)
+					x->ns[x->ns_off[id] + fill[id]++] = (uint32_t)s;
+				else {
+					x->ns_off[id + 1]++;
+					total++;
+				}
+			}
+		}
+		free(fill);
+	}
+	free(mk);
+	/* the wildcards, and the hosts: named ones and "_.NAME" */
+	rc_vec hv;
+	rc_vec_init(&hv, sizeof(char *));
+	x->wild = rc_arena_alloc(&x->arena, sizeof(char *) * (x->nnames + 1));
+	for (size_t i = 0; i < x->nnames; i++) {
+		const char *n = x->names[i];
+		if (n[0] == '*') {
+			x->wild[x->nwild++] = n + 2;
+			*(char **)rc_vec_push(&hv) = rc_arena_printf(&x->arena, "_.%s", n + 2);
+		} else {
+			*(char **)rc_vec_push(&hv) = x->names[i];
+		}
+	}
+	qsort(x->wild, x->nwild, sizeof(char *), cmp_str);
+	/* a target's host that a wildcard admits is told apart too (one
+	 * pointer per host, the first hop of its walks) */
+	for (size_t i = 0; i < x->n && x->nwild; i++) {
+		const rc_rule *r = rc_ir_rule(ir, i);
+		if (r->target.absolute && !r->target.sub_host && r->target.host &&
+		    wild_of(x, r->target.host) >= 0)
+			*(char **)rc_vec_push(&hv) = r->target.host;
+	}
+	for (size_t i = 0; i < x->n && !x->subdomain; i++)
+		x->subdomain = rc_ir_rule(ir, i)->target.uses_subdomain;
+	if (x->subdomain)
+		sub_hosts(x, &hv);
+	char **hs = hv.items;
+	qsort(hs, hv.len, sizeof(char *), cmp_str);
+	size_t H = 0;
+	for (size_t i = 0; i < hv.len; i++)
+		if (H == 0 || strcmp(hs[H - 1], hs[i]) != 0)
+			hs[H++] = hs[i];
+	x->named = rc_arena_alloc(&x->arena, sizeof(char *) * (H + 1));
+	if (H)
+		memcpy(x->named, hs, sizeof(char *) * H);
+	x->nnamed = H;
+	rc_vec_fini(&hv);
+	x->wild_host = calloc(x->nwild + 1, sizeof *x->wild_host);
+	if (!x->wild_host)
+		abort();
+	for (size_t k = 0; k < x->nwild; k++) {
+		char *rep = rc_arena_printf(&x->arena, "_.%s", x->wild[k]);
+		x->wild_host[k] = (uint32_t)str_find(x->named, x->nnamed, rep);
+	}
+	/* host -> the scopes admitting it (ascending) */
+	rc_vec all;
+	rc_vec_init(&all, sizeof(uint32_t));
 	x->hs_off = calloc(H + 2, sizeof *x->hs_off);
 	x->rep_of = calloc(H + 1, sizeof *x->rep_of);
 	x->reps = calloc(H + 1, sizeof *x->reps);
 	x->mark = calloc(H + 1, sizeof *x->mark);
 	if (!x->hs_off || !x->rep_of || !x->reps || !x->mark)
 		abort();
-	size_t total = 0;
-	for (size_t s = 0; s < ir->scopes.len; s++) {
-		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
-		for (uint32_t j = 0; j < sc->nhosts; j++) {
-			int64_t id = named_id(x, sc->hosts[j]);
-			if (id >= 0 && x->mark[id] != s + 1) {
-				x->mark[id] = (uint32_t)s + 1;
-				x->hs_off[id + 1]++;
-				total++;
-			}
+	for (size_t h = 0; h < H; h++) {
+		const char *host = x->named[h];
+		size_t start = all.len;
+		int64_t id = str_find(x->names, x->nnames, host);
+		for (uint32_t j = id >= 0 ? x->ns_off[id] : 0; id >= 0 && j < x->ns_off[id + 1]; j++)
+			*(uint32_t *)rc_vec_push(&all) = x->ns[j];
+		for (const char *d = strchr(host, '.'); d; d = strchr(d + 1, '.')) {
+			int64_t k = str_find((char *const *)x->wild, x->nwild, d + 1);
+			if (k < 0 || !rd_wildcard_admits(x->wild[k] - 2, host))
+				continue;
+			int64_t w = str_find(x->names, x->nnames, x->wild[k] - 2);
+			for (uint32_t j = x->ns_off[w]; j < x->ns_off[w + 1]; j++)
+				*(uint32_t *)rc_vec_push(&all) = x->ns[j];
 		}
+		uint32_t *l = (uint32_t *)all.items + start;
+		size_t n = all.len - start, u = 0;
+		qsort(l, n, sizeof *l, cmp_u32);
+		for (size_t i = 0; i < n; i++)
+			if (u == 0 || l[u - 1] != l[i])
+				l[u++] = l[i];
+		all.len = start + u;
+		x->hs_off[h + 1] = (uint32_t)all.len;
 	}
-	for (size_t i = 0; i < H; i++)
-		x->hs_off[i + 1] += x->hs_off[i];
-	x->hs = calloc(total + 1, sizeof *x->hs);
-	uint32_t *fill = calloc(H + 1, sizeof *fill);
-	if (!x->hs || !fill)
+	x->hs = calloc(all.len + 1, sizeof *x->hs);
+	if (!x->hs)
 		abort();
-	memset(x->mark, 0, (H + 1) * sizeof *x->mark);
-	for (size_t s = 0; s < ir->scopes.len; s++) {
-		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
-		for (uint32_t j = 0; j < sc->nhosts; j++) {
-			int64_t id = named_id(x, sc->hosts[j]);
-			if (id >= 0 && x->mark[id] != s + 1) {
-				x->mark[id] = (uint32_t)s + 1;
-				x->hs[x->hs_off[id] + fill[id]++] = (uint32_t)s;
-			}
-		}
-	}
+	if (all.len)
+		memcpy(x->hs, all.items, all.len * sizeof *x->hs);
+	rc_vec_fini(&all);
+	/* scope -> the hosts it admits */
+	size_t ns = ir->scopes.len;
+	x->sh_off = calloc(ns + 2, sizeof *x->sh_off);
+	x->sh = calloc(x->hs_off[H] + 1, sizeof *x->sh);
+	uint32_t *fill = calloc(ns + 1, sizeof *fill);
+	if (!x->sh_off || !x->sh || !fill)
+		abort();
+	for (size_t j = 0; j < x->hs_off[H]; j++)
+		x->sh_off[x->hs[j] + 1]++;
+	for (size_t s = 0; s < ns; s++)
+		x->sh_off[s + 1] += x->sh_off[s];
+	for (size_t h = 0; h < H; h++)
+		for (uint32_t j = x->hs_off[h]; j < x->hs_off[h + 1]; j++)
+			x->sh[x->sh_off[x->hs[j]] + fill[x->hs[j]]++] = (uint32_t)h;
 	free(fill);
-	/* classes: hash of the scope list, open addressing over hosts */
+	/* classes: hash of the scope list, open addressing over hosts; with
+	 * `:subdomain` targets the Location depends on the host itself */
 	size_t cap = 16;
 	while (cap < H * 2)
 		cap *= 2;
@@ -614,7 +837,8 @@ static void classes_build(rc_index *x)
 			}
 			size_t o = (size_t)slot[sl];
 			size_t on = x->hs_off[o + 1] - x->hs_off[o];
-			if (on == n && memcmp(x->hs + x->hs_off[o], l, n * sizeof *l) == 0) {
+			if (!x->subdomain && on == n &&
+			    memcmp(x->hs + x->hs_off[o], l, n * sizeof *l) == 0) {
 				x->rep_of[i] = (uint32_t)o;
 				break;
 			}
@@ -643,7 +867,7 @@ static void scopes_build(rc_index *x)
 		abort();
 	for (size_t i = 0; i < ns; i++)
 		total += RC_VEC_AT(&ir->scopes, rc_scope, i)->nhosts;
-	x->named = rc_arena_alloc(&x->arena, sizeof(char *) * (total + 1));
+	x->names = rc_arena_alloc(&x->arena, sizeof(char *) * (total + 1));
 	for (size_t i = 0; i < ns; i++) {
 		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
 		char **sorted = rc_xmalloc(sizeof(char *) * (s->nhosts + 1));
@@ -656,7 +880,7 @@ static void scopes_build(rc_index *x)
 				continue;
 			rc_buf_adds(&b, sorted[j]);
 			rc_buf_addc(&b, '\n');
-			x->named[x->nnamed++] = sorted[j];
+			x->names[x->nnames++] = sorted[j];
 		}
 		keys[i] = rc_arena_strndup(&x->arena, b.data, b.len);
 		hashes[i] = rc_hash_bytes(b.data, b.len, 0);
@@ -669,12 +893,12 @@ static void scopes_build(rc_index *x)
 		rc_buf_fini(&b);
 		free(sorted);
 	}
-	qsort(x->named, x->nnamed, sizeof(char *), cmp_str);
+	qsort(x->names, x->nnames, sizeof(char *), cmp_str);
 	size_t w = 0;
-	for (size_t i = 0; i < x->nnamed; i++)
-		if (w == 0 || strcmp(x->named[w - 1], x->named[i]) != 0)
-			x->named[w++] = x->named[i];
-	x->nnamed = w;
+	for (size_t i = 0; i < x->nnames; i++)
+		if (w == 0 || strcmp(x->names[w - 1], x->names[i]) != 0)
+			x->names[w++] = x->names[i];
+	x->nnames = w;
 	free(keys);
 	free(hashes);
 }
@@ -697,7 +921,7 @@ void rc_index_init(rc_index *x, const rc_ir *ir)
 		abort();
 	exact_build(x);
 	scopes_build(x);
-	classes_build(x);
+	hosts_build(x);
 	x->pat_of = malloc((x->n + 1) * sizeof *x->pat_of);
 	if (!x->pat_of)
 		abort();
@@ -732,6 +956,11 @@ void rc_index_fini(rc_index *x)
 	free(x->scope_set);
 	free(x->hs_off);
 	free(x->hs);
+	free(x->ns_off);
+	free(x->ns);
+	free(x->wild_host);
+	free(x->sh_off);
+	free(x->sh);
 	free(x->rep_of);
 	free(x->reps);
 	free(x->mark);

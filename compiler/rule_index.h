@@ -21,6 +21,9 @@
 
 #include "compiler/ir.h"
 
+/* Most SUB.NAME hosts told apart for `:subdomain` targets (rule_index.c) */
+#define RC_SUB_HOSTS_MAX 64
+
 enum { RC_TAIL_END = 0, RC_TAIL_SLASH = 1, RC_TAIL_SPLAT = 2 };
 enum { RC_SEG_LIT = 0, RC_SEG_PARAM = 1 };
 
@@ -34,6 +37,11 @@ typedef struct rc_spat {
 	rc_sseg *segs;
 	uint32_t k;
 	uint8_t tail;       /* RC_TAIL_* */
+	uint8_t nopar;      /* `set splat-parent no-match` and a source ending in
+	                     * "/" then the splat after k > 0 segments: the path
+	                     * that ends after the k segments is not matched
+	                     * (under `trailing-slash strict` its form with the
+	                     * trailing slash is: the splat empty) */
 	const char *prefix; /* splat prefix (folded) */
 	uint32_t plen;
 	uint32_t rule;      /* rule index */
@@ -72,8 +80,24 @@ typedef struct rc_index {
 	size_t child_cap, nchildren;
 	/* host scopes */
 	uint32_t *scope_set;/* per scope: id of its set of hosts */
-	char **named;       /* sorted distinct hosts of host blocks */
+	char **names;       /* sorted distinct names of host blocks (wildcards too) */
+	size_t nnames;
+	uint32_t *ns_off;   /* name i: the scopes naming it are ns[ns_off[i]..ns_off[i+1]) */
+	uint32_t *ns;
+	/* the hosts the analysis tells apart: every named host, and for each
+	 * wildcard "*.NAME" the host "_.NAME" ('_' is in no named host, so it
+	 * is admitted by exactly the wildcards that admit the hosts no block
+	 * names under NAME); with `:subdomain` targets also SUB.NAME for the
+	 * SUB of a named host under another wildcard (rule_index.c) */
+	char **named;       /* sorted */
 	size_t nnamed;
+	const char **wild;  /* sorted NAMEs of the wildcard names "*.NAME" */
+	uint32_t *wild_host;/* per wildcard: the id of "_.NAME" in named */
+	size_t nwild;
+	int subdomain;      /* some target uses :subdomain: no two hosts share a class */
+	int hosts_cut;      /* the SUB.NAME hosts were cut (doc/analysis.md) */
+	uint32_t *sh_off;   /* scope s: the hosts it admits are sh[sh_off[s]..sh_off[s+1]) */
+	uint32_t *sh;
 	/* hosts named in the same host blocks get the same answers: one host
 	 * per such class stands for the others */
 	uint32_t *hs_off;   /* named host i: its scopes are hs[hs_off[i]..hs_off[i+1]) */
@@ -84,7 +108,7 @@ typedef struct rc_index {
 	uint32_t *mark;     /* scratch per named host */
 	/* the last host asked of named_id and its id: walks ask about the same
 	 * host string for every candidate rule */
-	struct rc_host_cache { const char *host; int64_t id; } *hcache;
+	struct rc_host_cache { const char *host; int64_t id; char text[128]; } *hcache;
 	/* a filter on the patterns the lookups below report (rc_index_filter):
 	 * only those admitted for one host and before one rule, so a lookup
 	 * among many host blocks of one pattern is not quadratic */
@@ -124,6 +148,9 @@ void rc_index_intersecting(rc_index *x, const rc_spat *p);
 int64_t rc_index_resolve(rc_index *x, const char *host, const char *path,
                          size_t len, int64_t head, int *scoped);
 
+/* Is the host (canonical) admitted by some host block, by name or by a
+ * wildcard?  A wildcard host "*.X" (a `:subdomain` target's) is asked as
+ * the host "_.X": a wildcard admits it iff it admits every host of "*.X". */
 int rc_index_is_named(const rc_index *x, const char *host);
 
 /* Report only patterns admitted for `host` and of rules before `below`

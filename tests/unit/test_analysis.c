@@ -15,6 +15,8 @@
 #include "grammar/grammar.h"
 #include "compiler/analysis.h"
 #include "compiler/checks.h"
+#include "compiler/requests.h"
+#include "compiler/behaviour_diff.h"
 
 #include "tests/unit/ir_fixture.h"
 
@@ -247,6 +249,134 @@ static void test_chain_every_rule(void **state)
 	release(f);
 }
 
+/* Issue 15: the index the checks ask (rc_resolve, and the Location it
+ * builds with the request's host) gives rc_ir_answer's answer for every
+ * request, under splat-parent no-match (with both trailing-slash policies)
+ * and with wildcard host blocks. */
+static const char *const i15_sets[] = {
+	"set splat-parent no-match\n/x/* -> /y/*\n/x -> /bare\n/y/:id/* -> /p/:id/*\n"
+	"/go* -> /g/*\n/* gone\n",
+	"set splat-parent no-match\nset trailing-slash strict\n/x/a/ -> /slash\n/x/* -> /y/*\n"
+	"/x -> /bare\n/y/:id/* -> /p/:id/*\n",
+	"set hosts example.com\n"
+	"host *.blog.example.com {\n  /feed -> https://example.com/f/:subdomain\n}\n"
+	"host *.example.com {\n  /old/* -> https://:subdomain.example.com/new/*\n"
+	"  /feed -> /all/:subdomain\n}\n"
+	"host shop.example.com, *.shop.example.com {\n  /old/x -> /never\n  /cart -> /basket\n}\n"
+	"/old/* -> /global/*\n/cart -> /global-cart\n",
+};
+
+static void test_i15_index_agrees(void **state)
+{
+	(void)state;
+	static const char *const hosts[] = {
+		NULL, "example.com", "shop.example.com", "a.shop.example.com", "x.example.com",
+		"a.b.example.com", "me.blog.example.com", "blog.example.com", "x_y.example.com",
+		"evilexample.com", "_.example.com",
+	};
+	static const char *const paths[] = {
+		"/", "/x", "/x/", "/x/a", "/x/a/", "/x/a/b", "/go", "/gone", "/old", "/old/",
+		"/old/x", "/old/x/y", "/feed", "/cart", "/other",
+	};
+	for (size_t s = 0; s < sizeof i15_sets / sizeof i15_sets[0]; s++) {
+		fixture *f = load(i15_sets[s]);
+		assert_int_equal(f->diags.errors, 0);
+		rc_resolver rv;
+		rc_resolver_init(&rv, &f->ir);
+		for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++)
+			for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+				rc_answer want;
+				rc_ir_answer(&f->ir, hosts[h], paths[p], strlen(paths[p]), NULL, 0, &want);
+				rc_fast_answer got;
+				rc_resolve(&rv, hosts[h], paths[p], strlen(paths[p]), NULL, 0, 1, &got);
+				assert_int_equal(got.rule, want.matched ? (int64_t)want.rule->index : -1);
+				if (want.location)
+					assert_string_equal(got.location, want.location);
+				rc_answer_fini(&want);
+			}
+		rc_resolver_fini(&rv);
+		/* and the checks run without a finding (the sets are clean) */
+		rc_check_analysis(&f->ir);
+		assert_int_equal(count(&f->diags, "loop") + count(&f->diags, "unbounded") +
+		                 count(&f->diags, "undecided"), 0);
+		release(f);
+	}
+}
+
+/* Issue 15: --flatten leaves alone a chain whose Location is made from the
+ * Host (:subdomain), and a loop through two wildcard blocks names a host
+ * the wildcards admit, replayed through the runtime. */
+static void test_i15_subdomain(void **state)
+{
+	(void)state;
+	fixture *f = load("host *.a.com {\n  /x -> /y/:subdomain\n  /y/* -> /z/*\n}\n");
+	assert_int_equal(rc_flatten(&f->ir), 0);
+	release(f);
+	f = load("host *.a.com {\n  /* -> https://:subdomain.b.com/*\n}\n"
+	         "host *.b.com {\n  /* -> https://:subdomain.a.com/*\n}\n");
+	rc_check_analysis(&f->ir);
+	const rc_diag *d = find(&f->diags, "loop");
+	assert_non_null(d);
+	assert_int_equal(d->loc.line, 2);
+	assert_string_equal(d->message, "redirect loop: 'http://_.a.com/' comes back to itself after 2 redirects");
+	release(f);
+	/* the wildcard's rules answer shop.example.com first: the named rule is
+	 * shadowed; a global rule after them is not (example.com reaches it) */
+	f = load("set hosts example.com\nhost *.example.com {\n  /old/* -> /new/*\n}\n"
+	         "host shop.example.com {\n  /old/x -> /shop\n}\n/old/x -> /global\n");
+	rc_check_analysis(&f->ir);
+	assert_int_equal(count(&f->diags, "shadowed"), 1);
+	assert_int_equal(find(&f->diags, "shadowed")->loc.line, 6);
+	release(f);
+}
+
+/* Issue 15: `redirc diff` asks a wildcard block for a host it admits and
+ * follows a :subdomain Location onto the host it names (a served
+ * wildcard), so a change on that second host shows as a changed chain;
+ * and the bare parent that splat-parent no-match stops matching shows. */
+static void test_i15_diff(void **state)
+{
+	(void)state;
+	fixture *o = load("host *.a.com {\n  /p/* -> https://:subdomain.b.com/q/*\n}\n"
+	                  "host *.b.com {\n  /q/* -> /one\n}\n");
+	fixture *n = load("host *.a.com {\n  /p/* -> https://:subdomain.b.com/q/*\n}\n"
+	                  "host *.b.com {\n  /q/* -> /two\n}\n");
+	rc_bdiff d;
+	rc_bdiff_run(&d, &o->ir, &n->ir);
+	assert_int_equal(d.changed.len, 1);
+	int chain = 0;
+	for (size_t i = 0; i < d.requests.len; i++) {
+		const rc_bdiff_request *q = RC_VEC_AT(&d.requests, rc_bdiff_request, i);
+		assert_non_null(q->host);
+		assert_true(q->host[0] != '*');
+		if (q->kind == RC_BD_CHAIN) {
+			chain = 1;
+			assert_string_equal(q->host, "redirc-sample.a.com");
+			assert_true(strncmp(q->before.location, "https://redirc-sample.b.com/q/", 30) == 0);
+		}
+	}
+	assert_true(chain);
+	rc_bdiff_fini(&d);
+	release(o);
+	release(n);
+	o = load("/x/* -> /y/*\n");
+	n = load("set splat-parent no-match\n/x/* -> /y/*\n");
+	rc_bdiff_run(&d, &o->ir, &n->ir);
+	int bare = 0;
+	for (size_t i = 0; i < d.requests.len; i++) {
+		const rc_bdiff_request *q = RC_VEC_AT(&d.requests, rc_bdiff_request, i);
+		if (strcmp(q->path, "/x/") == 0) { /* the splat empty: /x once normalized */
+			bare = 1;
+			assert_int_equal(q->before.status, 301);
+			assert_int_equal(q->after.status, 0);
+		}
+	}
+	assert_true(bare);
+	rc_bdiff_fini(&d);
+	release(o);
+	release(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +386,9 @@ int main(void)
 		cmocka_unit_test(test_value_loops),
 		cmocka_unit_test(test_deep_shadowing),
 		cmocka_unit_test(test_chain_every_rule),
+		cmocka_unit_test(test_i15_index_agrees),
+		cmocka_unit_test(test_i15_subdomain),
+		cmocka_unit_test(test_i15_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
