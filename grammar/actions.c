@@ -197,10 +197,40 @@ static int in_block(const rc_builder *b)
 	return b->blocks.len > 0;
 }
 
+/* Whether the name (a host or "*.NAME") is written, as it is, in
+ * allow-host, or in `set hosts` or a host block.  A served host inside an
+ * allowed wildcard (or the reverse) is no conflict: only the same name in
+ * both is, whichever comes first. */
+static int name_in(const rc_vec *v, const char *name)
+{
+	for (size_t i = 0; i < v->len; i++)
+		if (strcmp(*RC_VEC_AT(v, char *, i), name) == 0)
+			return 1;
+	return 0;
+}
+
+static int name_is_allowed(const rc_builder *b, const char *name)
+{
+	return name_in(&b->ir->allow_hosts, name);
+}
+
+static int name_is_served(const rc_builder *b, const char *name)
+{
+	if (name_in(&b->ir->served_hosts, name))
+		return 1;
+	for (size_t i = 0; i < b->ir->scopes.len; i++) {
+		const rc_scope *s = RC_VEC_AT(&b->ir->scopes, rc_scope, i);
+		for (uint32_t j = 0; j < s->nhosts; j++)
+			if (strcmp(s->hosts[j], name) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 static void add_served(rc_builder *b, char *canon, rc_loc loc, void *arg)
 {
 	(void)arg;
-	if (rc_ir_host_is_allowed(b->ir, canon)) {
+	if (name_is_allowed(b, canon)) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-host", loc,
 		            "host '%s' is both served and in allow-host, expected one or the other", canon);
 		return;
@@ -211,7 +241,7 @@ static void add_served(rc_builder *b, char *canon, rc_loc loc, void *arg)
 static void add_allowed(rc_builder *b, char *canon, rc_loc loc, void *arg)
 {
 	(void)arg;
-	if (rc_ir_host_is_served(b->ir, canon)) {
+	if (name_is_served(b, canon)) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-host", loc,
 		            "host '%s' is both served and in allow-host, expected one or the other", canon);
 		return;
@@ -393,7 +423,7 @@ static void add_scope_host(rc_builder *b, char *canon, rc_loc loc, void *arg)
 	(void)loc;
 	rc_vec *v = arg;
 	*(char **)rc_vec_push(v) = canon;
-	if (rc_ir_host_is_allowed(b->ir, canon))
+	if (name_is_allowed(b, canon))
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-host", loc,
 		            "host '%s' is both served and in allow-host, expected one or the other", canon);
 }

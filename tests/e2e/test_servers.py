@@ -353,28 +353,31 @@ def check_index(tmp):
 # Wildcard host blocks beyond the shared case (doc/backend-design.md 3.1):
 # a block of two wildcard names where :subdomain is taken under the longest
 # that admits the host (not the host's class), a named host a wildcard
-# admits (its own class, which still sees the wildcard block's rules first),
-# a wildcard block after another that admits its hosts, exact and pattern
+# admits (its own class, which still sees the wildcard block's rules first;
+# its block also names other.org, which no wildcard admits, so that its
+# rules are not shadowed),
+# a wildcard block before another that admits its hosts (after it, its
+# rules would be shadowed), exact and pattern
 # rules with :subdomain in the host, path and query, and requests the
 # helpers answer (paths and hosts not in normal form), under both case and
 # splat-parent settings.
 WILDCARD_RULES = """set hosts www.example.com
 allow-host *.example.net
-host *.example.com, *.a.example.com {
-    /s            -> https://:subdomain.example.net/s?q=:subdomain
-    /p/:x         -> /sub/:subdomain/:x
-    /e/*          -> https://www.example.com/e2/:subdomain/*  302
-    /pct          -> /pct#:subdomain
-}
-host x.a.example.com {
-    /s            -> /named-s
-    /only-named   -> /n
-    /e/x          -> /named-e
-}
 host *.b.example.com {
     /s            -> /b-s
     /bonly        -> /b/:subdomain?k=v  308
     /e/*          -> /b-e/*
+}
+host *.example.com, *.a.example.com {
+    /s            -> https://:subdomain.example.net/s?q=:subdomain
+    /p/:x         -> /sub/:subdomain/:x
+    /e/*          -> https://www.example.com/e2/:subdomain/*  302
+    /pct          -> /pct2#:subdomain
+}
+host x.a.example.com, other.org {
+    /s            -> /named-s
+    /only-named   -> /n
+    /e/x          -> /named-e
 }
 /s                -> /global-s
 /g/*              -> /global/*
@@ -421,8 +424,9 @@ def check_wildcard_many(tmp):
         lines += ["host *.site-%03d.example.com {" % i, "    /x -> /x/%d/:subdomain" % i,
                   "    /z/:a -> /z/%d/:subdomain/:a" % i, "}"]
     for i in deep[3:]:
-        lines += ["host *.deep.site-%03d.example.com {" % i, "    /x -> /deep/%d/:subdomain" % i,
-                  "    /y -> /deep-y/%d" % i, "}"]
+        # after *.site-NNN.example.com, whose /x takes every host of these
+        # blocks first (a /x here would be shadowed)
+        lines += ["host *.deep.site-%03d.example.com {" % i, "    /y -> /deep-y/%d" % i, "}"]
     lines += ["host *.example.com {", "    /x -> /all/:subdomain", "    /y -> /y-all/:subdomain", "}"]
     hosts = ["a.site-000.example.com", "a.site-149.example.com", "b.a.site-299.example.com",
              "q.deep.site-050.example.com", "q.deep.site-250.example.com", "deep.site-250.example.com",
