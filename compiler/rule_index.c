@@ -744,7 +744,8 @@ static void hosts_build(rc_index *x)
 	if (x->subdomain)
 		sub_hosts(x, &hv);
 	char **hs = hv.items;
-	qsort(hs, hv.len, sizeof(char *), cmp_str);
+	if (hv.len)
+		qsort(hs, hv.len, sizeof(char *), cmp_str);
 	size_t H = 0;
 	for (size_t i = 0; i < hv.len; i++)
 		if (H == 0 || strcmp(hs[H - 1], hs[i]) != 0)
