@@ -635,7 +635,7 @@ static void write_subdomain_rules(ap_ctx *c, FILE *f, const rc_sv_layers *L)
 			*(const rc_rule **)rc_vec_push(&rules) = e->rule;
 	}
 	if (rules.len > 1)
-		qsort(rules.items, rules.len, sizeof(const rc_rule *), rule_index_cmp);
+		rc_sort(rules.items, rules.len, sizeof(const rc_rule *), rule_index_cmp);
 	size_t w = 0, n = 0;
 	for (size_t i = 0; i < rules.len; i++) {
 		const rc_rule *r = *RC_VEC_AT(&rules, const rc_rule *, i);

@@ -51,14 +51,14 @@
  *     literal), and so is a source URL the list would hold twice (a host
  *     that is both literal and an include domain, with a path in both).
  */
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "backends/edge_quote.h"
-#include "servers.h"
+#include "backends/servers.h"
 
 #define CF_URL_MAX (32 * 1024)
 #define CF_SUBPATH_SLASHES_MAX 16
@@ -501,7 +501,7 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, k);
 		c.scope_hosts[k] = rc_xmalloc((sc->nhosts + 1) * sizeof(char *));
 		memcpy(c.scope_hosts[k], sc->hosts, sc->nhosts * sizeof(char *));
-		qsort(c.scope_hosts[k], sc->nhosts, sizeof(char *), host_cmp);
+		rc_sort(c.scope_hosts[k], sc->nhosts, sizeof(char *), host_cmp);
 	}
 
 	if (ir->policy & RD_POLICY_CASE_INSENSITIVE) {
@@ -546,7 +546,7 @@ static int emit_cloudflare(const rc_ir *ir, const rc_emit_opts *opts, rc_artifac
 	for (int l = 0; l < 2; l++) {
 		rc_vec *v = lists[l];
 		if (v->len > 1)
-			qsort(v->items, v->len, sizeof(char *), host_cmp);
+			rc_sort(v->items, v->len, sizeof(char *), host_cmp);
 		size_t nh = 0;
 		for (size_t i = 0; i < v->len; i++)
 			if (nh == 0 || strcmp(*RC_VEC_AT(v, char *, i), *RC_VEC_AT(v, char *, nh - 1)) != 0)

@@ -22,15 +22,15 @@
  * raw query, m: append "&" + it, d: drop it), "410", or "-" (host layer: no
  * exact answer for this host, the patterns decide).
  */
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/edge_quote.h"
-#include "quote.h"
-#include "servers.h"
+#include "backends/quote.h"
+#include "backends/servers.h"
 
 /* backends/helpers/haproxy.lua, embedded by mk/targets.am */
 extern const char rc_haproxy_lua_fixed[];
@@ -423,9 +423,9 @@ static void cli_cmd(rc_buf *b, const char *verb, const char *map, const char *ke
 static void update_exact(rc_buf *cmds, const char *map, rc_vec *old, rc_vec *neu, int *bad)
 {
 	if (old->len > 1)
-		qsort(old->items, old->len, sizeof(map_ent), ent_cmp);
+		rc_sort(old->items, old->len, sizeof(map_ent), ent_cmp);
 	if (neu->len > 1)
-		qsort(neu->items, neu->len, sizeof(map_ent), ent_cmp);
+		rc_sort(neu->items, neu->len, sizeof(map_ent), ent_cmp);
 	size_t i = 0, j = 0;
 	while (j < neu->len) {
 		const map_ent *n = RC_VEC_AT(neu, map_ent, j);

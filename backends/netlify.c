@@ -39,14 +39,14 @@
  * text that Netlify would read as syntax (a '*' or a ':name' in a source
  * or target literal).
  */
-#include "backend.h"
+#include "backends/backend.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/edge_quote.h"
-#include "quote.h"
-#include "servers.h"
+#include "backends/quote.h"
+#include "backends/servers.h"
 
 typedef struct nf_ctx {
 	const rc_ir *ir;

@@ -445,7 +445,7 @@ static int python_emit(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *
 			keys[k++] = (exact_key){ r->exact_key, r->exact_len, r->index };
 	}
 	sort_fold = fold;
-	qsort(keys, nexact, sizeof(exact_key), exact_key_cmp);
+	rc_sort(keys, nexact, sizeof(exact_key), exact_key_cmp);
 	size_t *group_end = rc_xmalloc(sizeof(size_t) * (nexact + 1));
 	int keys_escape = 0;
 	for (size_t i = 0; i < nexact;) {

@@ -207,7 +207,7 @@ static void class_scopes(const rc_vec *hs, const char *h, rc_vec *out)
 	}
 	free(probe);
 	if (out->len > 1)
-		qsort(out->items, out->len, sizeof(int32_t), int32_cmp);
+		rc_sort(out->items, out->len, sizeof(int32_t), int32_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < out->len; i++)
 		if (w == 0 || *RC_VEC_AT(out, int32_t, i) != *RC_VEC_AT(out, int32_t, w - 1))
@@ -236,7 +236,7 @@ static void build_classes(const rc_ir *ir, const rc_vec *hs, rc_sv_layers *L)
 		}
 	}
 	if (L->wild.len > 1)
-		qsort(L->wild.items, L->wild.len, sizeof(const char *), wild_cmp);
+		rc_sort(L->wild.items, L->wild.len, sizeof(const char *), wild_cmp);
 	/* named hosts a wildcard name admits, and `set hosts` names none admits */
 	for (size_t i = 0; i < L->named.len; i++) {
 		const char *h = *RC_VEC_AT(&L->named, const char *, i);
@@ -257,7 +257,7 @@ static void build_classes(const rc_ir *ir, const rc_vec *hs, rc_sv_layers *L)
 			*(const char **)rc_vec_push(&L->plain) = h;
 	}
 	if (L->plain.len > 1)
-		qsort(L->plain.items, L->plain.len, sizeof(const char *), str_ptr_cmp);
+		rc_sort(L->plain.items, L->plain.len, sizeof(const char *), str_ptr_cmp);
 }
 
 void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
@@ -340,7 +340,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 			*(const rc_rule **)rc_vec_push(v) = r;
 	}
 	if (hs.len)
-		qsort(hs.items, hs.len, sizeof(host_scope), host_scope_cmp);
+		rc_sort(hs.items, hs.len, sizeof(host_scope), host_scope_cmp);
 	build_classes(ir, &hs, L);
 
 	rc_vec hsc;      /* the scopes admitting this class, ascending */
@@ -372,9 +372,9 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 		for (size_t j = 0; j < gpats.len; j++)
 			*(const rc_rule **)rc_vec_push(&hpats) = *RC_VEC_AT(&gpats, const rc_rule *, j);
 		if (hsc.len > 1 && hexact.len > 1)
-			qsort(hexact.items, hexact.len, sizeof(const rc_rule *), rule_index_cmp);
+			rc_sort(hexact.items, hexact.len, sizeof(const rc_rule *), rule_index_cmp);
 		if (hpats.len > 1)
-			qsort(hpats.items, hpats.len, sizeof(const rc_rule *), rule_index_cmp);
+			rc_sort(hpats.items, hpats.len, sizeof(const rc_rule *), rule_index_cmp);
 		rc_buf_reset(&hkey);
 		rc_sv_enc(&hkey, h, strlen(h), 0, 0);
 		size_t hlen = hkey.len;
@@ -478,7 +478,7 @@ void rc_sv_layers_build(const rc_ir *ir, rc_sv_layers *L)
 	rc_vec *layers[2] = { &L->host, &L->global };
 	for (int k = 0; k < 2; k++) {
 		if (layers[k]->len > 1)
-			qsort(layers[k]->items, layers[k]->len, sizeof(rc_sv_entry), entry_cmp);
+			rc_sort(layers[k]->items, layers[k]->len, sizeof(rc_sv_entry), entry_cmp);
 		for (size_t i = 0; i < layers[k]->len; i++) {
 			const rc_sv_entry *e = RC_VEC_AT(layers[k], rc_sv_entry, i);
 			if (e->len > L->key_max)
@@ -629,7 +629,7 @@ static const char **scope_wild(const rc_scope *s, size_t *n)
 			w[(*n)++] = s->hosts[i];
 		}
 	if (*n > 1)
-		qsort(w, *n, sizeof *w, wild_cmp);
+		rc_sort(w, *n, sizeof *w, wild_cmp);
 	return w;
 }
 
@@ -889,7 +889,7 @@ void rc_sv_groups_build(const rc_ir *ir, int fold, rc_sv_groups *G)
 	}
 	rc_vec_fini(&own);
 	if (G->groups.len > 1)
-		qsort(G->groups.items, G->groups.len, sizeof(rc_sv_group), group_key_cmp);
+		rc_sort(G->groups.items, G->groups.len, sizeof(rc_sv_group), group_key_cmp);
 }
 
 void rc_sv_groups_fini(rc_sv_groups *G)

@@ -514,7 +514,7 @@ int rc_table_build(const rc_ir *ir, rc_buf *file)
 		hash_kind = RDB_HASH_CMPH_BDZ;
 	} else {
 		if (nkeys > 1)
-			qsort(ka, nkeys, sizeof *ka, key_ent_cmp);
+			rc_sort(ka, nkeys, sizeof *ka, key_ent_cmp);
 		for (uint32_t i = 0; i < nkeys; i++)
 			slot_of_key[i] = i;
 	}

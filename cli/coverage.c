@@ -344,7 +344,7 @@ static void print_text(const coverage *c, size_t limit, size_t top_n)
 		}
 	if (n - nhit > shown)
 		printf("  ... and %zu more (--limit)\n", n - nhit - shown);
-	qsort(c->top->items, c->top->n, sizeof(top_item), cmp_top);
+	rc_sort(c->top->items, c->top->n, sizeof(top_item), cmp_top);
 	printf("404 paths no rule covers (%llu lines; top %zu%s):\n",
 	       (unsigned long long)c->uncovered_404, top_n,
 	       c->top->approximate ? ", counts are lower bounds" : "");
@@ -388,7 +388,7 @@ static void print_json(const coverage *c, size_t top_n)
 		}
 		fputs("}", stdout);
 	}
-	qsort(c->top->items, c->top->n, sizeof(top_item), cmp_top);
+	rc_sort(c->top->items, c->top->n, sizeof(top_item), cmp_top);
 	printf("%s],\n  \"uncovered_404\": {\"lines\": %llu, \"approximate\": %s, \"top\": [",
 	       n ? "\n  " : "", (unsigned long long)c->uncovered_404,
 	       c->top->approximate ? "true" : "false");

@@ -851,7 +851,7 @@ static void pair_rules(rc_bdiff *d, pairing *p)
 	free(next_same);
 	free(last_same);
 	if (d->changed.len > 1)
-		qsort(d->changed.items, d->changed.len, sizeof(rc_bdiff_rule), cmp_by_new);
+		rc_sort(d->changed.items, d->changed.len, sizeof(rc_bdiff_rule), cmp_by_new);
 	rc_vec_fini(&chain);
 	map_fini(&removed_src);
 }

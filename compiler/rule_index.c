@@ -627,7 +627,7 @@ static void sub_hosts(rc_index *x, rc_vec *hv)
 	}
 	sub_rule *sv = subs.items;
 	size_t ns = 0;
-	qsort(sv, subs.len, sizeof *sv, cmp_sub_rule);
+	rc_sort(sv, subs.len, sizeof *sv, cmp_sub_rule);
 	for (size_t i = 0; i < subs.len; i++)
 		if (ns == 0 || cmp_sub_rule(&sv[ns - 1], &sv[i]) != 0)
 			sv[ns++] = sv[i];
@@ -730,7 +730,7 @@ static void hosts_build(rc_index *x)
 			*(char **)rc_vec_push(&hv) = x->names[i];
 		}
 	}
-	qsort(x->wild, x->nwild, sizeof(char *), cmp_str);
+	rc_sort(x->wild, x->nwild, sizeof(char *), cmp_str);
 	/* a target's host that a wildcard admits is told apart too (one
 	 * pointer per host, the first hop of its walks) */
 	for (size_t i = 0; i < x->n && x->nwild; i++) {
@@ -745,7 +745,7 @@ static void hosts_build(rc_index *x)
 		sub_hosts(x, &hv);
 	char **hs = hv.items;
 	if (hv.len)
-		qsort(hs, hv.len, sizeof(char *), cmp_str);
+		rc_sort(hs, hv.len, sizeof(char *), cmp_str);
 	size_t H = 0;
 	for (size_t i = 0; i < hv.len; i++)
 		if (H == 0 || strcmp(hs[H - 1], hs[i]) != 0)
@@ -787,7 +787,7 @@ static void hosts_build(rc_index *x)
 		}
 		uint32_t *l = (uint32_t *)all.items + start;
 		size_t n = all.len - start, u = 0;
-		qsort(l, n, sizeof *l, cmp_u32);
+		rc_sort(l, n, sizeof *l, cmp_u32);
 		for (size_t i = 0; i < n; i++)
 			if (u == 0 || l[u - 1] != l[i])
 				l[u++] = l[i];
@@ -873,7 +873,7 @@ static void scopes_build(rc_index *x)
 		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
 		char **sorted = rc_xmalloc(sizeof(char *) * (s->nhosts + 1));
 		memcpy(sorted, s->hosts, sizeof(char *) * s->nhosts);
-		qsort(sorted, s->nhosts, sizeof(char *), cmp_str);
+		rc_sort(sorted, s->nhosts, sizeof(char *), cmp_str);
 		rc_buf b;
 		rc_buf_init(&b);
 		for (uint32_t j = 0; j < s->nhosts; j++) {
@@ -894,7 +894,7 @@ static void scopes_build(rc_index *x)
 		rc_buf_fini(&b);
 		free(sorted);
 	}
-	qsort(x->names, x->nnames, sizeof(char *), cmp_str);
+	rc_sort(x->names, x->nnames, sizeof(char *), cmp_str);
 	size_t w = 0;
 	for (size_t i = 0; i < x->nnames; i++)
 		if (w == 0 || strcmp(x->names[w - 1], x->names[i]) != 0)

@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 typedef struct rc_arena_block rc_arena_block;
@@ -110,5 +111,15 @@ void *rc_strmap_add(rc_strmap *m, const char *key, size_t len, void *value);
  * is close enough to be a likely typo (at most a third of the word's
  * length, at least 1); NULL otherwise. */
 const char *rc_suggest(const char *word, const char *const *candidates);
+
+/* qsort that accepts an empty or NULL array (qsort's pointer must never
+ * be NULL, even for zero items): the one sort of the compiler, backends,
+ * importers and command line. */
+static inline void rc_sort(void *base, size_t n, size_t size,
+                           int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 #endif /* RC_UTIL_H */

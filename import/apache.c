@@ -714,7 +714,7 @@ void imp_read_apache(imp_doc *doc, int32_t file, const char *path, const char *t
 	}
 	size_t cnt = doc->rules.len - first;
 	if (cnt > 1 && ar.order.len == cnt) {
-		qsort(ar.order.items, cnt, sizeof(struct placed), placed_cmp);
+		rc_sort(ar.order.items, cnt, sizeof(struct placed), placed_cmp);
 		imp_rule *copy = rc_xmalloc(sizeof(imp_rule) * cnt);
 		for (size_t k = 0; k < cnt; k++)
 			copy[k] = *RC_VEC_AT(&doc->rules, imp_rule, RC_VEC_AT(&ar.order, struct placed, k)->idx);

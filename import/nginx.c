@@ -684,7 +684,7 @@ void imp_read_nginx(imp_doc *doc, int32_t file, const char *path, const char *te
 	/* nginx's order: server level, exact locations, longest prefixes */
 	size_t n = doc->rules.len - first;
 	if (n > 1 && rd.order.len == n) {
-		qsort(rd.order.items, n, sizeof(struct placed), placed_cmp);
+		rc_sort(rd.order.items, n, sizeof(struct placed), placed_cmp);
 		imp_rule *copy = rc_xmalloc(sizeof(imp_rule) * n);
 		for (size_t i = 0; i < n; i++)
 			copy[i] = *RC_VEC_AT(&doc->rules, imp_rule, RC_VEC_AT(&rd.order, struct placed, i)->idx);

@@ -609,12 +609,12 @@ static size_t line_of(const imp_rule *r)
 void imp_resolve(imp_doc *doc)
 {
 	if (doc->sem.static_first && doc->rules.len > 1)
-		qsort(doc->rules.items, doc->rules.len, sizeof(imp_rule), rule_cmp_static_first);
+		rc_sort(doc->rules.items, doc->rules.len, sizeof(imp_rule), rule_cmp_static_first);
 	int any_subdomains = 0;
 	for (size_t i = 0; i < doc->rules.len; i++)
 		any_subdomains |= RC_VEC_AT(&doc->rules, imp_rule, i)->subdomains;
 	if (any_subdomains)
-		qsort(doc->rules.items, doc->rules.len, sizeof(imp_rule), rule_cmp_subdomains_last);
+		rc_sort(doc->rules.items, doc->rules.len, sizeof(imp_rule), rule_cmp_subdomains_last);
 	state st;
 	memset(&st, 0, sizeof st);
 	st.ix.cap = 16;

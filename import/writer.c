@@ -295,7 +295,7 @@ void imp_write(const imp_doc *doc, rc_buf *out, const char *cmdline)
 		*slot = h;
 	}
 	if (hosts.len)
-		qsort(hosts.items, hosts.len, sizeof(char *), str_cmp);
+		rc_sort(hosts.items, hosts.len, sizeof(char *), str_cmp);
 	for (size_t i = 0; i < hosts.len; i++) {
 		char *h = *RC_VEC_AT(&hosts, char *, i);
 		if (i == 0 || strcmp(h, *RC_VEC_AT(&hosts, char *, i - 1)) != 0)
