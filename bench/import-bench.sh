@@ -86,4 +86,17 @@ for spec in tsv:in.tsv netlify:in._redirects cloudflare-pages:in._redirects csv:
 	fi
 done
 [ $fail = 0 ] && echo "goal met: every format imports $lines lines in under a second of CPU"
+# The second step of the migration: `redirc test` of an imported file (its
+# rules and every generated expectation), median of R runs.
+"$REDIRC" import --from netlify --keep-going "$tmp/in._redirects" -o "$tmp/test.redir" 2>/dev/null || true
+cpus=
+r=0
+while [ $r -lt "$runs" ]; do
+	/usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "$REDIRC" test -q "$tmp/test.redir" >/dev/null 2>&1 || true
+	set -- $(tail -n 1 "$tmp/t")
+	cpus="$cpus $(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')"
+	rss=$4
+	r=$((r + 1))
+done
+echo "redirc test of the imported netlify file ($(grep -c '^expect ' "$tmp/test.redir") expectations): median CPU $(median_of "$cpus") s, peak RSS $rss KB"
 exit $fail
