@@ -15,12 +15,21 @@
  *   BASE.patterns.map  the pattern rules in file order (map_regm: the first
  *                      regex that matches the subject wins, its value's
  *                      \N are the captures, already encoded by the subject)
+ *   BASE.classes.map   wildcard host blocks (design section 15.5): the
+ *                      host-class regexes (map_regm, value "_.W"), empty
+ *                      without wildcard names
+ *   BASE.subdomain.map the exact rules whose target uses :subdomain, for a
+ *                      wildcard class: "sN:" + HOST -> the value with the
+ *                      subdomain as \1 (map_regm), empty when none
  *   BASE.map-update    only when BASE.map existed before this compile: the
  *                      runtime-API commands that turn the deployed maps into
  *                      the new ones without a reload
  * A value is "STATUS|MODE|PATH?QUERY|#FRAGMENT" (MODE a: append "?" + the
- * raw query, m: append "&" + it, d: drop it), "410", or "-" (host layer: no
- * exact answer for this host, the patterns decide).
+ * raw query, m: append "&" + it, d: drop it), "410", "-" (host layer: no
+ * exact answer for this host, the patterns decide), "sN:" (host layer of a
+ * wildcard class: rule N's answer, whose :subdomain BASE.subdomain.map
+ * fills in) or, in the exact map, "+" (a named host that a wildcard name
+ * admits: it is its own class).
  */
 #include "backends/backend.h"
 
@@ -57,9 +66,31 @@ static void bad_part(hap_ctx *c, const rc_rule *r)
 	c->failed = 1;
 }
 
+/* The subdomain of an exact rule's target for the named host `cls` (a
+ * constant, rd_host_subdomain; bytes [a-z0-9_.-]). */
+static void const_subdomain(hap_ctx *c, rc_buf *b, const rc_rule *r, const char *cls)
+{
+	rd_rule view;
+	rc_rule_view(c->ir, r, &view);
+	size_t n = cls ? rd_host_subdomain(&view, cls) : 0;
+	if (n == 0) {
+		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
+		            "internal error: rule '%s' answers a host that its block does not admit",
+		            rule_name(c, r));
+		c->failed = 1;
+		return;
+	}
+	if (rc_hap_value_part(b, cls, n) != 0)
+		bad_part(c, r);
+}
+
 /* "STATUS|MODE|" + target template + "|" + fragment.  pg/qg: the group
- * numbers of the captures (pattern rules), NULL for an exact rule. */
-static void rule_value(hap_ctx *c, rc_buf *b, const rc_rule *r, const int *pg, const int *qg)
+ * numbers of the captures (pattern rules), NULL for an exact rule.  The
+ * :subdomain of the target is the group `sg` (a pattern rule, or an exact
+ * rule's BASE.subdomain.map entry) or, with sg 0, the constant of the named
+ * host `cls` (an exact rule's entry for that host). */
+static void rule_value(hap_ctx *c, rc_buf *b, const rc_rule *r, const int *pg, const int *qg,
+                       int sg, const char *cls)
 {
 	if (r->gone) {
 		rc_buf_adds(b, "410");
@@ -81,6 +112,13 @@ static void rule_value(hap_ctx *c, rc_buf *b, const rc_rule *r, const int *pg, c
 			break;
 		case RD_TTOK_CAP_QUERY:
 			g = qg ? qg[tok->capture] : 0;
+			break;
+		case RD_TTOK_SUBDOMAIN:
+			if (!sg) {
+				const_subdomain(c, b, r, cls);
+				continue;
+			}
+			g = sg;
 			break;
 		default:
 			break;
@@ -118,9 +156,20 @@ static void map_line(hap_ctx *c, rc_buf *out, const rc_rule *r, const char *key,
 	rc_buf_addc(out, '\n');
 }
 
-static int scope_has_wildcard(const rc_ir *ir, int32_t s);
+/* Whether an exact entry answers through BASE.subdomain.map: a target
+ * with :subdomain for a wildcard class "_.W" (the subdomain depends on the
+ * request's host, which a map_str value cannot hold). */
+static int via_subdomain_map(const rc_sv_entry *e)
+{
+	return !e->dash && !e->rule->gone && e->rule->target.uses_subdomain && e->cls &&
+	       e->cls[0] == '_';
+}
 
-static void build_exact_map(hap_ctx *c, rc_buf *out, const rc_sv_layers *L)
+/* BASE.map: the host layer (class + KEY), the global layer (KEY) and a
+ * line "HOST +" per named host that a wildcard name admits (its own class;
+ * no layer key is a bare host).  sub[i] is set for every rule i that an
+ * entry "sN:" names. */
+static void build_exact_map(hap_ctx *c, rc_buf *out, const rc_sv_layers *L, char *sub)
 {
 	rc_buf v;
 	rc_buf_init(&v);
@@ -128,16 +177,68 @@ static void build_exact_map(hap_ctx *c, rc_buf *out, const rc_sv_layers *L)
 	for (int k = 0; k < 2; k++) {
 		for (size_t i = 0; i < layers[k]->len; i++) {
 			const rc_sv_entry *e = RC_VEC_AT(layers[k], rc_sv_entry, i);
-			if (e->rule && scope_has_wildcard(c->ir, e->rule->scope))
-				continue; /* refused (refuse_wildcard_rules) */
 			rc_buf_reset(&v);
-			if (e->dash)
+			if (e->dash) {
 				rc_buf_addc(&v, '-');
-			else
-				rule_value(c, &v, e->rule, NULL, NULL);
+			} else if (via_subdomain_map(e)) {
+				rc_buf_printf(&v, "s%u:", e->rule->index);
+				sub[e->rule->index] = 1;
+			} else {
+				rule_value(c, &v, e->rule, NULL, NULL, 0, e->cls);
+			}
 			map_line(c, out, e->rule, e->key, e->len, v.data, v.len);
 		}
 	}
+	for (size_t i = 0; i < L->named_wild.len; i++) {
+		const char *h = *RC_VEC_AT(&L->named_wild, const char *, i);
+		rc_buf_reset(&v);
+		rc_sv_enc(&v, h, strlen(h), 0, 0);
+		map_line(c, out, NULL, v.data, v.len, "+", 1);
+	}
+	rc_buf_fini(&v);
+}
+
+/* BASE.classes.map (design section 3.1): the host-class regexes over the
+ * encP'd canonical host, longest names first, in chunks that fit a map
+ * line; map_regm's first match holds the longest name admitting the host,
+ * and the value "_.\2" is its class. */
+static void build_classes(hap_ctx *c, rc_buf *out, const rc_sv_layers *L)
+{
+	rc_buf key;
+	rc_buf_init(&key);
+	for (size_t from = 0, to; from < L->wild.len; from = to) {
+		rc_buf_reset(&key);
+		rc_buf_addc(&key, '^');
+		to = rc_sv_class_re(&key, L, from, HAP_LINE_MAX - 16);
+		rc_buf_addc(&key, '$');
+		map_line(c, out, NULL, key.data, key.len, "_.\\2", 4);
+	}
+	rc_buf_fini(&key);
+}
+
+/* BASE.subdomain.map: for each exact rule i with sub[i], the regex of
+ * "si:" + the encP'd canonical host, the host being one its block admits,
+ * whose group 1 is the subdomain under the longest admitting name of the
+ * block (rd_host_subdomain); the value is the rule's with \1 for it. */
+static void build_subdomain_map(hap_ctx *c, rc_buf *out, const char *sub)
+{
+	const rc_ir *ir = c->ir;
+	rc_buf key, v;
+	rc_buf_init(&key);
+	rc_buf_init(&v);
+	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
+		if (!sub[i])
+			continue;
+		const rc_rule *r = rc_ir_rule(ir, i);
+		rc_buf_reset(&key);
+		rc_buf_printf(&key, "^s%u:", r->index);
+		rc_sv_subdomain_re(&key, ir, r, "(");
+		rc_buf_addc(&key, '$');
+		rc_buf_reset(&v);
+		rule_value(c, &v, r, NULL, NULL, 1, NULL);
+		map_line(c, out, r, key.data, key.len, v.data, v.len);
+	}
+	rc_buf_fini(&key);
 	rc_buf_fini(&v);
 }
 
@@ -173,45 +274,6 @@ static void splat_parent_guard(rc_buf *b, const rc_ir *ir, const rc_rule *r)
 	rc_buf_fini(&enc);
 }
 
-/* Whether scope s names a wildcard host ("*.NAME"). */
-static int scope_has_wildcard(const rc_ir *ir, int32_t s)
-{
-	if (s < 0)
-		return 0;
-	const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, s);
-	for (uint32_t i = 0; i < sc->nhosts; i++)
-		if (sc->hosts[i][0] == '*')
-			return 1;
-	return 0;
-}
-
-/* The exact map is keyed by host name and the pattern regexes name their
- * hosts literally: a rule of a wildcard host block (and its :subdomain)
- * cannot be expressed here, so it is refused, never approximated. */
-static void refuse_wildcard_rules(hap_ctx *c)
-{
-	const rc_ir *ir = c->ir;
-	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
-		const rc_rule *r = rc_ir_rule(ir, i);
-		if (!scope_has_wildcard(ir, r->scope))
-			continue;
-		const rc_scope *sc = RC_VEC_AT(&ir->scopes, rc_scope, r->scope);
-		const char *wild = sc->hosts[0];
-		for (uint32_t h = 0; h < sc->nhosts; h++)
-			if (sc->hosts[h][0] == '*') {
-				wild = sc->hosts[h];
-				break;
-			}
-		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
-		            "rule '%s' cannot be a HAProxy map entry: it stands in a block of the "
-		            "wildcard host '%s', and this target's maps and regexes match the Host by "
-		            "name only, expected rules in host blocks of named hosts (use the nginx, "
-		            "apache, python or table target for wildcard host blocks)",
-		            rule_name(c, r), rc_quote((rc_arena *)&ir->arena, wild, strlen(wild), 100));
-		c->failed = 1;
-	}
-}
-
 static void build_pattern_map(hap_ctx *c, rc_buf *out)
 {
 	const rc_ir *ir = c->ir;
@@ -221,16 +283,17 @@ static void build_pattern_map(hap_ctx *c, rc_buf *out)
 	rc_buf_init(&v);
 	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
 		const rc_rule *r = rc_ir_rule(ir, i);
-		if (!r->is_pattern || scope_has_wildcard(ir, r->scope))
-			continue; /* wildcard scopes: refused (refuse_wildcard_rules) */
-		int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES];
+		if (!r->is_pattern)
+			continue;
+		int pg[RD_MAX_CAPTURES], qg[RD_MAX_CAPTURES], sg;
 		rc_buf_reset(&re);
-		int ngroups = rc_sv_pattern_regex(&re, ir, r, 0, pg, qg);
+		int ngroups = rc_sv_pattern_regex_sub(&re, ir, r, 0, pg, qg, &sg);
 		if (ngroups > 9) {
 			rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
 			            "rule '%s' needs %d regex captures, expected at most 9: HAProxy's "
 			            "map_regm has only \\1 to \\9 (each placeholder counts once per "
-			            "context, path or query, that the target uses it in)",
+			            "context, path or query, that the target uses it in, and :subdomain "
+			            "once)",
 			            rule_name(c, r), ngroups);
 			c->failed = 1;
 			continue;
@@ -252,7 +315,7 @@ static void build_pattern_map(hap_ctx *c, rc_buf *out)
 				rc_buf_addc(&key, re.data[j]);
 		}
 		rc_buf_reset(&v);
-		rule_value(c, &v, r, pg, qg);
+		rule_value(c, &v, r, pg, qg, sg, NULL);
 		map_line(c, out, r, key.data, key.len, v.data, v.len);
 	}
 	rc_buf_fini(&re);
@@ -293,7 +356,7 @@ static void build_global(rc_buf *b, const rc_emit_opts *opts, const char *lua_pa
 }
 
 static void build_frontend(rc_buf *b, const rc_emit_opts *opts, const char *map_path,
-                           const char *pat_path)
+                           const char *pat_path, const char *cls_path, const char *sub_path)
 {
 	rc_buf_adds(b, "# Generated by redirc " PACKAGE_VERSION " (target haproxy); do not edit.\n");
 	put_comment(b, "# Rules: ", opts->source_name ? opts->source_name : "?");
@@ -301,7 +364,7 @@ static void build_frontend(rc_buf *b, const rc_emit_opts *opts, const char *map_
 	    "# Put these lines in the `frontend` (mode http) that serves the rules' hosts,\n"
 	    "# before its other http-request rules; the helper must be loaded (the\n"
 	    "# .global.cfg file of the same BASE).  They do not depend on the rules: a new\n"
-	    "# rule set changes only the two map files, which the runtime API can update\n"
+	    "# rule set changes only the map files, which the runtime API can update\n"
 	    "# without a reload (the .map-update file).  Names they take: the variables\n"
 	    "# txn.redir_* and the Lua action redir_prepare.\n"
 	    "#\n"
@@ -314,14 +377,25 @@ static void build_frontend(rc_buf *b, const rc_emit_opts *opts, const char *map_
 	    "# HAProxy's own.\n"
 	    "http-request lua.redir_prepare\n");
 	rc_buf_printf(b,
+	    "# wildcard host blocks (the classes map is empty without them): a host that a\n"
+	    "# wildcard name admits and no host block names has the class \"_.W\", W the\n"
+	    "# longest such name, which starts its host key instead of the host\n"
+	    "http-request set-var(txn.redir_c) var(txn.redir_host),map_regm(%s) if { var(txn.redir_key) -m found } { var(txn.redir_host) -m found }\n"
+	    "http-request unset-var(txn.redir_c) if { var(txn.redir_c) -m found } { var(txn.redir_host),map_str(%s) -m str + }\n"
+	    "http-request set-var(txn.redir_hkey) var(txn.redir_c),concat(,txn.redir_key) if { var(txn.redir_c) -m found }\n",
+	    cls_path, map_path);
+	rc_buf_printf(b,
 	    "# exact rules: the host layer, then the global layer; \"-\" = no exact answer\n"
 	    "# for this host, the patterns decide\n"
 	    "http-request set-var(txn.redir_x) var(txn.redir_hkey),map_str(%s) if { var(txn.redir_hkey) -m found }\n"
 	    "http-request set-var(txn.redir_x) var(txn.redir_key),map_str(%s) if !{ var(txn.redir_x) -m found } { var(txn.redir_key) -m found }\n"
 	    "http-request unset-var(txn.redir_x) if { var(txn.redir_x) -m str -- - }\n"
+	    "# \"sN:\" = exact rule N, whose target's :subdomain depends on the host: its\n"
+	    "# answer is looked up with the host\n"
+	    "http-request set-var(txn.redir_x) var(txn.redir_x),concat(,txn.redir_host),map_regm(%s) if { var(txn.redir_x) -m beg s }\n"
 	    "# pattern rules, first match in file order\n"
 	    "http-request set-var(txn.redir_x) var(txn.redir_s),map_regm(%s) if !{ var(txn.redir_x) -m found } { var(txn.redir_s) -m found }\n",
-	    map_path, map_path, pat_path);
+	    map_path, map_path, sub_path, pat_path);
 	rc_buf_adds(b,
 	    "# the answer: STATUS|MODE|PATH?QUERY|#FRAGMENT, MODE a/m/d = append \"?\" + query,\n"
 	    "# append \"&\" + query, drop the query\n"
@@ -539,85 +613,92 @@ static int same_file(const char *path, const rc_buf *b)
 	return same;
 }
 
-/* BASE.map-update, when the previous BASE.map exists. */
-static int write_update(hap_ctx *c, rc_artifacts *out, const char *map_ref, const char *pat_ref,
-                        const rc_buf *exact, const rc_buf *pats, const rc_buf *lua,
-                        const rc_buf *frontend)
+/* One map artifact for the runtime-API update. */
+typedef struct hap_map {
+	const char *suffix;   /* ".map", ... */
+	const char *ref;      /* its name in the frontend lines */
+	const rc_buf *text;   /* the new content */
+	int ordered;          /* a map_regm list whose order matters */
+	const char *reorder;  /* the warning when the update must refill it */
+} hap_map;
+
+/* BASE.map-update, when the previous BASE.map exists: the commands for
+ * each map in the order of `maps` (a previous map other than BASE.map
+ * that does not exist counts as empty). */
+static int write_update(hap_ctx *c, rc_artifacts *out, const hap_map *maps, size_t nmaps,
+                        const rc_buf *lua, const rc_buf *frontend)
 {
-	char *old_map = rc_artifacts_final_path(out, ".map");
-	char *old_pat = rc_artifacts_final_path(out, ".patterns.map");
 	char *old_lua = rc_artifacts_final_path(out, ".lua");
 	char *old_fe = rc_artifacts_final_path(out, ".frontend.cfg");
-	rc_vec oe, op, ne, np;
-	rc_vec_init(&oe, sizeof(map_ent));
-	rc_vec_init(&op, sizeof(map_ent));
-	rc_vec_init(&ne, sizeof(map_ent));
-	rc_vec_init(&np, sizeof(map_ent));
-	char *t_oe = NULL, *t_op = NULL;
-	int st = 0;
-	if (read_map(old_map, &oe, &t_oe) != 0) {
-		if (errno != ENOENT) {
+	char *old_map = rc_artifacts_final_path(out, ".map");
+	FILE *probe = fopen(old_map, "rb");
+	int missing = !probe && errno == ENOENT;
+	if (probe)
+		fclose(probe);
+	free(old_map);
+	if (missing) {
+		free(old_lua);
+		free(old_fe);
+		return 0; /* no previous map: nothing to update */
+	}
+	rc_buf cmds;
+	rc_buf_init(&cmds);
+	int st = 0, bad = 0;
+	const char *bad_path = NULL;
+	for (size_t m = 0; m < nmaps && st == 0; m++) {
+		char *old_path = rc_artifacts_final_path(out, maps[m].suffix);
+		rc_vec oe, ne;
+		rc_vec_init(&oe, sizeof(map_ent));
+		rc_vec_init(&ne, sizeof(map_ent));
+		char *t_old = NULL;
+		if (read_map(old_path, &oe, &t_old) != 0 && errno != ENOENT) {
 			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
 			            "cannot read the previous map '%s' for the runtime-API update: %s "
 			            "(a retry may help if the file is being replaced)",
-			            rc_quote((rc_arena *)&c->ir->arena, old_map, strlen(old_map), 200),
+			            rc_quote((rc_arena *)&c->ir->arena, old_path, strlen(old_path), 200),
 			            strerror(errno));
 			st = -1;
 		}
-		goto done; /* no previous map: nothing to update */
+		if (st == 0) {
+			const rc_buf *t = maps[m].text;
+			char *t_new = rc_xmalloc(t->len + 1);
+			memcpy(t_new, t->data ? t->data : "", t->len);
+			t_new[t->len] = '\0';
+			parse_built(t_new, &ne);
+			int was_bad = bad;
+			if (!maps[m].ordered)
+				update_exact(&cmds, maps[m].ref, &oe, &ne, &bad);
+			else if (update_patterns(&cmds, maps[m].ref, &oe, &ne, &bad))
+				rc_diag_add(c->ir->diags, RC_SEV_WARNING, "backend", RC_NOLOC, "%s",
+				            maps[m].reorder);
+			if (bad && !was_bad)
+				bad_path = rc_quote((rc_arena *)&c->ir->arena, old_path, strlen(old_path), 200);
+			free(t_new);
+		}
+		free(t_old);
+		rc_vec_fini(&oe);
+		rc_vec_fini(&ne);
+		free(old_path);
 	}
-	if (read_map(old_pat, &op, &t_op) != 0 && errno != ENOENT) {
-		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
-		            "cannot read the previous pattern map '%s' for the runtime-API update: %s",
-		            rc_quote((rc_arena *)&c->ir->arena, old_pat, strlen(old_pat), 200),
-		            strerror(errno));
-		st = -1;
-		goto done;
+	if (st == 0) {
+		if (!same_file(old_lua, lua) || !same_file(old_fe, frontend))
+			rc_diag_add(c->ir->diags, RC_SEV_WARNING, "backend", RC_NOLOC,
+			            "the helper or the frontend lines changed (a setting, or the artifacts' "
+			            "paths): the runtime-API update is not enough, reload HAProxy");
+		if (bad) {
+			rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
+			            "the previous map '%s' holds an entry the runtime API cannot carry (an "
+			            "empty key, a space or a control byte): it was not written by redirc; "
+			            "reload instead", bad_path);
+			st = -1;
+		}
+		FILE *f = st == 0 ? rc_artifacts_open(out, ".map-update") : NULL;
+		if (f)
+			fwrite(cmds.data ? cmds.data : "", 1, cmds.len, f);
+		else if (st == 0)
+			st = -1;
 	}
-	char *t_ne = rc_xmalloc(exact->len + 1), *t_np = rc_xmalloc(pats->len + 1);
-	memcpy(t_ne, exact->data ? exact->data : "", exact->len);
-	t_ne[exact->len] = '\0';
-	memcpy(t_np, pats->data ? pats->data : "", pats->len);
-	t_np[pats->len] = '\0';
-	parse_built(t_ne, &ne);
-	parse_built(t_np, &np);
-	rc_buf cmds;
-	rc_buf_init(&cmds);
-	int bad = 0;
-	update_exact(&cmds, map_ref, &oe, &ne, &bad);
-	if (update_patterns(&cmds, pat_ref, &op, &np, &bad))
-		rc_diag_add(c->ir->diags, RC_SEV_WARNING, "backend", RC_NOLOC,
-		            "the pattern rules changed order: the runtime-API update clears the pattern "
-		            "map and refills it, so a request served between the two commands sees no "
-		            "pattern rule; reload HAProxy instead for an atomic change");
-	if (!same_file(old_lua, lua) || !same_file(old_fe, frontend))
-		rc_diag_add(c->ir->diags, RC_SEV_WARNING, "backend", RC_NOLOC,
-		            "the helper or the frontend lines changed (a setting, or the artifacts' "
-		            "paths): the runtime-API update is not enough, reload HAProxy");
-	if (bad) {
-		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", RC_NOLOC,
-		            "the previous map '%s' holds an entry the runtime API cannot carry (an empty "
-		            "key, a space or a control byte): it was not written by redirc; reload instead",
-		            rc_quote((rc_arena *)&c->ir->arena, old_map, strlen(old_map), 200));
-		st = -1;
-	}
-	FILE *f = st == 0 ? rc_artifacts_open(out, ".map-update") : NULL;
-	if (f)
-		fwrite(cmds.data ? cmds.data : "", 1, cmds.len, f);
-	else if (st == 0)
-		st = -1;
 	rc_buf_fini(&cmds);
-	free(t_ne);
-	free(t_np);
-done:
-	free(t_oe);
-	free(t_op);
-	rc_vec_fini(&oe);
-	rc_vec_fini(&op);
-	rc_vec_fini(&ne);
-	rc_vec_fini(&np);
-	free(old_map);
-	free(old_pat);
 	free(old_lua);
 	free(old_fe);
 	return st;
@@ -635,11 +716,12 @@ static int write_buf(rc_artifacts *out, const char *suffix, const rc_buf *b)
 static int emit_haproxy(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts *out)
 {
 	hap_ctx c = { ir, 0 };
-	char *map_path = deployed_path(opts, out, ".map");
-	char *pat_path = deployed_path(opts, out, ".patterns.map");
-	char *lua_path = deployed_path(opts, out, ".lua");
-	const char *paths[3] = { map_path, pat_path, lua_path };
-	for (int i = 0; i < 3; i++) {
+	static const char *const suffixes[5] = { ".map", ".patterns.map", ".classes.map",
+	                                         ".subdomain.map", ".lua" };
+	char *paths[5];
+	for (int i = 0; i < 5; i++)
+		paths[i] = deployed_path(opts, out, suffixes[i]);
+	for (int i = 0; i < 5; i++) {
 		rc_buf pb;
 		rc_buf_init(&pb);
 		int bad = rc_hap_path(&pb, paths[i], strlen(paths[i])) != 0;
@@ -654,44 +736,68 @@ static int emit_haproxy(const rc_ir *ir, const rc_emit_opts *opts, rc_artifacts 
 			break;
 		}
 	}
+	const char *map_path = paths[0], *pat_path = paths[1], *cls_path = paths[2],
+	           *sub_path = paths[3], *lua_path = paths[4];
 	rc_sv_cache own = { 0 };
 	const rc_sv_layers *L = rc_sv_cache_layers(opts->sv_cache ? opts->sv_cache : &own, ir);
-	rc_buf exact, pats, global, frontend, lua;
+	rc_buf exact, pats, classes, subs, global, frontend, lua;
 	rc_buf_init(&exact);
 	rc_buf_init(&pats);
+	rc_buf_init(&classes);
+	rc_buf_init(&subs);
 	rc_buf_init(&global);
 	rc_buf_init(&frontend);
 	rc_buf_init(&lua);
-	refuse_wildcard_rules(&c);
-	build_exact_map(&c, &exact, L);
+	char *sub = rc_xmalloc(rc_ir_nrules(ir) + 1);
+	memset(sub, 0, rc_ir_nrules(ir) + 1);
+	build_exact_map(&c, &exact, L, sub);
 	build_pattern_map(&c, &pats);
+	build_classes(&c, &classes, L);
+	build_subdomain_map(&c, &subs, sub);
 	build_global(&global, opts, lua_path);
-	build_frontend(&frontend, opts, map_path, pat_path);
+	build_frontend(&frontend, opts, map_path, pat_path, cls_path, sub_path);
 	build_lua(&lua, ir, opts);
+	const hap_map maps[4] = {
+		{ ".classes.map", cls_path, &classes, 1,
+		  "the wildcard host names changed order: the runtime-API update clears the classes "
+		  "map and refills it, so a request served between the two commands has no wildcard "
+		  "class; reload HAProxy instead for an atomic change" },
+		{ ".subdomain.map", sub_path, &subs, 0, NULL },
+		{ ".map", map_path, &exact, 0, NULL },
+		{ ".patterns.map", pat_path, &pats, 1,
+		  "the pattern rules changed order: the runtime-API update clears the pattern "
+		  "map and refills it, so a request served between the two commands sees no "
+		  "pattern rule; reload HAProxy instead for an atomic change" },
+	};
 	int st = c.failed ? -1 : 0;
 	if (st == 0 && (write_buf(out, ".global.cfg", &global) != 0 ||
 	                write_buf(out, ".frontend.cfg", &frontend) != 0 ||
 	                write_buf(out, ".lua", &lua) != 0 ||
 	                write_buf(out, ".map", &exact) != 0 ||
 	                write_buf(out, ".patterns.map", &pats) != 0 ||
-	                write_update(&c, out, map_path, pat_path, &exact, &pats, &lua, &frontend) != 0))
+	                write_buf(out, ".classes.map", &classes) != 0 ||
+	                write_buf(out, ".subdomain.map", &subs) != 0 ||
+	                write_update(&c, out, maps, 4, &lua, &frontend) != 0))
 		st = -1;
+	free(sub);
 	rc_buf_fini(&exact);
 	rc_buf_fini(&pats);
+	rc_buf_fini(&classes);
+	rc_buf_fini(&subs);
 	rc_buf_fini(&global);
 	rc_buf_fini(&frontend);
 	rc_buf_fini(&lua);
 	rc_sv_cache_fini(&own);
-	free(map_path);
-	free(pat_path);
-	free(lua_path);
+	for (int i = 0; i < 5; i++)
+		free(paths[i]);
 	return st;
 }
 
 const rc_backend rc_backend_haproxy = {
 	"haproxy",
 	"HAProxy 2.6: BASE.global.cfg (lua-load), BASE.frontend.cfg (frontend lines), BASE.lua, "
-	"BASE.map, BASE.patterns.map, BASE.map-update (runtime API, when BASE.map existed)",
+	"BASE.map, BASE.patterns.map, BASE.classes.map, BASE.subdomain.map, BASE.map-update "
+	"(runtime API, when BASE.map existed)",
 	emit_haproxy,
 	1, /* uses the server layers */
 };

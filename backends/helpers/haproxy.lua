@@ -8,6 +8,7 @@
 --   txn.redir_hkey  HOST .. KEY(NORM(path))    (exact map, host layer)
 --   txn.redir_s     encP(p) .. " " .. encQ(p) .. " " .. HOST  (pattern map)
 --   txn.redir_qa    "?" .. encRawQuery(q), txn.redir_qamp "&" .. encRawQuery(q)
+--   txn.redir_host  HOST                       (wildcard host blocks: class, :subdomain)
 -- A variable whose value would be empty is not set (HAProxy prints an unset
 -- variable as an empty string; an unset key is not looked up).
 local byte, char, format = string.byte, string.char, string.format
@@ -119,6 +120,7 @@ core.register_action("redir_prepare", { "http-req" }, function(txn)
   else host = host:gsub(":.*$", "") end
   host = host:gsub("%.$", "")
   host = enc(host, 1, false)
+  setv(txn, "txn.redir_host", host)
   if query ~= "" then
     local q = enc_query(query)
     setv(txn, "txn.redir_qa", "?" .. q)
