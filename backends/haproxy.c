@@ -15,7 +15,7 @@
  *   BASE.patterns.map  the pattern rules in file order (map_regm: the first
  *                      regex that matches the subject wins, its value's
  *                      \N are the captures, already encoded by the subject)
- *   BASE.classes.map   wildcard host blocks (design section 15.5): the
+ *   BASE.classes.map   wildcard host blocks (design section 16.7): the
  *                      host-class regexes (map_regm, value "_.W"), empty
  *                      without wildcard names
  *   BASE.subdomain.map the exact rules whose target uses :subdomain, for a
@@ -227,9 +227,9 @@ static void build_subdomain_map(hap_ctx *c, rc_buf *out, const char *sub)
 	rc_buf_init(&key);
 	rc_buf_init(&v);
 	for (size_t i = 0; i < rc_ir_nrules(ir); i++) {
-		if (!sub[i])
-			continue;
 		const rc_rule *r = rc_ir_rule(ir, i);
+		if (!sub[r->index])
+			continue;
 		rc_buf_reset(&key);
 		rc_buf_printf(&key, "^s%u:", r->index);
 		rc_sv_subdomain_re(&key, ir, r, "(");

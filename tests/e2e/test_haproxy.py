@@ -22,7 +22,7 @@ list warns and still ends right.  Also: more than 9 captures and a
 map line longer than HAProxy's buffer are `backend` errors.
 
 Wildcard host blocks (`host *.NAME`, issue 15) are served like on nginx
-and Apache (host classes, design sections 3.1 and 15.5): every case
+and Apache (host classes, design sections 3.1 and 16.7): every case
 compiles, and check_wildcard / check_wildcard_random replay test_servers.py's
 wildcard rule sets (three settings; four random rule sets of named and
 wildcard blocks with :subdomain targets) and check_wildcard_many a classes
@@ -313,6 +313,20 @@ def check_refusals(tmp):
     err = res.stderr.decode(errors="replace")
     T.check(res.returncode == 1 and "[backend]" in err and "long.redir:1:1" in err,
             "long line: not a backend error: exit %d %s" % (res.returncode, err[:500]))
+    # a block of 700 wildcard names: its :subdomain rules need a host regex
+    # longer than a map line (refused, naming each), its other rule is fine
+    case = os.path.join(d, "wide.redir")
+    names = ", ".join("*.name-%03d.example.com" % i for i in range(700))
+    with open(case, "w") as fh:
+        fh.write("host %s {\n    /e -> /sub/:subdomain\n    /p/* -> /q/:subdomain/*\n"
+                 "    /plain -> /plain2\n}\n" % names)
+    res = compile_hap(case, os.path.join(d, "wide"))
+    err = res.stderr.decode(errors="replace")
+    errs = sorted(set(re.findall(r"(wide\.redir:\d+:\d+): error: .*map line.*\[backend\]", err)))
+    T.check(res.returncode == 1 and errs == ["wide.redir:2:5", "wide.redir:3:5"]
+            and err.count(": error: ") == 2 and not os.path.exists(os.path.join(d, "wide.map")),
+            "wide wildcard block: expected line-length refusals of its two :subdomain rules, "
+            "got exit %d %s" % (res.returncode, err[:1000]))
     res = compile_hap(case.replace("long.redir", "caps.redir"), os.path.join(d, "bad dir", "x"))
     T.check(res.returncode != 0, "a path with a space was accepted")
 
