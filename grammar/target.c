@@ -156,7 +156,9 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 		            "invalid target '%s', expected a path starting with '/' or an http:// or https:// URL",
 		            Q(b, t));
 		return -1;
-	} else if (n >= 2 && (s[1] == '/' || s[1] == '\\')) {
+	} else if (n >= 2 && (s[1] == '/' || (s[1] == '\\' &&
+	                                     /* "/\:name" is the escape of a literal ':' */
+	                                     !(n >= 4 && s[2] == ':' && name_start((unsigned char)s[3]))))) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "open-redirect", t->loc,
 		            "target '%s' is protocol-relative: browsers read it as another host, "
 		            "expected a path with a single leading '/' or an absolute URL", Q(b, t));
