@@ -110,6 +110,9 @@ int cli_bad_option(const char *cmd, char **argv, int opt);
  * errors go through here. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* cli_usage with a message that names one value: `what` holds one "%s". */
+int cli_usage_value(const char *cmd, const char *what, const char *value);
+
 /* The value of `--format`: sets *json to 0 for "text", 1 for "json" and
  * returns 0; otherwise prints the usage error and returns EXIT_USAGE. */
 int cli_format_option(const char *cmd, const char *arg, int *json);

@@ -54,6 +54,16 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int cli_usage_value(const char *cmd, const char *what, const char *value)
+{
+	char msg[512];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(msg, sizeof msg, what, value);
+#pragma GCC diagnostic pop
+	return cli_usage(cmd, "%s", msg);
+}
+
 int cli_format_option(const char *cmd, const char *arg, int *json)
 {
 	if (strcmp(arg, "json") == 0 || strcmp(arg, "text") == 0) {

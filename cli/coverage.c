@@ -402,12 +402,7 @@ static void print_json(const coverage *c, size_t top_n)
 
 static int coverage_usage(const char *what, const char *value)
 {
-	char msg[512];
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	snprintf(msg, sizeof msg, what, value);
-#pragma GCC diagnostic pop
-	return cli_usage("coverage", "%s", msg);
+	return cli_usage_value("coverage", what, value);
 }
 
 static int parse_count(const char *s, size_t *out)

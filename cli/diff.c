@@ -21,12 +21,7 @@
 
 static int diff_usage(const char *what, const char *value)
 {
-	char msg[512];
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	snprintf(msg, sizeof msg, what, value);
-#pragma GCC diagnostic pop
-	return cli_usage("diff", "%s", msg);
+	return cli_usage_value("diff", what, value);
 }
 
 /* Diagnostics that leave the rule set incomplete: a diff of it would be

@@ -96,12 +96,7 @@ static double now_seconds(void)
 
 static int verify_usage(const char *what, const char *value)
 {
-	char msg[512];
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	snprintf(msg, sizeof msg, what, value);
-#pragma GCC diagnostic pop
-	return cli_usage("verify", "%s", msg);
+	return cli_usage_value("verify", what, value);
 }
 
 static int parse_base(const char *s, base_url *b)

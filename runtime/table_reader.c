@@ -363,6 +363,19 @@ static const char *pool_bytes(const rd_table *t, uint32_t off, uint32_t len)
 	return (const char *)t->sec[RDB_SEC_POOL] + off;
 }
 
+/* The number of names of the host set at `off` into *count: 0, or -1
+ * when the set does not fit its section (corrupt). */
+static int hostset_count(const rd_table *t, uint32_t off, uint32_t *count)
+{
+	size_t n = t->secsize[RDB_SEC_HOSTS];
+	if (off % 4 || off > n || n - off < 4)
+		return -1;
+	*count = rd32(t->sec[RDB_SEC_HOSTS] + off);
+	if (*count == 0 || *count > (n - off - 4) / 4)
+		return -1;
+	return 0;
+}
+
 /* Does the host set at `off` admit `host`?  -1: corrupt.  The hosts are
  * handed to rd_rule_admits_host in chunks, so any number fits. */
 static int hostset_admits(const rd_table *t, uint32_t off, const char *host)
@@ -371,11 +384,8 @@ static int hostset_admits(const rd_table *t, uint32_t off, const char *host)
 		return 1;
 	if (host == NULL)
 		return 0;
-	size_t n = t->secsize[RDB_SEC_HOSTS];
-	if (off % 4 || off > n || n - off < 4)
-		return -1;
-	uint32_t count = rd32(t->sec[RDB_SEC_HOSTS] + off);
-	if (count == 0 || count > (n - off - 4) / 4)
+	uint32_t count;
+	if (hostset_count(t, off, &count) != 0)
 		return -1;
 	const char *names[16];
 	rd_rule probe;
@@ -404,11 +414,8 @@ static int hostset_longest_wild(const rd_table *t, uint32_t off, const char *hos
 	*name = NULL;
 	if (off == RDB_NO_HOSTS)
 		return 0;
-	size_t n = t->secsize[RDB_SEC_HOSTS];
-	if (off % 4 || off > n || n - off < 4)
-		return -1;
-	uint32_t count = rd32(t->sec[RDB_SEC_HOSTS] + off);
-	if (count == 0 || count > (n - off - 4) / 4)
+	uint32_t count;
+	if (hostset_count(t, off, &count) != 0)
 		return -1;
 	size_t best = 0;
 	for (uint32_t i = 0; i < count; i++) {
