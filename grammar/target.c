@@ -168,7 +168,10 @@ int rc_target_build(rc_builder *b, rc_rule *r, const rc_tok *t, rc_target *out)
 	const char *hash = memchr(s + pos, '#', n - pos);
 	size_t end = hash ? (size_t)(hash - s) : n;
 	const char *qm = memchr(s + pos, '?', end - pos);
-	if (qm && (size_t)(qm - s) + 1 == end) {
+	/* an expectation may end in '?': a splat or placeholder in a rule's
+	 * query can capture nothing, and an expect line must be able to state
+	 * every Location the rules give */
+	if (r && qm && (size_t)(qm - s) + 1 == end) {
 		rc_diag_add(D(b), RC_SEV_ERROR, "bad-url", t->loc,
 		            "invalid target '%s': it ends its query with nothing after '?', "
 		            "expected a query after '?' or no '?'", Q(b, t));

@@ -1,0 +1,1 @@
+$REDIRC test tests/golden/files/expect-empty-query.redir
