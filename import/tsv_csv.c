@@ -269,6 +269,13 @@ void imp_read_csv(imp_doc *doc, int32_t file, const char *path, const char *text
 			 * written `host H, *.H { ... }`; the precedence (exact host
 			 * first, then the longer host) is an order (platform.c) */
 			r->subdomains = nf >= 5 && csv_true(f[4], fl[4]);
+			if (r->subdomains && strspn(h, "0123456789.") == strlen(h)) {
+				/* "*.3" or "*.10.0.0.1": a wildcard over an address is no
+				 * host name (the language refuses it) */
+				imp_refuse(doc, r, fc[4], (uint32_t)fl[4], "include_subdomains on '%s', which "
+				           "is an address or a number, not a domain: it has no subdomains", h);
+				continue;
+			}
 			if (nf >= 6 && csv_true(f[5], fl[5])) {
 				imp_refuse(doc, r, fc[5], (uint32_t)fl[5], "subpath_matching: Cloudflare "
 				           "documents neither how such a source ranks against an exact one "
