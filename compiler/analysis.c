@@ -100,39 +100,11 @@ static int cmp_host(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* Does the name (a host or a wildcard "*.NAME") cover the host (a host,
- * or a wildcard "*.X" standing for every subdomain of X)?  As
- * rc_ir_host_is_served, for the short lists `set hosts` and allow-host. */
-static int name_covers(const char *name, const char *host)
-{
-	if (strcmp(name, host) == 0)
-		return 1;
-	if (name[0] != '*')
-		return 0;
-	if (host[0] == '*' && host[1] == '.') {
-		char *rep = rc_xmalloc(strlen(host) + 1);
-		strcpy(rep, host);
-		rep[0] = '_'; /* in no host name: admitted iff every SUB.X is */
-		int in = rd_wildcard_admits(name, rep);
-		free(rep);
-		return in;
-	}
-	return rd_wildcard_admits(name, host);
-}
-
-static int host_in_list(const rc_vec *v, const char *host)
-{
-	for (size_t i = 0; i < v->len; i++)
-		if (name_covers(*RC_VEC_AT(v, char *, i), host))
-			return 1;
-	return 0;
-}
-
 /* Is the host (or every host of a wildcard "*.X") served: admitted by a
  * host block or named in `set hosts`? */
 static int host_served(const an *a, const char *host)
 {
-	return rc_index_is_named(&a->x, host) || host_in_list(&a->ir->served_hosts, host);
+	return rc_index_is_named(&a->x, host) || rc_host_list_covers(&a->ir->served_hosts, host);
 }
 
 /* The rule rc_ir_answer picks for (host, normalized path), or -1; with its
@@ -159,7 +131,7 @@ static void check_open_redirect(an *a)
 		const rc_rule *r = rc_ir_rule(a->ir, i);
 		if (r->gone || !r->target.absolute)
 			continue;
-		if (host_served(a, r->target.host) || host_in_list(&a->ir->allow_hosts, r->target.host))
+		if (host_served(a, r->target.host) || rc_ir_host_is_allowed(a->ir, r->target.host))
 			continue;
 		rc_diag_add(a->d, RC_SEV_ERROR, "open-redirect", r->target_loc,
 		            "target '%s' names host '%s', which is neither served (a host block or "
@@ -169,25 +141,6 @@ static void check_open_redirect(an *a)
 }
 
 /* ---- 2. duplicate ----------------------------------------------------- */
-
-static int same_target(const rc_rule *a, const rc_rule *b)
-{
-	if (a->gone != b->gone || a->status != b->status || a->query_drop != b->query_drop)
-		return 0;
-	if (a->gone)
-		return 1;
-	if (a->target.ntoks != b->target.ntoks)
-		return 0;
-	for (uint32_t i = 0; i < a->target.ntoks; i++) {
-		const rd_ttok *x = &a->target.toks[i], *y = &b->target.toks[i];
-		if (x->kind != y->kind || x->capture != y->capture || x->len != y->len ||
-		    (x->len && memcmp(x->text, y->text, x->len) != 0))
-			return 0;
-	}
-	const char *fa = a->target.fragment ? a->target.fragment : "";
-	const char *fb = b->target.fragment ? b->target.fragment : "";
-	return strcmp(fa, fb) == 0;
-}
 
 static int same_spat(const an *a, const rc_spat *p, const rc_spat *q)
 {
@@ -229,7 +182,7 @@ static int64_t find_duplicate(an *a, const rc_rule *r)
 
 static void report_duplicate(an *a, const rc_rule *r, const rc_rule *first)
 {
-	int same = same_target(r, first);
+	int same = rc_rule_same_answer(r, first);
 	rc_diag_add(a->d, same ? RC_SEV_WARNING : RC_SEV_ERROR, "duplicate", r->loc,
 	            same ? "rule '%s' repeats the rule at %s (same source, hosts, target and status)"
 	                 : "rule '%s' has the same source and hosts as the rule at %s, "

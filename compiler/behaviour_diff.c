@@ -266,25 +266,6 @@ static int same_key(const rc_ir *ia, const rc_rule *ra, const keyed *ka, const r
 	return strcmp(ka->scope, kb->scope) == 0 && same_source(ia, ra, ib, rb);
 }
 
-static int same_meaning(const rc_rule *a, const rc_rule *b)
-{
-	if (a->status != b->status || a->gone != b->gone || a->query_drop != b->query_drop)
-		return 0;
-	if (a->gone)
-		return 1;
-	if (a->target.ntoks != b->target.ntoks)
-		return 0;
-	for (uint32_t i = 0; i < a->target.ntoks; i++) {
-		const rd_ttok *x = &a->target.toks[i], *y = &b->target.toks[i];
-		if (x->kind != y->kind || x->capture != y->capture || x->len != y->len ||
-		    (x->len && memcmp(x->text, y->text, x->len) != 0))
-			return 0;
-	}
-	const char *fa = a->target.fragment ? a->target.fragment : "";
-	const char *fb = b->target.fragment ? b->target.fragment : "";
-	return strcmp(fa, fb) == 0;
-}
-
 /* ---- what can differ ---------------------------------------------------- */
 
 /* A request can be answered differently only if some rule that matches it
@@ -725,7 +706,7 @@ static void pair_one(rc_bdiff *d, pairing *p, char *taken, size_t j, size_t i)
 	p->old_to_new[j] = (int64_t)i;
 	p->new_to_old[i] = (int64_t)j;
 	p->same_key_new[i] = 1;
-	if (same_meaning(ro, rn)) {
+	if (rc_rule_same_answer(ro, rn)) {
 		p->same_new[i] = 1;
 		d->same++;
 		if (ro->loc.line != rn->loc.line)

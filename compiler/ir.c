@@ -45,7 +45,7 @@ static int name_covers(const char *name, const char *host)
 	return rd_wildcard_admits(name, host);
 }
 
-static int host_in(const rc_vec *v, const char *host)
+int rc_host_list_covers(const rc_vec *v, const char *host)
 {
 	for (size_t i = 0; i < v->len; i++)
 		if (name_covers(*RC_VEC_AT(v, char *, i), host))
@@ -55,7 +55,7 @@ static int host_in(const rc_vec *v, const char *host)
 
 int rc_ir_host_is_served(const rc_ir *ir, const char *host)
 {
-	if (host_in(&ir->served_hosts, host))
+	if (rc_host_list_covers(&ir->served_hosts, host))
 		return 1;
 	for (size_t i = 0; i < ir->scopes.len; i++) {
 		const rc_scope *s = RC_VEC_AT(&ir->scopes, rc_scope, i);
@@ -68,7 +68,7 @@ int rc_ir_host_is_served(const rc_ir *ir, const char *host)
 
 int rc_ir_host_is_allowed(const rc_ir *ir, const char *host)
 {
-	return host_in(&ir->allow_hosts, host);
+	return rc_host_list_covers(&ir->allow_hosts, host);
 }
 
 int rc_scope_is_wildcard(const rc_scope *s)
@@ -77,6 +77,25 @@ int rc_scope_is_wildcard(const rc_scope *s)
 		if (s->hosts[j][0] != '*')
 			return 0;
 	return s->nhosts > 0;
+}
+
+int rc_rule_same_answer(const rc_rule *a, const rc_rule *b)
+{
+	if (a->gone != b->gone || a->status != b->status || a->query_drop != b->query_drop)
+		return 0;
+	if (a->gone)
+		return 1;
+	if (a->target.ntoks != b->target.ntoks)
+		return 0;
+	for (uint32_t i = 0; i < a->target.ntoks; i++) {
+		const rd_ttok *x = &a->target.toks[i], *y = &b->target.toks[i];
+		if (x->kind != y->kind || x->capture != y->capture || x->len != y->len ||
+		    (x->len && memcmp(x->text, y->text, x->len) != 0))
+			return 0;
+	}
+	const char *fa = a->target.fragment ? a->target.fragment : "";
+	const char *fb = b->target.fragment ? b->target.fragment : "";
+	return strcmp(fa, fb) == 0;
 }
 
 void rc_answer_fini(rc_answer *ans)

@@ -146,6 +146,15 @@ void rc_rule_view(const rc_ir *ir, const rc_rule *r, rd_rule *v);
 int rc_ir_host_is_served(const rc_ir *ir, const char *host);
 int rc_ir_host_is_allowed(const rc_ir *ir, const char *host);
 
+/* The same test on one list of names (char *, canonical, "*.NAME"
+ * wildcards): whether one of them covers `host`. */
+int rc_host_list_covers(const rc_vec *names, const char *host);
+
+/* Whether two rules give every request they both match the same answer:
+ * status, gone, query policy, target tokens and fragment (the duplicate
+ * check and `redirc diff`). */
+int rc_rule_same_answer(const rc_rule *a, const rc_rule *b);
+
 /* Whether every name of the scope is a wildcard (so `:subdomain` is
  * bound in its targets). */
 int rc_scope_is_wildcard(const rc_scope *s);
