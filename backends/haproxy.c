@@ -70,13 +70,8 @@ static void bad_part(hap_ctx *c, const rc_rule *r)
  * constant, rd_host_subdomain; bytes [a-z0-9_.-]). */
 static void const_subdomain(hap_ctx *c, rc_buf *b, const rc_rule *r, const char *cls)
 {
-	rd_rule view;
-	rc_rule_view(c->ir, r, &view);
-	size_t n = cls ? rd_host_subdomain(&view, cls) : 0;
+	size_t n = rc_sv_class_subdomain(c->ir, r, cls);
 	if (n == 0) {
-		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
-		            "internal error: rule '%s' answers a host that its block does not admit",
-		            rule_name(c, r));
 		c->failed = 1;
 		return;
 	}

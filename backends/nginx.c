@@ -74,13 +74,8 @@ static void ngx_text(ngx_ctx *c, rc_buf *b, const rc_rule *r, const char *s, siz
  * class's ".NAME"; for a named host a constant. */
 static void ngx_subdomain(ngx_ctx *c, rc_buf *b, const rc_rule *r, const char *cls)
 {
-	rd_rule view;
-	rc_rule_view(c->ir, r, &view);
-	size_t n = cls ? rd_host_subdomain(&view, cls) : 0;
+	size_t n = rc_sv_class_subdomain(c->ir, r, cls);
 	if (n == 0) {
-		rc_diag_add(c->ir->diags, RC_SEV_ERROR, "backend", r->loc,
-		            "internal error: rule '%s' answers a host class that its block does not admit",
-		            rc_quote((rc_arena *)&c->ir->arena, r->source_text, strlen(r->source_text), 60));
 		c->failed = 1;
 		return;
 	}

@@ -908,3 +908,17 @@ int rc_sv_has_patterns(const rc_ir *ir)
 			return 1;
 	return 0;
 }
+
+size_t rc_sv_class_subdomain(const rc_ir *ir, const rc_rule *r, const char *cls)
+{
+	rd_rule view;
+	rc_rule_view(ir, r, &view);
+	size_t n = cls ? rd_host_subdomain(&view, cls) : 0;
+	if (n == 0)
+		rc_diag_add(ir->diags, RC_SEV_ERROR, "backend", r->loc,
+		            "internal error: rule '%s' answers the host class '%s', which its block does "
+		            "not admit (a retry will not help; please report it)",
+		            rc_quote((rc_arena *)&ir->arena, r->source_text, strlen(r->source_text), 60),
+		            cls ? cls : "(none)");
+	return n;
+}

@@ -151,4 +151,12 @@ uint32_t rc_sv_query_tok(const rc_rule *r);
 /* The base name of BASE (after the last '/'). */
 const char *rc_sv_basename(const char *path);
 
+/* The length of the subdomain an exact rule's :subdomain stands for in
+ * the entry of host class `cls` (rd_host_subdomain of the class name under
+ * the rule's scope; for a wildcard class "_.W" it starts with the '_' that
+ * stands for the request's own SUB).  0, with a `backend` error naming the
+ * rule, when the rule's block does not admit the class (an internal
+ * error: the layers only give a rule the classes its block admits). */
+size_t rc_sv_class_subdomain(const rc_ir *ir, const rc_rule *r, const char *cls);
+
 #endif /* RC_SERVERS_H */
